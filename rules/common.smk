@@ -1,0 +1,27 @@
+# Helpers shared by every paper's rules.
+import json
+
+
+def step_config(paper, **sections):
+    """The JSON a step receives: the suite keys plus only the sections it reads.
+
+    Passing just those sections as params makes Snakemake rerun a step when, and only when, a
+    setting it uses changes. Returned as a function so that the JSON's braces are not taken for
+    wildcards.
+    """
+    cfg = PAPER_CONFIG[paper]
+    text = json.dumps({"suite": cfg["suite"], "model": cfg.get("model"), **sections}, sort_keys=True)
+    return lambda wildcards: text
+
+
+def job(kind):
+    """Threads and resources of a kind of job (light, generate, train) at this scale."""
+    return config["resources"][SCALE][kind]
+
+
+def model_dir(name):
+    return f"{MODELS}/{name}"
+
+
+def log_path(paper, name):
+    return f"{RESULTS}/logs/{paper}/{name}.log"

@@ -1,0 +1,117 @@
+"""`reprolab`: every workflow step as a command, so it runs and tests outside Snakemake too.
+
+    reprolab prepare-model NAME --out models/NAME [--scale tiny]
+    reprolab <paper> <step> [--scale tiny | --config-json JSON] ...
+    reprolab claims PAPER --metrics results/<scale>/<paper>/metrics.json --out claims.json
+    reprolab scorecard --scale tiny --out results/tiny/scorecard.md
+
+Snakemake passes each step the resolved config of its paper as --config-json; by hand, --scale
+resolves it from config/ the same way.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from reprolab.config import ConfigError, load_config, load_yaml
+from reprolab.papers import PAPERS
+
+
+def add_config_args(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--config-json", help="resolved paper config (what Snakemake passes)")
+    group.add_argument("--scale", choices=["smoke", "tiny", "full"], help="resolve from config/")
+    parser.add_argument("--config-dir", default="config", type=Path)
+
+
+def resolve_config(args: argparse.Namespace, paper: str) -> dict:
+    if args.config_json:
+        return json.loads(args.config_json)
+    return load_config(paper, args.scale, args.config_dir)
+
+
+def _prepare_model(args: argparse.Namespace) -> None:
+    from reprolab.models import prepare_model
+
+    suite = load_yaml(args.config_dir / "config.yaml")
+    models = suite.get("models", {})
+    if args.name not in models:
+        raise ConfigError(
+            f"{args.config_dir / 'config.yaml'}: key 'models': no model '{args.name}'; "
+            f"expected one of {sorted(models)}"
+        )
+    prepare_model(args.name, models[args.name], Path(args.out), seed=suite.get("seed", 0))
+
+
+def _claims(args: argparse.Namespace) -> None:
+    from reprolab.claims import check_claims
+    from reprolab.io import read_json, write_json
+
+    result = check_claims(
+        load_yaml(Path(args.card)), read_json(Path(args.metrics)), args.scale_name
+    )
+    write_json(Path(args.out), result)
+    for claim in result["claims"]:
+        logging.info("%-40s %s", claim["id"], claim["verdict"])
+
+
+def _scorecard(args: argparse.Namespace) -> None:
+    from reprolab.report import write_scorecard
+
+    write_scorecard(args.results, args.scale_name, args.papers, Path(args.out))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="reprolab", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    prep = commands.add_parser("prepare-model", help="convert a registry model to safetensors")
+    prep.add_argument("name")
+    prep.add_argument("--out", required=True)
+    prep.add_argument("--config-dir", default="config", type=Path)
+    prep.set_defaults(func=_prepare_model)
+
+    claims = commands.add_parser("claims", help="check a paper's claims against its metrics")
+    claims.add_argument("paper")
+    claims.add_argument("--card", required=True, help="seeds/<paper>.yaml")
+    claims.add_argument("--metrics", required=True)
+    claims.add_argument("--scale", dest="scale_name", required=True)
+    claims.add_argument("--out", required=True)
+    claims.set_defaults(func=_claims)
+
+    score = commands.add_parser("scorecard", help="join every paper's claims and metrics")
+    score.add_argument("--results", required=True, type=Path, help="results/<scale>")
+    score.add_argument("--scale", dest="scale_name", required=True)
+    score.add_argument("--papers", nargs="+", required=True)
+    score.add_argument("--out", required=True)
+    score.set_defaults(func=_scorecard)
+
+    for paper, module in PAPERS.items():
+        paper_parser = commands.add_parser(paper, help=f"steps of the paper {paper}")
+        steps = paper_parser.add_subparsers(dest="step", required=True)
+        importlib.import_module(module).add_steps(steps)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s: %(message)s", stream=sys.stderr
+    )
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ConfigError, FileNotFoundError, ValueError) as err:
+        logging.getLogger("reprolab").error("%s", err)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

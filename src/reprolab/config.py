@@ -1,0 +1,143 @@
+"""Loading and validating the suite's configuration.
+
+The suite config (config/config.yaml) names the scale, the papers, the models and the tracking
+server. Each paper has config/papers/<paper>.yaml with a `common` block and one block per scale;
+the block for the chosen scale is deep-merged over `common`. Everything is validated against the
+JSON schemas in config/schemas/ before any job runs, and every error names the file and the key.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+SCALES = ("smoke", "tiny", "full")
+CONFIG_DIR = Path("config")
+
+
+class ConfigError(ValueError):
+    """A configuration file holds a wrong key, type or value."""
+
+
+def load_yaml(path: Path) -> Any:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    try:
+        return yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+
+
+def deep_merge(base: dict, override: dict) -> dict:
+    """Return base with override merged in; nested dicts merge, everything else replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def _key_path(error: jsonschema.ValidationError) -> str:
+    parts = [str(p) for p in error.absolute_path]
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        parts.append(",".join(extra))
+    elif error.validator == "required":
+        parts.append(error.message.split("'")[1])
+    return ".".join(parts) or "<top level>"
+
+
+def _expected(error: jsonschema.ValidationError) -> str:
+    schema = error.schema
+    if error.validator == "additionalProperties":
+        return "one of the known keys: " + ", ".join(sorted(schema.get("properties", {})))
+    if error.validator == "required":
+        return "this key to be present"
+    if "description" in schema:
+        return f"{error.message} ({schema['description']})"
+    return error.message
+
+
+def validate(data: Any, schema: dict, source: str) -> None:
+    """Raise ConfigError naming source, key and expectation for the first schema violation."""
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        err = errors[0]
+        raise ConfigError(f"{source}: key '{_key_path(err)}': expected {_expected(err)}")
+
+
+def _without_required(schema: Any) -> Any:
+    """A copy of a schema with every `required` list dropped, to check a partial block."""
+    if isinstance(schema, dict):
+        return {k: _without_required(v) for k, v in schema.items() if k != "required"}
+    if isinstance(schema, list):
+        return [_without_required(v) for v in schema]
+    return schema
+
+
+def validate_suite_config(config: dict, source: str, config_dir: Path = CONFIG_DIR) -> dict:
+    schema = load_yaml(Path(config_dir) / "schemas" / "config.schema.yaml")
+    validate(config, schema, source)
+    for paper in config["papers"]:
+        if not (Path(config_dir) / "papers" / f"{paper}.yaml").exists():
+            raise ConfigError(
+                f"{source}: key 'papers': no config/papers/{paper}.yaml for paper '{paper}'"
+            )
+    return config
+
+
+def load_paper_config(paper: str, suite: dict, config_dir: Path = CONFIG_DIR) -> dict:
+    """The paper's settings at the suite's scale, with the suite keys every step needs."""
+    config_dir = Path(config_dir)
+    path = config_dir / "papers" / f"{paper}.yaml"
+    raw = load_yaml(path)
+    block_schema = load_yaml(config_dir / "schemas" / f"{paper}.schema.yaml")
+    partial = _without_required({k: v for k, v in block_schema.items() if k != "$defs"})
+    file_schema = {
+        "$defs": _without_required(block_schema.get("$defs", {})),
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {name: partial for name in ("common", *SCALES)},
+        "required": list(SCALES),
+    }
+    validate(raw, file_schema, str(path))
+    scale = suite["scale"]
+    merged = deep_merge(raw.get("common", {}), raw[scale])
+    validate(merged, block_schema, f"{path} (common + {scale})")
+    model = merged.get("model")
+    if model is not None and model not in suite["models"]:
+        raise ConfigError(
+            f"{path} (common + {scale}): key 'model': '{model}' is not a model of "
+            f"config/config.yaml; expected one of {sorted(suite['models'])}"
+        )
+    merged["suite"] = {
+        "paper": paper,
+        "scale": scale,
+        "seed": suite["seed"],
+        "results_dir": suite["results_dir"],
+        "models_dir": suite["models_dir"],
+        "tracking": suite["tracking"],
+        "resources": suite["resources"][scale],
+    }
+    return merged
+
+
+def load_config(
+    paper: str, scale: str | None = None, config_dir: Path = CONFIG_DIR, overrides: dict | None = None
+) -> dict:
+    """Load, validate and resolve one paper's config the way the Snakefile does (for CLI use)."""
+    config_dir = Path(config_dir)
+    suite = load_yaml(config_dir / "config.yaml")
+    suite = deep_merge(suite, overrides or {})
+    if scale is not None:
+        suite["scale"] = scale
+    validate_suite_config(suite, str(config_dir / "config.yaml"), config_dir)
+    return load_paper_config(paper, suite, config_dir)

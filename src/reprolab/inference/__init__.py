@@ -1,0 +1,57 @@
+"""One interface over inference backends, chosen by name in a paper's config.
+
+A paper calls `get_backend(name, model_path, **options)` and then only `generate` and `score`;
+it never imports a backend. Like lm-evaluation-harness's LM, two requests cover the papers:
+batched chat generation with sampling parameters, and log-probability scoring of continuations.
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+Message = dict[str, str]
+Conversation = list[Message]
+
+# name -> "module:Class"; modules are imported only when their backend is chosen, so a CPU
+# machine never imports vLLM.
+BACKENDS: dict[str, str] = {
+    "transformers": "reprolab.inference.transformers_backend:TransformersBackend",
+}
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How to sample; temperature 0 means greedy. The seed makes sampled outputs repeatable."""
+
+    max_new_tokens: int = 64
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    stop: tuple[str, ...] = field(default_factory=tuple)
+
+
+class InferenceBackend(ABC):
+    """A loaded model that answers batches of requests."""
+
+    @abstractmethod
+    def generate(self, conversations: list[Conversation], params: SamplingParams) -> list[str]:
+        """The assistant's next reply to each conversation, in input order."""
+
+    @abstractmethod
+    def score(self, contexts: list[Conversation], continuations: list[str]) -> list[float]:
+        """Sum of log-probabilities of each continuation after its context's assistant prompt."""
+
+
+def register_backend(name: str, target: str) -> None:
+    """Make a backend selectable by name; target is 'module:Class'."""
+    BACKENDS[name] = target
+
+
+def get_backend(name: str, model_path: str, **options) -> InferenceBackend:
+    if name not in BACKENDS:
+        raise ValueError(f"unknown inference backend '{name}'; expected one of {sorted(BACKENDS)}")
+    module_name, class_name = BACKENDS[name].split(":")
+    cls = getattr(importlib.import_module(module_name), class_name)
+    return cls(model_path, **options)

@@ -1,0 +1,110 @@
+"""The transformers backend: CPU or GPU, batched, left-padded, length-sorted."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import torch
+
+from reprolab.inference import Conversation, InferenceBackend, SamplingParams
+from reprolab.models import load_model
+
+log = logging.getLogger(__name__)
+
+
+class TransformersBackend(InferenceBackend):
+    def __init__(self, model_path: str, batch_size: int = 32, dtype: str = "float32", model=None):
+        if model is None:
+            self.model, self.tokenizer = load_model(model_path, dtype=getattr(torch, dtype))
+        else:  # an in-memory model (a trainer's), with the tokenizer of model_path
+            from reprolab.models import load_tokenizer
+
+            self.model, self.tokenizer = model, load_tokenizer(model_path)
+        self.model.eval()
+        self.batch_size = batch_size
+
+    def _prompts(self, conversations: list[Conversation]) -> list[str]:
+        return [
+            self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
+            for c in conversations
+        ]
+
+    def _batches(self, texts: list[str]):
+        """Index batches of similar length, so little compute goes to padding."""
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            yield order[start : start + self.batch_size]
+
+    @torch.no_grad()
+    def generate(self, conversations: list[Conversation], params: SamplingParams) -> list[str]:
+        prompts = self._prompts(conversations)
+        outputs: list[str] = [""] * len(prompts)
+        done, started = 0, time.monotonic()
+        for number, batch in enumerate(self._batches(prompts)):
+            # Seed per batch: the same request list gives the same samples on every run.
+            torch.manual_seed(params.seed + number)
+            enc = self.tokenizer(
+                [prompts[i] for i in batch],
+                return_tensors="pt",
+                padding=True,
+                add_special_tokens=False,
+            ).to(self.model.device)
+            sampling = params.temperature > 0
+            generated = self.model.generate(
+                **enc,
+                max_new_tokens=params.max_new_tokens,
+                do_sample=sampling,
+                temperature=params.temperature if sampling else None,
+                top_p=params.top_p if sampling else None,
+                top_k=None,
+                pad_token_id=self.tokenizer.pad_token_id,
+                stop_strings=list(params.stop) or None,
+                tokenizer=self.tokenizer if params.stop else None,
+            )
+            texts = self.tokenizer.batch_decode(
+                generated[:, enc["input_ids"].shape[1] :], skip_special_tokens=True
+            )
+            for i, text in zip(batch, texts, strict=True):
+                outputs[i] = _cut_at_stop(text, params.stop)
+            done += len(batch)
+            log.info(
+                "generated %d/%d replies (%.1f s)", done, len(prompts), time.monotonic() - started
+            )
+        return outputs
+
+    @torch.no_grad()
+    def score(self, contexts: list[Conversation], continuations: list[str]) -> list[float]:
+        prompts = self._prompts(contexts)
+        scores: list[float] = [0.0] * len(prompts)
+        for batch in self._batches(prompts):
+            prompt_ids = [
+                self.tokenizer(prompts[i], add_special_tokens=False)["input_ids"] for i in batch
+            ]
+            cont_ids = [
+                self.tokenizer(continuations[i], add_special_tokens=False)["input_ids"]
+                for i in batch
+            ]
+            rows = [p + c for p, c in zip(prompt_ids, cont_ids, strict=True)]
+            width = max(len(r) for r in rows)
+            pad = self.tokenizer.pad_token_id
+            ids = torch.full((len(rows), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(rows), width), dtype=torch.long)
+            for j, row in enumerate(rows):  # left padding keeps the last positions aligned
+                ids[j, width - len(row) :] = torch.tensor(row)
+                mask[j, width - len(row) :] = 1
+            logits = self.model(
+                input_ids=ids.to(self.model.device), attention_mask=mask.to(self.model.device)
+            ).logits.float()
+            logprobs = torch.log_softmax(logits[:, :-1], dim=-1)
+            targets = ids[:, 1:].to(logprobs.device)
+            token_lp = logprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+            for j, i in enumerate(batch):
+                n = len(cont_ids[j])
+                scores[i] = float(token_lp[j, width - 1 - n :].sum()) if n else 0.0
+        return scores
+
+
+def _cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
+    cuts = [text.index(s) for s in stop if s in text]
+    return text[: min(cuts)] if cuts else text

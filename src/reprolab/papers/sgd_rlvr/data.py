@@ -1,0 +1,117 @@
+"""Math problems with a single verifiable answer.
+
+smoke and tiny: seeded procedural arithmetic whose difficulty the config sets (operand range,
+operations, number of operands), calibrated so the base model's pass@1 is neither 0 nor 1.
+full: NuminaMath-CoT for training and MATH for testing, through `datasets`.
+"""
+
+from __future__ import annotations
+
+import operator
+import random
+
+from reprolab.papers.sgd_rlvr.answers import extract_boxed
+
+OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
+def prompt(question: str, cfg: dict) -> list[dict]:
+    """System instruction, the config's worked examples as earlier turns, then the question."""
+    messages = [{"role": "system", "content": cfg["system_prompt"]}]
+    for shot in cfg.get("examples", []):
+        messages.append({"role": "user", "content": shot["question"]})
+        messages.append({"role": "assistant", "content": shot["solution"]})
+    messages.append({"role": "user", "content": question})
+    return messages
+
+
+def arithmetic_problems(cfg: dict, seed: int) -> list[dict]:
+    """Every distinct problem in the configured space, shuffled with the seed."""
+    rng = random.Random(seed)
+    low, high, n_operands = cfg["min_operand"], cfg["max_operand"], cfg["n_operands"]
+    space = (high - low + 1) ** n_operands * len(cfg["operations"]) ** (n_operands - 1)
+    wanted = cfg["n_train"] + cfg["n_test"]
+    if wanted > space:
+        raise ValueError(
+            f"data: n_train + n_test = {wanted} exceeds the {space} distinct problems of "
+            f"operands {low}..{high}, {n_operands} operands, operations {cfg['operations']}"
+        )
+    seen: set[str] = set()
+    rows = []
+    while len(rows) < wanted:
+        operands = [rng.randint(low, high) for _ in range(n_operands)]
+        ops = [rng.choice(cfg["operations"]) for _ in range(n_operands - 1)]
+        expression = str(operands[0])
+        value = operands[0]
+        for op, x in zip(ops, operands[1:], strict=True):
+            expression += f" {op} {x}"
+            value = OPS[op](value, x)  # left to right; configs mixing * with +/- must note it
+        if expression in seen:
+            continue
+        seen.add(expression)
+        rows.append({"expression": expression, "answer": str(value)})
+    return rows
+
+
+def to_example(index: int, question: str, answer: str, solution: str, cfg: dict) -> dict:
+    messages = prompt(question, cfg)
+    return {
+        "id": index,
+        "question": question,
+        "answer": answer,
+        "prompt": messages,
+        "completion": [{"role": "assistant", "content": solution}],
+    }
+
+
+def generate(cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
+    """(train, test) arithmetic examples; the test problems never appear in train."""
+    problems = arithmetic_problems(cfg, seed)
+    examples = [
+        to_example(
+            i,
+            cfg["question_template"].format(expression=p["expression"]),
+            p["answer"],
+            f"{p['expression']} = \\boxed{{{p['answer']}}}",
+            cfg,
+        )
+        for i, p in enumerate(problems)
+    ]
+    return examples[: cfg["n_train"]], examples[cfg["n_train"] :]
+
+
+def from_hub(cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
+    """The paper's data: NuminaMath-CoT (a source subset) to train, MATH to test."""
+    from datasets import load_dataset
+
+    hub = cfg["hub"]
+    train_ds = load_dataset(hub["train_dataset"], split=hub.get("train_split", "train"))
+    test_ds = load_dataset(hub["test_dataset"], split=hub.get("test_split", "test"))
+    return hub_examples(train_ds, test_ds, cfg, seed)
+
+
+def hub_examples(train_ds, test_ds, cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
+    """Map NuminaMath rows (problem, solution, source) and MATH rows (problem, answer)."""
+    hub = cfg["hub"]
+    if hub.get("train_source"):
+        train_ds = train_ds.filter(lambda r: r["source"] == hub["train_source"])
+    train_ds = train_ds.shuffle(seed=hub.get("shuffle_seed", seed))
+    train = []
+    for row in train_ds:
+        answer = extract_boxed(row["solution"])
+        if answer is None:
+            continue
+        train.append(to_example(len(train), row["problem"], answer, row["solution"], cfg))
+        if len(train) == cfg["n_train"]:
+            break
+    test = []
+    for row in test_ds:
+        answer = row.get("answer") or extract_boxed(row.get("solution", "")) or ""
+        test.append(to_example(len(test), row["problem"], answer, row.get("solution", ""), cfg))
+        if len(test) == cfg["n_test"]:
+            break
+    return train, test
+
+
+def load(cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
+    return from_hub(cfg, seed) if cfg["source"] == "hub" else generate(cfg, seed)

@@ -1,0 +1,155 @@
+"""The paper's measurements: held-out accuracy and what the update did to the weights.
+
+Update sparsity follows the paper's code: load base and tuned weights in bf16, subtract, and
+count a parameter as updated unless isclose(delta, 0, atol=1e-5). In bf16 a weight only moves
+visibly when |dw| > |w|/256, so part of the sparsity is bf16 absorption; the fp32 figure
+(|dw| > atol on fp32 weights) is reported beside it. Tied tensors are counted once.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+
+from reprolab.inference import SamplingParams, get_backend
+from reprolab.papers.sgd_rlvr.answers import extract_boxed, is_correct
+from reprolab.stats import bootstrap_ci
+
+LAYER = re.compile(r"layers\.(\d+)\.")
+
+
+def load_weights(folder: Path) -> dict[str, torch.Tensor]:
+    """All safetensors shards of a model folder; a tied lm_head is dropped (counted once)."""
+    tensors: dict[str, torch.Tensor] = {}
+    for shard in sorted(Path(folder).glob("*.safetensors")):
+        tensors.update(load_file(shard))
+    if not tensors:
+        raise FileNotFoundError(f"{folder}: no *.safetensors files")
+    embed = next((k for k in tensors if k.endswith("embed_tokens.weight")), None)
+    head = tensors.get("lm_head.weight")
+    if embed is not None and head is not None and torch.equal(head, tensors[embed]):
+        del tensors["lm_head.weight"]
+    return tensors
+
+
+def layer_of(name: str) -> str:
+    match = LAYER.search(name)
+    if match:
+        return f"layer{int(match.group(1)):03d}"
+    return "embedding" if "embed" in name else "other"
+
+
+def update_sparsity(
+    base: dict[str, torch.Tensor], tuned: dict[str, torch.Tensor], atol: float = 1e-5
+) -> dict:
+    """Updated fractions (bf16 as the paper, and fp32), exact zeros, overall and per layer."""
+    missing = set(base) ^ set(tuned)
+    if missing:
+        raise ValueError(f"base and tuned weights differ in tensors: {sorted(missing)[:5]}")
+    totals = {"n": 0, "bf16": 0, "fp32": 0, "zero": 0}
+    per_layer: dict[str, dict[str, int]] = {}
+    for name in sorted(base):
+        b, t = base[name], tuned[name]
+        delta_bf16 = (t.to(torch.bfloat16) - b.to(torch.bfloat16)).float()
+        updated_bf16 = int((~torch.isclose(delta_bf16, torch.zeros_like(delta_bf16), atol=atol)).sum())
+        delta = t.float() - b.float()
+        counts = {
+            "n": delta.numel(),
+            "bf16": updated_bf16,
+            "fp32": int((delta.abs() > atol).sum()),
+            "zero": int((delta == 0).sum()),
+        }
+        layer = per_layer.setdefault(layer_of(name), {"n": 0, "bf16": 0, "fp32": 0, "zero": 0})
+        for key, value in counts.items():
+            totals[key] += value
+            layer[key] += value
+    return {
+        "parameters": totals["n"],
+        "updated_fraction_bf16": totals["bf16"] / totals["n"],
+        "updated_fraction_fp32": totals["fp32"] / totals["n"],
+        "exact_zero_fraction": totals["zero"] / totals["n"],
+        "per_layer": {
+            name: {
+                "updated_fraction_bf16": c["bf16"] / c["n"],
+                "updated_fraction_fp32": c["fp32"] / c["n"],
+            }
+            for name, c in sorted(per_layer.items())
+        },
+    }
+
+
+def effective_rank(delta: torch.Tensor, energy: float = 0.99) -> int:
+    """Fewest singular directions holding `energy` of the squared Frobenius norm (0 if none)."""
+    singular = torch.linalg.svdvals(delta.float())
+    power = singular.double() ** 2
+    total = float(power.sum())
+    if total == 0.0:
+        return 0
+    cumulative = torch.cumsum(power, 0) / total
+    return int(torch.searchsorted(cumulative, torch.tensor(energy, dtype=torch.float64)) + 1)
+
+
+def update_ranks(
+    base: dict[str, torch.Tensor], tuned: dict[str, torch.Tensor], energy: float = 0.99
+) -> dict:
+    """Effective rank of the update of every 2-D matrix inside the transformer layers."""
+    ranks = {}
+    for name in sorted(base):
+        if base[name].dim() == 2 and LAYER.search(name):
+            delta = tuned[name].float() - base[name].float()
+            ranks[name] = {"rank": effective_rank(delta, energy), "full_rank": min(delta.shape)}
+    if not ranks:
+        return {"effective_rank_mean": 0.0, "effective_rank_fraction": 0.0, "per_matrix": {}}
+    mean_rank = sum(r["rank"] for r in ranks.values()) / len(ranks)
+    fraction = sum(r["rank"] / r["full_rank"] for r in ranks.values()) / len(ranks)
+    return {"effective_rank_mean": mean_rank, "effective_rank_fraction": fraction, "per_matrix": ranks}
+
+
+def accuracy(model_dir: Path, rows: list[dict], cfg: dict, seed: int) -> dict:
+    """Greedy pass@1 on the held-out rows, with a bootstrap CI and per-item predictions."""
+    backend = get_backend(cfg["backend"], str(model_dir), **cfg.get("backend_options", {}))
+    params = SamplingParams(max_new_tokens=cfg["max_new_tokens"], temperature=0.0, seed=seed)
+    replies = backend.generate([r["prompt"] for r in rows], params)
+    correct = [is_correct(reply, r["answer"]) for reply, r in zip(replies, rows, strict=True)]
+    formatted = [extract_boxed(reply) is not None for reply in replies]
+    low, high = bootstrap_ci(correct, cfg["bootstrap_resamples"], cfg["ci_level"], seed)
+    return {
+        "accuracy": sum(correct) / len(correct),
+        "accuracy_ci_low": low,
+        "accuracy_ci_high": high,
+        "format_rate": sum(formatted) / len(formatted),
+        "n_test": len(rows),
+        "predictions": [
+            {"id": r["id"], "answer": r["answer"], "reply": reply, "correct": ok}
+            for r, reply, ok in zip(rows, replies, correct, strict=True)
+        ],
+    }
+
+
+def summarize(evals: dict[str, dict]) -> dict[str, float]:
+    """Flat metrics.json: '<arm>.<quantity>' for every arm, and the paper's comparisons."""
+    metrics: dict[str, float] = {}
+    for arm, result in sorted(evals.items()):
+        for key, value in result.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                metrics[f"{arm}.{key}"] = float(value)
+
+    def get(name: str) -> float | None:
+        return metrics.get(name)
+
+    sgd, adamw = get("grpo_sgd.updated_fraction_bf16"), get("grpo_adamw.updated_fraction_bf16")
+    if sgd is not None and adamw is not None:
+        # A zero count is floored at one parameter so the ratio stays finite.
+        floor = 1.0 / metrics["grpo_sgd.parameters"]
+        metrics["updated_fraction_ratio_adamw_over_sgd"] = adamw / max(sgd, floor)
+    for kind in ("grpo", "sft"):
+        a, s = get(f"{kind}_adamw.accuracy"), get(f"{kind}_sgd.accuracy")
+        if a is not None and s is not None:
+            metrics[f"{kind}_accuracy_gap_adamw_minus_sgd"] = a - s
+    ra, rs = get("grpo_adamw.effective_rank_mean"), get("grpo_sgd.effective_rank_mean")
+    if ra is not None and rs is not None:
+        metrics["effective_rank_gap_adamw_minus_sgd"] = ra - rs
+    return metrics

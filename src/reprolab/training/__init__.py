@@ -1,0 +1,1 @@
+"""Config-driven wrappers over TRL's trainers: explicit optimizers, checkpoints, resume, logs."""

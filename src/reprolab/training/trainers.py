@@ -1,0 +1,166 @@
+"""GRPO and SFT through TRL, driven by config, resumable, logged to files and MLflow.
+
+`train` is the single entry point: the trainer kind, its TRL arguments and the optimizer all come
+from the config. Checkpoints go to a folder that is not a Snakemake output, so that a failed or
+killed job keeps them and a rerun resumes from the last one.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+from transformers import TrainerCallback
+from transformers.trainer_utils import get_last_checkpoint
+
+from reprolab.io import append_jsonl, read_jsonl, write_json, write_jsonl
+from reprolab.models import load_model
+from reprolab.training.optimizers import build_optimizer, describe, optimizer_state_bytes
+
+log = logging.getLogger(__name__)
+
+RewardFunc = Callable[..., list[float | None]]
+
+
+class LogCallback(TrainerCallback):
+    """Each logging step: a line in the log, a row in train_log.jsonl, metrics in MLflow."""
+
+    def __init__(self, log_path: Path, tracker=None):
+        self.log_path = log_path
+        self.tracker = tracker
+        self.started = time.monotonic()
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        numeric = {
+            k: float(v)
+            for k, v in (logs or {}).items()
+            if isinstance(v, int | float) and not isinstance(v, bool)
+        }
+        append_jsonl(self.log_path, {"step": state.global_step, **numeric})
+        if self.tracker is not None:
+            self.tracker.log_metrics(
+                {f"train/{k.replace('/', '_')}": v for k, v in numeric.items()},
+                step=state.global_step,
+            )
+        shown = ", ".join(f"{k}={v:.4g}" for k, v in numeric.items() if "reward" in k or k == "loss")
+        log.info(
+            "step %d/%d (%.0f s): %s",
+            state.global_step,
+            state.max_steps,
+            time.monotonic() - self.started,
+            shown,
+        )
+
+
+def _truncate_log(log_path: Path, step: int) -> None:
+    """Drop rows an interrupted run logged after the checkpoint it resumes from."""
+    if log_path.exists():
+        write_jsonl(log_path, [r for r in read_jsonl(log_path) if r["step"] <= step])
+
+
+def train(
+    kind: str,
+    model_path: Path,
+    rows: Sequence[dict],
+    out_dir: Path,
+    checkpoint_dir: Path,
+    trainer_args: dict,
+    optimizer: dict,
+    seed: int,
+    reward_funcs: Sequence[RewardFunc] = (),
+    tracker=None,
+    callbacks: Sequence[TrainerCallback] = (),
+) -> dict:
+    """Train model_path on rows with TRL's GRPO or SFT trainer; save the result to out_dir.
+
+    Returns a summary (steps, resume point, optimizer really used and its state size) that is also
+    written to out_dir/train_summary.json.
+    """
+    from datasets import Dataset
+
+    if kind not in ("grpo", "sft"):
+        raise ValueError(f"trainer kind '{kind}': expected 'grpo' or 'sft'")
+    torch.manual_seed(seed)
+    model, tokenizer = load_model(model_path)
+    opt = build_optimizer(model.parameters(), optimizer)
+    checkpoint_dir = Path(checkpoint_dir)
+    checkpoint_dir.mkdir(parents=True, exist_ok=True)
+    log_path = checkpoint_dir / "train_log.jsonl"
+    common = {
+        "output_dir": str(checkpoint_dir),
+        "use_cpu": not torch.cuda.is_available(),
+        "bf16": False,
+        "seed": seed,
+        "data_seed": seed,
+        "save_strategy": "steps",
+        "save_total_limit": 1,
+        "logging_steps": 1,
+        "report_to": [],
+        "disable_tqdm": True,
+        **trainer_args,
+    }
+    dataset = Dataset.from_list(list(rows))
+    hooks = [LogCallback(log_path, tracker), *callbacks]
+    if kind == "grpo":
+        from trl import GRPOConfig, GRPOTrainer
+
+        trainer = GRPOTrainer(
+            model=model,
+            reward_funcs=list(reward_funcs),
+            args=GRPOConfig(**common),
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            optimizers=(opt, None),
+            callbacks=hooks,
+        )
+    else:
+        from trl import SFTConfig, SFTTrainer
+
+        trainer = SFTTrainer(
+            model=model,
+            args=SFTConfig(**common),
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            optimizers=(opt, None),
+            callbacks=hooks,
+        )
+    last = get_last_checkpoint(str(checkpoint_dir))
+    resumed_from = 0
+    if last:
+        resumed_from = int(Path(last).name.split("-")[-1])
+        log.info("resuming from %s", last)
+        _truncate_log(log_path, resumed_from)
+    elif log_path.exists():
+        log_path.unlink()
+    started = time.monotonic()
+    trainer.train(resume_from_checkpoint=last)
+    seconds = time.monotonic() - started
+
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    trainer.model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    tmp.rename(out_dir)
+    n_params = sum(p.numel() for p in model.parameters())  # tied weights appear once
+    summary = {
+        "kind": kind,
+        "steps": trainer.state.global_step,
+        "resumed_from_step": resumed_from,
+        "train_seconds": seconds,
+        "optimizer": describe(opt),
+        "optimizer_state_bytes": optimizer_state_bytes(opt),
+        "parameter_count": n_params,
+        "parameter_bytes": n_params * 4,
+    }
+    write_json(out_dir / "train_summary.json", summary)
+    shutil.copy(log_path, out_dir / "train_log.jsonl")
+    # The finished model is the output; checkpoints only served resumption and are large.
+    shutil.rmtree(checkpoint_dir, ignore_errors=True)
+    log.info("trained %s for %d steps in %.0f s -> %s", kind, summary["steps"], seconds, out_dir)
+    return summary
