@@ -32,3 +32,14 @@ rule all:
     input:
         f"{RESULTS}/scorecard.md",
         expand(f"{RESULTS}/{{paper}}/claims.json", paper=config["papers"]),
+
+
+onsuccess:
+    from pathlib import Path
+    from reprolab.report import run_summary
+
+    print(
+        run_summary(
+            Path(RESULTS), config["papers"], os.environ["MLFLOW_TRACKING_URI"]
+        )
+    )

@@ -10,7 +10,9 @@ def step_config(paper, **sections):
     wildcards.
     """
     cfg = PAPER_CONFIG[paper]
-    text = json.dumps({"suite": cfg["suite"], "model": cfg.get("model"), **sections}, sort_keys=True)
+    text = json.dumps(
+        {"suite": cfg["suite"], "model": cfg.get("model"), **sections}, sort_keys=True
+    )
     return lambda wildcards: text
 
 

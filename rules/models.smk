@@ -4,14 +4,14 @@
 rule prepare_model:
     output:
         directory(f"{MODELS}/{{model}}"),
-    params:
-        spec=lambda w: json.dumps(config["models"][w.model], sort_keys=True),
-        seed=config["seed"],
     log:
         f"{MODELS}/logs/{{model}}.log",
     threads: job("generate")["threads"]
     resources:
         mem_mb=job("generate")["mem_mb"],
         runtime=job("generate")["runtime"],
+    params:
+        spec=lambda w: json.dumps(config["models"][w.model], sort_keys=True),
+        seed=config["seed"],
     shell:
         "reprolab prepare-model {wildcards.model} --out {output} 2> {log}"

@@ -10,10 +10,10 @@ rule scorecard:
         expand(f"{RESULTS}/{{paper}}/claims.json", paper=config["papers"]),
     output:
         f"{RESULTS}/scorecard.md",
-    params:
-        papers=" ".join(config["papers"]),
     log:
         f"{RESULTS}/logs/scorecard.log",
+    params:
+        papers=" ".join(config["papers"]),
     shell:
         "reprolab scorecard --results {RESULTS} --scale {SCALE} --papers {params.papers}"
         " --out {output} 2> {log}"

@@ -12,7 +12,9 @@ def sgd_rlvr_arm_config(wildcards):
     kind, arm = wildcards.arm.split("_", 1)
     section = SGD_RLVR[kind]
     chosen = {"trainer": section["trainer"], "arms": {arm: section["arms"][arm]}}
-    return step_config("sgd_rlvr", **{kind: chosen, "reward": SGD_RLVR["reward"]})(wildcards)
+    return step_config("sgd_rlvr", **{kind: chosen, "reward": SGD_RLVR["reward"]})(
+        wildcards
+    )
 
 
 def sgd_rlvr_model(wildcards):
@@ -25,14 +27,14 @@ rule sgd_rlvr_data:
     output:
         train=f"{SGD_RLVR_OUT}/data/train.jsonl",
         test=f"{SGD_RLVR_OUT}/data/test.jsonl",
-    params:
-        cfg=step_config("sgd_rlvr", data=SGD_RLVR["data"]),
     log:
         log_path("sgd_rlvr", "data"),
     threads: job("light")["threads"]
     resources:
         mem_mb=job("light")["mem_mb"],
         runtime=job("light")["runtime"],
+    params:
+        cfg=step_config("sgd_rlvr", data=SGD_RLVR["data"]),
     shell:
         "reprolab sgd_rlvr data --config-json {params.cfg:q}"
         " --train {output.train} --test {output.test} 2> {log}"
@@ -44,19 +46,19 @@ rule sgd_rlvr_train:
         model=model_dir(SGD_RLVR["model"]),
     output:
         directory(f"{SGD_RLVR_OUT}/models/{{arm}}"),
-    wildcard_constraints:
-        arm="(grpo|sft)_[a-z0-9_]+",
-    params:
-        cfg=sgd_rlvr_arm_config,
-        # Not an output: Snakemake keeps it when a job fails, so a rerun resumes from it.
-        checkpoints=f"{SGD_RLVR_OUT}/checkpoints/{{arm}}",
     log:
         log_path("sgd_rlvr", "train_{arm}"),
+    wildcard_constraints:
+        arm="(grpo|sft)_[a-z0-9_]+",
     threads: job("train")["threads"]
     resources:
         mem_mb=job("train")["mem_mb"],
         runtime=job("train")["runtime"],
         gpu=job("train")["gpus"],
+    params:
+        cfg=sgd_rlvr_arm_config,
+        # Not an output: Snakemake keeps it when a job fails, so a rerun resumes from it.
+        checkpoints=f"{SGD_RLVR_OUT}/checkpoints/{{arm}}",
     shell:
         "reprolab sgd_rlvr train --config-json {params.cfg:q} --arm {wildcards.arm}"
         " --data {input.data} --model {input.model} --out {output}"
@@ -71,17 +73,17 @@ rule sgd_rlvr_evaluate:
     output:
         json=f"{SGD_RLVR_OUT}/eval/{{arm}}.json",
         predictions=f"{SGD_RLVR_OUT}/eval/{{arm}}.predictions.jsonl",
-    wildcard_constraints:
-        arm="base|(grpo|sft)_[a-z0-9_]+",
-    params:
-        cfg=step_config("sgd_rlvr", evaluate=SGD_RLVR["evaluate"]),
     log:
         log_path("sgd_rlvr", "evaluate_{arm}"),
+    wildcard_constraints:
+        arm="base|(grpo|sft)_[a-z0-9_]+",
     threads: job("generate")["threads"]
     resources:
         mem_mb=job("generate")["mem_mb"],
         runtime=job("generate")["runtime"],
         gpu=job("generate")["gpus"],
+    params:
+        cfg=step_config("sgd_rlvr", evaluate=SGD_RLVR["evaluate"]),
     shell:
         "reprolab sgd_rlvr evaluate --config-json {params.cfg:q} --arm {wildcards.arm}"
         " --model {input.model} --base {input.base} --data {input.data}"
@@ -93,14 +95,14 @@ rule sgd_rlvr_metrics:
         expand(f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=SGD_RLVR_ARMS),
     output:
         f"{SGD_RLVR_OUT}/metrics.json",
-    params:
-        cfg=step_config("sgd_rlvr"),
     log:
         log_path("sgd_rlvr", "metrics"),
     threads: job("light")["threads"]
     resources:
         mem_mb=job("light")["mem_mb"],
         runtime=job("light")["runtime"],
+    params:
+        cfg=step_config("sgd_rlvr"),
     shell:
         "reprolab sgd_rlvr metrics --config-json {params.cfg:q} --evals {input}"
         " --out {output} 2> {log}"
@@ -121,15 +123,15 @@ rule sgd_rlvr_plot:
             ],
             ext=["png", "csv"],
         ),
-    params:
-        cfg=step_config("sgd_rlvr"),
-        logs=lambda w, input: " ".join(f"{m}/train_log.jsonl" for m in input.models),
     log:
         log_path("sgd_rlvr", "plot"),
     threads: job("light")["threads"]
     resources:
         mem_mb=job("light")["mem_mb"],
         runtime=job("light")["runtime"],
+    params:
+        cfg=step_config("sgd_rlvr"),
+        logs=lambda w, input: " ".join(f"{m}/train_log.jsonl" for m in input.models),
     shell:
         "reprolab sgd_rlvr plot --config-json {params.cfg:q} --evals {input.evals}"
         " --logs {params.logs} --out-dir {SGD_RLVR_OUT}/figures 2> {log}"

@@ -40,3 +40,17 @@ def write_scorecard(results: Path, scale: str, papers: list[str], out: Path) -> 
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines + [""] + sections))
     return out
+
+
+def run_summary(results: Path, papers: list[str], tracking_uri: str) -> str:
+    """What a finished run prints: where the results are and how to open MLflow on them."""
+    lines = ["", "reprolab: done.", f"  scorecard: {results / 'scorecard.md'}"]
+    for paper in papers:
+        lines.append(f"  {paper}: {results / paper}/metrics.json, claims.json")
+        for figure in sorted((results / paper / "figures").glob("*.png")):
+            lines.append(f"    figure: {figure}")
+    if tracking_uri.startswith("sqlite:"):
+        lines.append(f"  MLflow UI: mlflow ui --backend-store-uri {tracking_uri}  (then open http://127.0.0.1:5000)")
+    else:
+        lines.append(f"  MLflow UI: {tracking_uri}")
+    return "\n".join(lines)

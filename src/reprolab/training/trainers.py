@@ -15,6 +15,7 @@ from pathlib import Path
 
 import torch
 from transformers import TrainerCallback
+from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import get_last_checkpoint
 
 from reprolab.io import append_jsonl, read_jsonl, write_json, write_jsonl
@@ -128,6 +129,7 @@ def train(
             optimizers=(opt, None),
             callbacks=hooks,
         )
+    trainer.remove_callback(PrinterCallback)  # LogCallback already reports each step
     last = get_last_checkpoint(str(checkpoint_dir))
     resumed_from = 0
     if last:

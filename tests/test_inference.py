@@ -1,0 +1,57 @@
+"""The transformers backend: batched generation and continuation scoring."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from reprolab.inference import SamplingParams, get_backend
+
+CONVERSATIONS = [
+    [{"role": "user", "content": "hi"}],
+    [{"role": "user", "content": "What is a rather longer question?"}],
+    [{"role": "system", "content": "be brief"}, {"role": "user", "content": "ok"}],
+]
+
+
+@pytest.fixture(scope="module")
+def backend(tiny_model):
+    return get_backend("transformers", str(tiny_model), batch_size=2)
+
+
+def test_unknown_backend_is_a_clear_error(tiny_model):
+    with pytest.raises(ValueError, match="unknown inference backend 'nope'"):
+        get_backend("nope", str(tiny_model))
+
+
+def test_greedy_generation_matches_one_sequence_at_a_time(backend):
+    params = SamplingParams(max_new_tokens=6, temperature=0.0)
+    batched = backend.generate(CONVERSATIONS, params)
+    assert len(batched) == 3
+    for conversation, reply in zip(CONVERSATIONS, batched, strict=True):
+        assert backend.generate([conversation], params) == [reply]
+
+
+def test_sampling_repeats_with_the_same_seed(backend):
+    a = backend.generate(CONVERSATIONS, SamplingParams(max_new_tokens=8, temperature=1.0, seed=5))
+    b = backend.generate(CONVERSATIONS, SamplingParams(max_new_tokens=8, temperature=1.0, seed=5))
+    c = backend.generate(CONVERSATIONS, SamplingParams(max_new_tokens=8, temperature=1.0, seed=6))
+    assert a == b
+    assert a != c
+
+
+def test_score_equals_a_hand_computed_log_probability(backend):
+    tok, model = backend.tokenizer, backend.model
+    context, continuation = CONVERSATIONS[1], "abc"
+    prompt = tok.apply_chat_template(context, tokenize=False, add_generation_prompt=True)
+    prompt_ids = tok(prompt, add_special_tokens=False)["input_ids"]
+    cont_ids = tok(continuation, add_special_tokens=False)["input_ids"]
+    with torch.no_grad():
+        logits = model(torch.tensor([prompt_ids + cont_ids])).logits[0]
+    logprobs = torch.log_softmax(logits.float(), -1)
+    expected = sum(
+        float(logprobs[len(prompt_ids) + i - 1, token]) for i, token in enumerate(cont_ids)
+    )
+    scores = backend.score([CONVERSATIONS[0], context, CONVERSATIONS[2]], ["x", continuation, "yz"])
+    assert scores[1] == pytest.approx(expected, abs=1e-4)
+    assert backend.score([context], [continuation])[0] == pytest.approx(expected, abs=1e-4)

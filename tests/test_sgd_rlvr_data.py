@@ -1,0 +1,87 @@
+"""Problems, answers and rewards of sgd_rlvr."""
+
+from __future__ import annotations
+
+import pytest
+
+from reprolab.papers.sgd_rlvr import answers, data
+
+
+def test_extract_boxed_takes_the_last_and_handles_nesting():
+    assert answers.extract_boxed("so \\boxed{3} or rather \\boxed{\\frac{1}{2}}") == "\\frac{1}{2}"
+    assert answers.extract_boxed("no box here") is None
+    assert answers.extract_boxed("\\boxed{12") is None
+
+
+@pytest.mark.parametrize(
+    ("reply", "gold", "correct"),
+    [
+        ("3 + 4 = \\boxed{7}", "7", True),
+        ("\\boxed{ 7 }", "7", True),
+        ("\\boxed{7.0}", "7", True),
+        ("\\boxed{\\dfrac{1}{2}}", "\\frac{1}{2}", True),
+        ("\\boxed{8}", "7", False),
+        ("7", "7", False),  # the answer must be boxed
+    ],
+)
+def test_exact_match_after_normalisation(reply, gold, correct):
+    assert answers.is_correct(reply, gold) is correct
+
+
+def test_rewards_on_chat_completions():
+    completions = [
+        [{"role": "assistant", "content": "\\boxed{7}"}],
+        [{"role": "assistant", "content": "\\boxed{9}"}],
+        [{"role": "assistant", "content": "seven"}],
+    ]
+    assert answers.correctness_reward(completions, answer=["7", "7", "7"]) == [1.0, 0.0, 0.0]
+    assert answers.make_format_reward(0.1)(completions) == [0.1, 0.1, 0.0]
+
+
+CFG = {
+    "source": "procedural",
+    "system_prompt": "sys",
+    "examples": [{"question": "What is 3 + 4?", "solution": "3 + 4 = \\boxed{7}"}],
+    "question_template": "What is {expression}?",
+    "operations": ["+", "-"],
+    "n_operands": 2,
+    "min_operand": 0,
+    "max_operand": 9,
+    "n_train": 40,
+    "n_test": 20,
+}
+
+
+def test_problems_are_seeded_disjoint_and_correct():
+    train, test = data.generate(CFG, seed=3)
+    assert (train, test) == data.generate(CFG, seed=3)
+    assert train != data.generate(CFG, seed=4)[0]
+    assert not {r["question"] for r in train} & {r["question"] for r in test}
+    for row in train + test:
+        expression = row["question"].removeprefix("What is ").removesuffix("?")
+        assert str(eval(expression)) == row["answer"]  # noqa: S307 - digits and + - only
+        assert answers.is_correct(row["completion"][0]["content"], row["answer"])
+    assert train[0]["prompt"][0] == {"role": "system", "content": "sys"}
+    assert train[0]["prompt"][2]["content"] == "3 + 4 = \\boxed{7}"
+
+
+def test_asking_for_more_problems_than_exist_is_an_error():
+    with pytest.raises(ValueError, match=r"exceeds the 100 distinct problems"):
+        data.generate(dict(CFG, operations=["+"], n_train=90, n_test=20), seed=0)
+
+
+def test_hub_rows_are_mapped_like_the_paper():
+    from datasets import Dataset
+
+    numina = Dataset.from_list(
+        [
+            {"source": "synthetic_math", "problem": "1+1?", "solution": "So \\boxed{2}."},
+            {"source": "olympiads", "problem": "hard", "solution": "\\boxed{5}"},
+            {"source": "synthetic_math", "problem": "no box", "solution": "42"},
+        ]
+    )
+    math500 = Dataset.from_list([{"problem": "2+2?", "answer": "4", "solution": "\\boxed{4}"}])
+    cfg = dict(CFG, n_train=5, n_test=5, hub={"train_source": "synthetic_math", "shuffle_seed": 42})
+    train, test = data.hub_examples(numina, math500, cfg, seed=0)
+    assert [(r["question"], r["answer"]) for r in train] == [("1+1?", "2")]
+    assert [(r["question"], r["answer"]) for r in test] == [("2+2?", "4")]

@@ -1,0 +1,134 @@
+"""Optimizers from config, their state sizes, and GRPO/SFT that resume after an interruption."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import TrainerCallback
+
+from reprolab.io import read_json, read_jsonl
+from reprolab.papers.sgd_rlvr.answers import correctness_reward, make_format_reward
+from reprolab.training.optimizers import build_optimizer, describe, optimizer_state_bytes
+from reprolab.training.trainers import train
+
+
+@pytest.mark.parametrize(
+    ("spec", "cls", "state_bytes"),
+    [
+        # Linear(3, 2): 8 float32 parameters = 32 bytes.
+        ({"name": "sgd", "lr": 0.1}, torch.optim.SGD, 0),
+        ({"name": "sgd", "lr": 0.1, "momentum": 0.9}, torch.optim.SGD, 32),
+        ({"name": "rmsprop", "lr": 1e-3}, torch.optim.RMSprop, 32),
+        ({"name": "adamw", "lr": 1e-3, "betas": [0.9, 0.99]}, torch.optim.AdamW, 64),
+    ],
+)
+def test_optimizer_from_spec_and_its_state(spec, cls, state_bytes):
+    layer = torch.nn.Linear(3, 2)
+    opt = build_optimizer(layer.parameters(), spec)
+    assert type(opt) is cls
+    assert opt.param_groups[0]["lr"] == spec["lr"]
+    layer(torch.ones(1, 3)).sum().backward()
+    opt.step()
+    assert optimizer_state_bytes(opt) == state_bytes
+    assert describe(opt)["class"] == cls.__name__
+
+
+def test_optimizer_errors_name_the_key():
+    params = torch.nn.Linear(2, 2).parameters()
+    with pytest.raises(ValueError, match="optimizer.name: 'lion' unknown"):
+        build_optimizer(params, {"name": "lion", "lr": 1.0})
+    with pytest.raises(ValueError, match=r"unknown keys \['betas'\]"):
+        build_optimizer(params, {"name": "sgd", "lr": 1.0, "betas": [0.9, 0.9]})
+
+
+class Interrupt(TrainerCallback):
+    """Kill the run once a given step is done and saved, as a preempted job would be."""
+
+    def __init__(self, step):
+        self.step = step
+
+    def on_step_begin(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            raise KeyboardInterrupt("simulated preemption")
+
+
+GRPO_ARGS = {
+    "max_steps": 3,
+    "save_steps": 1,
+    "per_device_train_batch_size": 4,
+    "num_generations": 4,
+    "max_completion_length": 6,
+    "temperature": 1.0,
+    "lr_scheduler_type": "constant",
+}
+
+
+def grpo_rows():
+    return [
+        {"prompt": [{"role": "user", "content": f"What is {i} + 1?"}], "answer": str(i + 1)}
+        for i in range(8)
+    ]
+
+
+def run_grpo(tiny_model, tmp_path, name, callbacks=()):
+    return train(
+        "grpo",
+        tiny_model,
+        grpo_rows(),
+        tmp_path / name / "model",
+        tmp_path / name / "checkpoints",
+        trainer_args=GRPO_ARGS,
+        optimizer={"name": "sgd", "lr": 0.5},
+        seed=0,
+        reward_funcs=[correctness_reward, make_format_reward(0.1)],
+        callbacks=callbacks,
+    )
+
+
+def test_grpo_resumes_from_its_last_checkpoint(tiny_model, tmp_path):
+    with pytest.raises(KeyboardInterrupt):
+        run_grpo(tiny_model, tmp_path, "run", callbacks=[Interrupt(step=2)])
+    assert (tmp_path / "run" / "checkpoints" / "checkpoint-2").is_dir()
+    assert not (tmp_path / "run" / "model").exists()
+
+    summary = run_grpo(tiny_model, tmp_path, "run")
+    assert summary["resumed_from_step"] == 2
+    assert summary["steps"] == 3
+    assert read_json(tmp_path / "run" / "model" / "train_summary.json") == summary
+    log = read_jsonl(tmp_path / "run" / "model" / "train_log.jsonl")
+    assert [row["step"] for row in log if "reward" in row] == [1, 2, 3]  # none logged twice
+    assert not (tmp_path / "run" / "checkpoints").exists()  # cleaned once the model is saved
+
+
+def test_grpo_logs_rewards_and_the_optimizer_it_used(tiny_model, tmp_path):
+    summary = run_grpo(tiny_model, tmp_path, "plain")
+    assert summary["optimizer"]["class"] == "SGD"
+    assert summary["optimizer"]["lr"] == "0.5"
+    assert summary["optimizer_state_bytes"] == 0
+    log = read_jsonl(tmp_path / "plain" / "model" / "train_log.jsonl")
+    assert "rewards/correctness_reward/mean" in log[0]
+
+
+def test_sft_changes_the_weights_and_adamw_keeps_two_moments(tiny_model, tmp_path):
+    from reprolab.papers.sgd_rlvr.evaluate import load_weights
+
+    rows = [
+        {
+            "prompt": [{"role": "user", "content": f"What is {i} + 1?"}],
+            "completion": [{"role": "assistant", "content": f"\\boxed{{{i + 1}}}"}],
+        }
+        for i in range(8)
+    ]
+    summary = train(
+        "sft",
+        tiny_model,
+        rows,
+        tmp_path / "sft" / "model",
+        tmp_path / "sft" / "checkpoints",
+        trainer_args={"max_steps": 2, "save_steps": 1, "per_device_train_batch_size": 4},
+        optimizer={"name": "adamw", "lr": 1e-3},
+        seed=0,
+    )
+    assert summary["optimizer_state_bytes"] == 2 * summary["parameter_bytes"]
+    base, tuned = load_weights(tiny_model), load_weights(tmp_path / "sft" / "model")
+    assert any(not torch.equal(base[k], tuned[k]) for k in base)
