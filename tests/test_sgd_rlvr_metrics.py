@@ -89,8 +89,18 @@ def test_update_ranks_cover_layer_matrices_only():
 
 def test_summarize_derives_the_paper_comparisons():
     evals = {
-        "grpo_sgd": {"accuracy": 0.5, "updated_fraction_bf16": 0.0, "parameters": 1000, "effective_rank_mean": 2},
-        "grpo_adamw": {"accuracy": 0.4, "updated_fraction_bf16": 0.5, "parameters": 1000, "effective_rank_mean": 7},
+        "grpo_sgd": {
+            "accuracy": 0.5,
+            "updated_fraction_bf16": 0.0,
+            "parameters": 1000,
+            "effective_rank_mean": 2,
+        },
+        "grpo_adamw": {
+            "accuracy": 0.4,
+            "updated_fraction_bf16": 0.5,
+            "parameters": 1000,
+            "effective_rank_mean": 7,
+        },
         "sft_sgd": {"accuracy": 0.1},
         "sft_adamw": {"accuracy": 0.6},
     }

@@ -20,7 +20,9 @@ def runs_of(uri, experiment="reprolab/sgd_rlvr"):
 
 
 def test_a_run_carries_tags_params_and_step_metrics(smoke_config, mlflow_uri):
-    with tracked_run(smoke_config, "train:grpo_sgd", {"optimizer": {"name": "sgd", "lr": 0.1}}) as t:
+    with tracked_run(
+        smoke_config, "train:grpo_sgd", {"optimizer": {"name": "sgd", "lr": 0.1}}
+    ) as t:
         t.log_metrics({"reward": 0.1}, step=1)
         t.log_metrics({"reward": 0.3}, step=2)
     client, runs = runs_of(mlflow_uri)

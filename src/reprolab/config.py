@@ -131,7 +131,10 @@ def load_paper_config(paper: str, suite: dict, config_dir: Path = CONFIG_DIR) ->
 
 
 def load_config(
-    paper: str, scale: str | None = None, config_dir: Path = CONFIG_DIR, overrides: dict | None = None
+    paper: str,
+    scale: str | None = None,
+    config_dir: Path = CONFIG_DIR,
+    overrides: dict | None = None,
 ) -> dict:
     """Load, validate and resolve one paper's config the way the Snakefile does (for CLI use)."""
     config_dir = Path(config_dir)

@@ -93,7 +93,9 @@ def load_gguf(spec: dict):
         raise FileNotFoundError(f"{folder / spec['file']}: GGUF file missing from the package")
     log.info("dequantising %s (about 20 s, done once)", spec["file"])
     tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=spec["file"])
-    model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=spec["file"], dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(
+        folder, gguf_file=spec["file"], dtype=torch.float32
+    )
     # The dense weights carry a GGUF quantisation marker that blocks saving and training.
     if getattr(model, "hf_quantizer", None) is not None:
         model.hf_quantizer.remove_quantization_config(model)
@@ -133,7 +135,7 @@ def prepare_model(name: str, spec: dict, out_dir: Path, seed: int = 0) -> Path:
 
 def load_model(path: Path | str, dtype: torch.dtype = torch.float32, attn: str | None = None):
     """Load a prepared folder as (model, tokenizer), left-padding for batched generation."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     kwargs = {"dtype": dtype}
     if attn:

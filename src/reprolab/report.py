@@ -15,7 +15,10 @@ def _fmt(value) -> str:
 
 def write_scorecard(results: Path, scale: str, papers: list[str], out: Path) -> Path:
     lines = [f"# reprolab scorecard — scale `{scale}`", ""]
-    lines += ["| paper | reproduced | not reproduced | not checked | missing |", "|---|---|---|---|---|"]
+    lines += [
+        "| paper | reproduced | not reproduced | not checked | missing |",
+        "|---|---|---|---|---|",
+    ]
     sections = []
     for paper in papers:
         claims = read_json(results / paper / "claims.json")
@@ -50,7 +53,9 @@ def run_summary(results: Path, papers: list[str], tracking_uri: str) -> str:
         for figure in sorted((results / paper / "figures").glob("*.png")):
             lines.append(f"    figure: {figure}")
     if tracking_uri.startswith("sqlite:"):
-        lines.append(f"  MLflow UI: mlflow ui --backend-store-uri {tracking_uri}  (then open http://127.0.0.1:5000)")
+        lines.append(
+            f"  MLflow UI: mlflow ui --backend-store-uri {tracking_uri}  (then open http://127.0.0.1:5000)"
+        )
     else:
         lines.append(f"  MLflow UI: {tracking_uri}")
     return "\n".join(lines)

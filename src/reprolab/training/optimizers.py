@@ -28,7 +28,8 @@ def build_optimizer(params, spec: dict) -> torch.optim.Optimizer:
     unknown = set(extra) - allowed
     if unknown:
         raise ValueError(
-            f"optimizer '{name}': unknown keys {sorted(unknown)}; expected some of {sorted(allowed)}"
+            f"optimizer '{name}': unknown keys {sorted(unknown)}; "
+            f"expected some of {sorted(allowed)}"
         )
     if "betas" in extra:
         extra["betas"] = tuple(extra["betas"])

@@ -47,7 +47,9 @@ class LogCallback(TrainerCallback):
                 {f"train/{k.replace('/', '_')}": v for k, v in numeric.items()},
                 step=state.global_step,
             )
-        shown = ", ".join(f"{k}={v:.4g}" for k, v in numeric.items() if "reward" in k or k == "loss")
+        shown = ", ".join(
+            f"{k}={v:.4g}" for k, v in numeric.items() if "reward" in k or k == "loss"
+        )
         log.info(
             "step %d/%d (%.0f s): %s",
             state.global_step,

@@ -40,14 +40,21 @@ def train(args) -> None:
     cfg = _config(args)
     kind, arm = args.arm.split("_", 1)
     rows = read_jsonl(Path(args.data))
-    params = {"arm": args.arm, "optimizer": cfg[kind]["arms"].get(arm, {}), "trainer": cfg[kind]["trainer"]}
+    params = {
+        "arm": args.arm,
+        "optimizer": cfg[kind]["arms"].get(arm, {}),
+        "trainer": cfg[kind]["trainer"],
+    }
     with tracked_run(cfg, f"train:{args.arm}", params) as tracker:
         summary = train_arm(
             cfg, kind, arm, rows, Path(args.model), Path(args.out), Path(args.checkpoints), tracker
         )
         tracker.log_params({"optimizer_used": summary["optimizer"]})
         tracker.log_metrics(
-            {"optimizer_state_bytes": summary["optimizer_state_bytes"], "train_seconds": summary["train_seconds"]}
+            {
+                "optimizer_state_bytes": summary["optimizer_state_bytes"],
+                "train_seconds": summary["train_seconds"],
+            }
         )
 
 
@@ -59,7 +66,9 @@ def evaluate(args) -> None:
     cfg = _config(args)
     settings = cfg["evaluate"]
     rows = read_jsonl(Path(args.data))
-    with tracked_run(cfg, f"evaluate:{args.arm}", {"arm": args.arm, "evaluate": settings}) as tracker:
+    with tracked_run(
+        cfg, f"evaluate:{args.arm}", {"arm": args.arm, "evaluate": settings}
+    ) as tracker:
         result = ev.accuracy(Path(args.model), rows, settings, cfg["suite"]["seed"])
         write_jsonl(Path(args.predictions), result.pop("predictions"))
         if args.arm != "base":

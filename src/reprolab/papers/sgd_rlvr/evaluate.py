@@ -54,7 +54,9 @@ def update_sparsity(
     for name in sorted(base):
         b, t = base[name], tuned[name]
         delta_bf16 = (t.to(torch.bfloat16) - b.to(torch.bfloat16)).float()
-        updated_bf16 = int((~torch.isclose(delta_bf16, torch.zeros_like(delta_bf16), atol=atol)).sum())
+        updated_bf16 = int(
+            (~torch.isclose(delta_bf16, torch.zeros_like(delta_bf16), atol=atol)).sum()
+        )
         delta = t.float() - b.float()
         counts = {
             "n": delta.numel(),
@@ -105,7 +107,11 @@ def update_ranks(
         return {"effective_rank_mean": 0.0, "effective_rank_fraction": 0.0, "per_matrix": {}}
     mean_rank = sum(r["rank"] for r in ranks.values()) / len(ranks)
     fraction = sum(r["rank"] / r["full_rank"] for r in ranks.values()) / len(ranks)
-    return {"effective_rank_mean": mean_rank, "effective_rank_fraction": fraction, "per_matrix": ranks}
+    return {
+        "effective_rank_mean": mean_rank,
+        "effective_rank_fraction": fraction,
+        "per_matrix": ranks,
+    }
 
 
 def accuracy(model_dir: Path, rows: list[dict], cfg: dict, seed: int) -> dict:

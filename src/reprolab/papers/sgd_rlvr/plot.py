@@ -73,7 +73,9 @@ def updated_fraction(evals: dict[str, dict], out: Path) -> Path:
     fig, (ax,) = plotting.figure(width=6.5)
     x = np.arange(len(arms))
     floor = 1e-9  # a bar at zero cannot show on a log axis
-    ax.bar(x - 0.2, data.updated_fraction_bf16.clip(lower=floor), 0.4, label="bf16, atol 1e-5 (paper)")
+    ax.bar(
+        x - 0.2, data.updated_fraction_bf16.clip(lower=floor), 0.4, label="bf16, atol 1e-5 (paper)"
+    )
     ax.bar(x + 0.2, data.updated_fraction_fp32.clip(lower=floor), 0.4, label="fp32, |dw| > 1e-5")
     ax.set_xticks(x, arms, rotation=30)
     ax.set_yscale("log")
@@ -89,7 +91,9 @@ def per_layer_sparsity(evals: dict[str, dict], out: Path) -> Path:
         for arm, result in evals.items()
         for layer, values in result.get("per_layer", {}).items()
     ]
-    data = pd.DataFrame(rows, columns=["arm", "layer", "updated_fraction_bf16", "updated_fraction_fp32"])
+    data = pd.DataFrame(
+        rows, columns=["arm", "layer", "updated_fraction_bf16", "updated_fraction_fp32"]
+    )
     fig, (ax,) = plotting.figure(width=7.0)
     for arm, group in data.groupby("arm"):
         ax.plot(group.layer, group.updated_fraction_bf16.clip(lower=1e-9), marker=".", label=arm)
