@@ -53,9 +53,8 @@ def main() -> int:
             row = next(csv.DictReader(f, delimiter="\t"))
         print(f"{tsv.stem:<32}{float(row['s']):>10.1f}{row['max_rss']:>12}")
     verdict = "within" if minutes <= args.budget_minutes else "OVER"
-    print(
-        f"\n{args.paper} at {args.scale}: {minutes:.1f} min wall, {verdict} the {args.budget_minutes:g}-min budget"
-    )
+    budget = f"{args.budget_minutes:g}-min budget"
+    print(f"\n{args.paper} at {args.scale}: {minutes:.1f} min wall, {verdict} the {budget}")
     return 0 if minutes <= args.budget_minutes else 1
 
 
