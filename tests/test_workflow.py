@@ -107,3 +107,30 @@ def test_steps_run_by_hand_outside_snakemake(tmp_path, monkeypatch):
     )
     assert len(train.read_text().splitlines()) == 16
     assert main(["prepare-model", "no-such-model", "--out", str(tmp_path / "m")]) == 2
+
+
+def planned_resources(output: str) -> dict[str, set[str]]:
+    """rule name -> the 'resources:' lines of its planned jobs, from a dry run's output."""
+    plans: dict[str, set[str]] = {}
+    rule = None
+    for line in output.splitlines():
+        if line.startswith(("rule ", "localrule ")):
+            rule = line.split()[1].rstrip(":")
+            plans.setdefault(rule, set())
+        elif line.strip().startswith("resources:") and rule:
+            plans[rule].add(line.strip())
+    return plans
+
+
+def test_full_scale_plans_gpu_jobs_only_where_needed(tmp_path):
+    for name in WORKFLOW_FILES:
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    run = snakemake(tmp_path, "-n", "--config", "scale=full")
+    assert run.returncode == 0, run.stderr[-2000:]
+    plans = planned_resources(run.stdout + run.stderr)
+    assert "gpu=4" in next(iter(plans["sgd_rlvr_train"]))
+    assert "gpu=1" in next(iter(plans["sgd_rlvr_evaluate"]))
+    for cpu_rule in ("sgd_rlvr_data", "sgd_rlvr_metrics", "sgd_rlvr_plot", "sgd_rlvr_claims"):
+        assert all("gpu=" not in line for line in plans[cpu_rule]), cpu_rule
+    assert "runtime=2880" in next(iter(plans["sgd_rlvr_train"]))

@@ -122,10 +122,7 @@ def load_paper_config(paper: str, suite: dict, config_dir: Path = CONFIG_DIR) ->
         "paper": paper,
         "scale": scale,
         "seed": suite["seed"],
-        "results_dir": suite["results_dir"],
-        "models_dir": suite["models_dir"],
         "tracking": suite["tracking"],
-        "resources": suite["resources"][scale],
     }
     return merged
 
