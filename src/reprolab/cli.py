@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from reprolab.config import ConfigError, load_config, load_yaml
@@ -106,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Library deprecation notices (transformers v6 renames) drown the progress lines in job logs.
+    warnings.filterwarnings("ignore", category=FutureWarning)
     args = build_parser().parse_args(argv)
     try:
         args.func(args)

@@ -96,10 +96,12 @@ def per_layer_sparsity(evals: dict[str, dict], out: Path) -> Path:
     )
     fig, (ax,) = plotting.figure(width=7.0)
     for arm, group in data.groupby("arm"):
-        ax.plot(group.layer, group.updated_fraction_bf16.clip(lower=1e-9), marker=".", label=arm)
+        # A layer with no update has no place on a log axis: the line breaks there.
+        shown = group.updated_fraction_bf16.where(group.updated_fraction_bf16 > 0)
+        ax.plot(group.layer, shown, marker=".", label=arm)
     ax.set_yscale("log")
     ax.set_ylabel("fraction updated (bf16)")
-    ax.set_title("Update sparsity per layer")
+    ax.set_title("Update sparsity per layer (gaps: nothing updated)")
     ax.tick_params(axis="x", rotation=90, labelsize=7)
     ax.legend(fontsize=8)
     return plotting.save(fig, data, out)
