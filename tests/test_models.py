@@ -31,6 +31,16 @@ def test_random_llama_is_seeded(tmp_path):
     assert ma.config.tie_word_embeddings
 
 
+def test_round_to_puts_weights_on_the_bf16_grid(tmp_path):
+    folder = prepare_model(
+        "t", {"source": "random_llama", "round_to": "bfloat16"}, tmp_path / "r", seed=1
+    )
+    model = load_model(folder)[0]
+    for name, weight in model.state_dict().items():
+        assert weight.dtype == torch.float32
+        assert torch.equal(weight, weight.to(torch.bfloat16).float()), name
+
+
 def test_unknown_source_is_rejected(tmp_path):
     with pytest.raises(ValueError, match="model 'm': unknown source 'ftp'"):
         prepare_model("m", {"source": "ftp"}, tmp_path / "m")

@@ -102,6 +102,19 @@ def load_gguf(spec: dict):
     return model, tokenizer
 
 
+def round_weights(model, dtype: torch.dtype) -> None:
+    """Put every weight on dtype's grid, keeping the model's own dtype.
+
+    Hub checkpoints are bf16, so a weight only changes in bf16 when its update crosses half a bf16
+    step. Weights dequantised from a GGUF file sit between bf16 grid points instead, and there a
+    tiny update can flip the rounding: rounding the base model first keeps bf16-based measurements
+    (sgd_rlvr's update sparsity) meaning what they mean for a bf16 checkpoint.
+    """
+    with torch.no_grad():
+        for param in model.parameters():
+            param.copy_(param.to(dtype).to(param.dtype))
+
+
 def prepare_model(name: str, spec: dict, out_dir: Path, seed: int = 0) -> Path:
     """Materialise registry entry `name` as a safetensors folder at out_dir."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -123,6 +136,8 @@ def prepare_model(name: str, spec: dict, out_dir: Path, seed: int = 0) -> Path:
         model = AutoModelForCausalLM.from_pretrained(spec["path"])
     else:
         raise ValueError(f"model '{name}': unknown source '{source}'")
+    if spec.get("round_to"):
+        round_weights(model, getattr(torch, spec["round_to"]))
     tmp = out_dir.with_name(out_dir.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
