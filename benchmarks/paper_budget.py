@@ -46,12 +46,17 @@ def main() -> int:
     subprocess.run(command, check=True)
     minutes = (time.monotonic() - started) / 60
 
-    print(f"\n{'job':<32}{'seconds':>10}{'max RSS MB':>12}")
+    # CPU seconds tell what a job costs even when other work shares the machine.
+    print(f"\n{'job':<32}{'wall s':>10}{'CPU s':>10}{'max RSS MB':>12}")
     folder = Path(args.results) / args.scale / "benchmarks" / args.paper
+    cpu_total = 0.0
     for tsv in sorted(folder.glob("*.tsv")):
         with tsv.open() as f:
             row = next(csv.DictReader(f, delimiter="\t"))
-        print(f"{tsv.stem:<32}{float(row['s']):>10.1f}{row['max_rss']:>12}")
+        cpu = float(row["cpu_time"])
+        cpu_total += cpu
+        print(f"{tsv.stem:<32}{float(row['s']):>10.1f}{cpu:>10.1f}{row['max_rss']:>12}")
+    print(f"CPU time of the paper's jobs: {cpu_total / 60:.1f} min")
     verdict = "within" if minutes <= args.budget_minutes else "OVER"
     budget = f"{args.budget_minutes:g}-min budget"
     print(f"\n{args.paper} at {args.scale}: {minutes:.1f} min wall, {verdict} the {budget}")
