@@ -32,9 +32,14 @@ def add_config_args(parser: argparse.ArgumentParser) -> None:
 
 
 def resolve_config(args: argparse.Namespace, paper: str) -> dict:
+    """The step's paper config; at smoke and tiny scale the hub is switched off for the process."""
     if args.config_json:
-        return json.loads(args.config_json)
-    return load_config(paper, args.scale, args.config_dir)
+        cfg = json.loads(args.config_json)
+    else:
+        cfg = load_config(paper, args.scale, args.config_dir)
+    if cfg["suite"]["scale"] != "full":
+        os.environ["HF_HUB_OFFLINE"] = "1"
+    return cfg
 
 
 def _prepare_model(args: argparse.Namespace) -> None:

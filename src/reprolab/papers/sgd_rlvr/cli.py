@@ -12,20 +12,11 @@ PAPER = "sgd_rlvr"
 log = logging.getLogger(__name__)
 
 
-def _config(args) -> dict:
-    import os
-
-    cfg = resolve_config(args, PAPER)
-    if cfg["suite"]["scale"] != "full":  # smoke and tiny never reach the network
-        os.environ["HF_HUB_OFFLINE"] = "1"
-    return cfg
-
-
 def data(args) -> None:
     from reprolab.io import write_jsonl
     from reprolab.papers.sgd_rlvr.data import load
 
-    cfg = _config(args)
+    cfg = resolve_config(args, PAPER)
     train, test = load(cfg["data"], cfg["suite"]["seed"])
     write_jsonl(Path(args.train), train)
     write_jsonl(Path(args.test), test)
@@ -37,7 +28,7 @@ def train(args) -> None:
     from reprolab.papers.sgd_rlvr.train import train_arm
     from reprolab.tracking import tracked_run
 
-    cfg = _config(args)
+    cfg = resolve_config(args, PAPER)
     kind, arm = args.arm.split("_", 1)
     rows = read_jsonl(Path(args.data))
     params = {
@@ -63,7 +54,7 @@ def evaluate(args) -> None:
     from reprolab.papers.sgd_rlvr import evaluate as ev
     from reprolab.tracking import tracked_run
 
-    cfg = _config(args)
+    cfg = resolve_config(args, PAPER)
     settings = cfg["evaluate"]
     rows = read_jsonl(Path(args.data))
     with tracked_run(
@@ -72,12 +63,7 @@ def evaluate(args) -> None:
         result = ev.accuracy(Path(args.model), rows, settings, cfg["suite"]["seed"])
         write_jsonl(Path(args.predictions), result.pop("predictions"))
         if args.arm != "base":
-            base = ev.load_weights(Path(args.base))
-            tuned = ev.load_weights(Path(args.model))
-            result.update(ev.update_sparsity(base, tuned, settings["atol"]))
-            ranks = ev.update_ranks(base, tuned, settings["rank_energy"])
-            result["effective_rank_mean"] = ranks["effective_rank_mean"]
-            result["effective_rank_fraction"] = ranks["effective_rank_fraction"]
+            result.update(ev.weight_update(Path(args.base), Path(args.model), settings))
             summary = read_json(Path(args.model) / "train_summary.json")
             result["optimizer_state_bytes"] = summary["optimizer_state_bytes"]
             result["optimizer_state_per_parameter_byte"] = (
@@ -95,7 +81,7 @@ def metrics(args) -> None:
     from reprolab.papers.sgd_rlvr.evaluate import summarize
     from reprolab.tracking import tracked_run
 
-    cfg = _config(args)
+    cfg = resolve_config(args, PAPER)
     evals = {Path(p).stem: read_json(Path(p)) for p in args.evals}
     result = summarize(evals)
     write_json(Path(args.out), result)
@@ -108,7 +94,7 @@ def plot(args) -> None:
     from reprolab.papers.sgd_rlvr import plot as figures
     from reprolab.tracking import tracked_run
 
-    cfg = _config(args)
+    cfg = resolve_config(args, PAPER)
     evals = {Path(p).stem: read_json(Path(p)) for p in args.evals}
     logs = {Path(p).parent.name: read_jsonl(Path(p)) for p in args.logs}
     out = Path(args.out_dir)

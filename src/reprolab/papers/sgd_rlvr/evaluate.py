@@ -114,6 +114,17 @@ def update_ranks(
     }
 
 
+def weight_update(base_dir: Path, tuned_dir: Path, settings: dict) -> dict:
+    """Sparsity (overall and per layer) and mean effective rank of tuned minus base."""
+    base, tuned = load_weights(base_dir), load_weights(tuned_dir)
+    ranks = update_ranks(base, tuned, settings["rank_energy"])
+    return {
+        **update_sparsity(base, tuned, settings["atol"]),
+        "effective_rank_mean": ranks["effective_rank_mean"],
+        "effective_rank_fraction": ranks["effective_rank_fraction"],
+    }
+
+
 def accuracy(model_dir: Path, rows: list[dict], cfg: dict, seed: int) -> dict:
     """Greedy pass@1 on the held-out rows, with a bootstrap CI and per-item predictions."""
     backend = get_backend(cfg["backend"], str(model_dir), **cfg.get("backend_options", {}))
