@@ -32,18 +32,31 @@ def test_choosing_vllm_without_it_says_where_it_runs():
         get_backend("vllm", "some/model")
 
 
-def test_continuation_logprob_sums_the_tokens_inside_the_continuation():
-    # prompt "ab" + continuation "cde", echoed as tokens a|b|cd|e and then the generated token.
-    echoed = {
-        "text_offset": [0, 1, 2, 4, 5],
-        "token_logprobs": [None, -1.0, -0.5, -0.25, -3.0],
-    }
-    assert _continuation_logprob(echoed, start=2, length=3) == -0.75
-    assert _continuation_logprob(echoed, start=5, length=0) == 0.0
+# An echo as llama.cpp's server gives it for "<|im_start|>user\nhi<|im_end|>\n<|im_start|>
+# assistant\nHello there" plus one generated token: special tokens empty or left out.
+ECHO = {
+    "tokens": ["user", "\n", "hi", "", "\n", "ass", "istant", "\n", "Hello", " there", ","],
+    "token_logprobs": [None, -1.0, -2.0, -3.0, -0.1, -0.1, -0.1, -0.1, -0.5, -0.25, -9.0],
+}
+
+
+def test_continuation_logprob_sums_the_tokens_of_the_continuation():
+    assert _continuation_logprob(ECHO, "Hello there", generated=1) == -0.75
+    assert _continuation_logprob(ECHO, " there", generated=1) == -0.25
+    assert _continuation_logprob(ECHO, "", generated=1) == 0.0
+    # No generated token listed (the server stopped at once): the last token is the prompt's.
+    assert _continuation_logprob(ECHO, " there,", generated=0) == -9.25
+    # A token straddling the boundary counts with the continuation.
+    assert _continuation_logprob(ECHO, "ello there", generated=1) == -0.75
+
+
+def test_an_echo_that_does_not_end_with_the_continuation_is_an_error():
+    with pytest.raises(ValueError, match="do not end with the continuation"):
+        _continuation_logprob(ECHO, "Goodbye there", generated=1)
 
 
 def test_a_server_without_prompt_logprobs_cannot_score():
     with pytest.raises(NotImplementedError, match="cannot score"):
-        _continuation_logprob({"text_offset": [0], "token_logprobs": None}, 0, 1)
+        _continuation_logprob({"tokens": ["a"], "token_logprobs": None}, "a", 1)
     with pytest.raises(NotImplementedError):
-        _continuation_logprob(None, 0, 1)
+        _continuation_logprob(None, "a", 1)

@@ -148,3 +148,25 @@ def test_scores_are_log_probabilities_that_rank_the_greedy_reply_first(backend):
     assert all(math.isfinite(s) for s in scores)
     assert scores[0] < 0 and scores[1] < scores[0]
     assert scores[2] == 0.0
+
+
+def test_scores_equal_the_log_probabilities_of_sampling_those_tokens(server, backend):
+    """Independent of the echo: the log-probabilities the server reports while generating."""
+    context = ask("What is 2 + 3?")
+    body = {
+        "model": MODEL,
+        "prompt": backend._prompt(context),
+        "max_tokens": 4,
+        "temperature": 0.0,
+        "logprobs": 1,
+    }
+    request = urllib.request.Request(
+        f"{server}/completions",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        choice = json.loads(response.read())["choices"][0]
+    text, generated = choice["text"], choice["logprobs"]["token_logprobs"]
+    assert text and len(generated) == 4
+    assert backend.score([context], [text])[0] == pytest.approx(sum(generated), abs=0.02)

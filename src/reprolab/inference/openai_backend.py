@@ -111,33 +111,43 @@ class OpenAIBackend(InferenceBackend):
                 "logprobs": 1,
             }
             try:
-                choice = self._post("completions", body)["choices"][0]
+                response = self._post("completions", body)
             except ServerError as error:
                 raise NotImplementedError(
                     f"{self.base_url} cannot score text: it refused a completions request with "
                     f"echo and logprobs ({error})"
                 ) from error
-            return _continuation_logprob(choice.get("logprobs"), len(prompt), len(continuation))
+            generated = response.get("usage", {}).get("completion_tokens", 1)
+            return _continuation_logprob(
+                response["choices"][0].get("logprobs"), continuation, generated
+            )
 
         return self._map(logprob, list(zip(prompts, continuations, strict=True)))
 
 
-def _continuation_logprob(logprobs: dict | None, start: int, length: int) -> float:
-    """Sum of the log-probabilities of the echoed tokens that begin inside the continuation.
+def _continuation_logprob(logprobs: dict | None, continuation: str, generated: int) -> float:
+    """Sum of the log-probabilities of the echoed tokens that spell the continuation.
 
-    The echo covers the prompt and then the one generated token, which begins at or after the
-    end of the text and is left out.
+    The echo lists the prompt's tokens and then the `generated` ones. Servers differ in how
+    they place special tokens (llama.cpp leaves some out and gives offsets in text without
+    them), but the continuation is plain text at the end of the prompt: walk back from the
+    last prompt token until the token strings cover it. A token that straddles the boundary
+    with the context counts with the continuation.
     """
-    if not logprobs or logprobs.get("token_logprobs") is None or "text_offset" not in logprobs:
+    if not logprobs or logprobs.get("token_logprobs") is None or "tokens" not in logprobs:
         raise NotImplementedError(
             "the server returned no log-probabilities for the prompt (completions with echo and "
             "logprobs): it cannot score continuations; use the vllm or transformers backend"
         )
-    end = start + length
-    total = 0.0
-    for offset, value in zip(logprobs["text_offset"], logprobs["token_logprobs"], strict=False):
-        if start <= offset < end:
-            if value is None:  # only the very first token of a text has none
-                raise NotImplementedError("the server gave no log-probability for a token")
-            total += value
+    tokens, values = logprobs["tokens"], logprobs["token_logprobs"]
+    end = len(tokens) - generated
+    total, covered, index = 0.0, 0, end
+    while covered < len(continuation):
+        index -= 1
+        if index < 0 or values[index] is None:
+            raise ValueError(f"the echoed tokens do not end with the continuation {continuation!r}")
+        covered += len(tokens[index])
+        total += values[index]
+    if continuation and not "".join(tokens[index:end]).endswith(continuation):
+        raise ValueError(f"the echoed tokens do not end with the continuation {continuation!r}")
     return total
