@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import inspect
 import subprocess
 import sys
 
 import pytest
+import yaml
 
+from reprolab.config import load_config
 from reprolab.inference import BACKENDS, get_backend
 from reprolab.inference.openai_backend import _continuation_logprob
+
+from .conftest import REPO
 
 
 def test_cluster_backends_are_registered_and_importing_them_needs_no_vllm():
@@ -60,3 +66,14 @@ def test_a_server_without_prompt_logprobs_cannot_score():
         _continuation_logprob({"tokens": ["a"], "token_logprobs": None}, "a", 1)
     with pytest.raises(NotImplementedError):
         _continuation_logprob(None, "a", 1)
+
+
+@pytest.mark.parametrize("scale", ["smoke", "tiny", "full"])
+def test_each_scale_chooses_a_backend_that_takes_its_options(scale):
+    """A misspelt backend or option would otherwise surface only in a job on the cluster."""
+    papers = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["papers"]
+    for paper in papers:
+        evaluate = load_config(paper, scale, REPO / "config")["evaluate"]
+        module, name = BACKENDS[evaluate["backend"]].split(":")
+        backend = getattr(importlib.import_module(module), name)
+        inspect.signature(backend).bind("model", **evaluate.get("backend_options", {}))

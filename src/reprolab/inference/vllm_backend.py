@@ -32,9 +32,13 @@ class VLLMBackend(InferenceBackend):
         tensor_parallel_size: int = 1,
         gpu_memory_utilization: float = 0.9,
         max_model_len: int | None = None,
+        batch_size: int | None = None,
         seed: int = 0,
     ):
         self._vllm = _import_vllm()
+        # batch_size, as the other backends call it, is vLLM's max_num_seqs: how many sequences
+        # the engine runs at once.
+        engine = {"max_num_seqs": batch_size} if batch_size else {}
         self.llm = self._vllm.LLM(
             model=model_path,
             dtype=dtype,
@@ -42,6 +46,7 @@ class VLLMBackend(InferenceBackend):
             gpu_memory_utilization=gpu_memory_utilization,
             max_model_len=max_model_len,
             seed=seed,
+            **engine,
         )
 
     def generate(self, conversations: list[Conversation], params: SamplingParams) -> list[str]:
