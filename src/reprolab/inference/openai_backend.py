@@ -3,7 +3,8 @@
 Generation goes through /v1/chat/completions, so the server applies the model's chat template.
 Scoring goes through /v1/completions with `echo` and `logprobs`, the one standard request that
 returns the log-probabilities of given text; it needs the chat template on this side (the
-`tokenizer` option, a folder or hub id), and a server that supports it (vLLM and llama.cpp's do).
+`tokenizer` option, a folder or hub id), and a server that supports it (vLLM's does, and
+llama.cpp's when started with `--logits_all true`); otherwise `score` raises NotImplementedError.
 Only the standard library is used for HTTP, so the client adds no dependency.
 """
 
