@@ -1,6 +1,7 @@
 # reprolab: each paper's steps as Snakemake rules. See README.md.
 #   snakemake --cores all                      # tiny scale (the default)
 #   snakemake --cores all --config scale=smoke # seconds per stage, for tests
+#   snakemake --profile profiles/slurm --config scale=full   # a SLURM GPU cluster
 import os
 
 from reprolab.config import load_paper_config, validate_suite_config
@@ -20,6 +21,12 @@ if SCALE != "full":
     # smoke and tiny never touch the network; every job inherits this.
     os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("MLFLOW_TRACKING_URI", config["tracking"]["uri"])
+
+
+# Passed on to every job, also where jobs do not inherit this process's environment (cluster
+# executors); set it to the MLflow server (http://login01:5000) before starting a cluster run.
+envvars:
+    "MLFLOW_TRACKING_URI",
 
 
 include: "rules/common.smk"

@@ -21,6 +21,23 @@ def job(kind):
     return config["resources"][SCALE][kind]
 
 
+def job_resources(kind):
+    """A rule's resources in the names the SLURM executor reads.
+
+    GPU keys appear only on jobs that get GPUs: the executor turns `gpu` into `--gpus=N`, or
+    with `gpu_model` into `--gpus=<model>:N` (and would ask for one GPU if given a model alone).
+    """
+    spec = job(kind)
+    resources = {"mem_mb": spec["mem_mb"], "runtime": spec["runtime"]}
+    if spec["gpus"] > 0:
+        resources["gpu"] = spec["gpus"]
+        if spec.get("gpu_model"):
+            resources["gpu_model"] = spec["gpu_model"]
+    if spec.get("partition"):
+        resources["slurm_partition"] = spec["partition"]
+    return resources
+
+
 def model_dir(name):
     return f"{MODELS}/{name}"
 

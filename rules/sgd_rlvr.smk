@@ -33,8 +33,7 @@ rule sgd_rlvr_data:
         benchmark_path("sgd_rlvr", "data")
     threads: job("light")["threads"]
     resources:
-        mem_mb=job("light")["mem_mb"],
-        runtime=job("light")["runtime"],
+        **job_resources("light"),
     params:
         cfg=step_config("sgd_rlvr", data=SGD_RLVR["data"]),
     shell:
@@ -56,9 +55,7 @@ rule sgd_rlvr_train:
         arm="(grpo|sft)_[a-z0-9_]+",
     threads: job("train")["threads"]
     resources:
-        mem_mb=job("train")["mem_mb"],
-        runtime=job("train")["runtime"],
-        gpu=job("train")["gpus"],
+        **job_resources("train"),
     params:
         cfg=sgd_rlvr_arm_config,
         # Not an output: Snakemake keeps it when a job fails, so a rerun resumes from it.
@@ -85,9 +82,7 @@ rule sgd_rlvr_evaluate:
         arm="base|(grpo|sft)_[a-z0-9_]+",
     threads: job("generate")["threads"]
     resources:
-        mem_mb=job("generate")["mem_mb"],
-        runtime=job("generate")["runtime"],
-        gpu=job("generate")["gpus"],
+        **job_resources("generate"),
     params:
         cfg=step_config("sgd_rlvr", evaluate=SGD_RLVR["evaluate"]),
     shell:
@@ -107,8 +102,7 @@ rule sgd_rlvr_metrics:
         benchmark_path("sgd_rlvr", "metrics")
     threads: job("light")["threads"]
     resources:
-        mem_mb=job("light")["mem_mb"],
-        runtime=job("light")["runtime"],
+        **job_resources("light"),
     params:
         cfg=step_config("sgd_rlvr"),
     shell:
@@ -137,8 +131,7 @@ rule sgd_rlvr_plot:
         benchmark_path("sgd_rlvr", "plot")
     threads: job("light")["threads"]
     resources:
-        mem_mb=job("light")["mem_mb"],
-        runtime=job("light")["runtime"],
+        **job_resources("light"),
     params:
         cfg=step_config("sgd_rlvr"),
         logs=lambda w, input: " ".join(f"{m}/train_log.jsonl" for m in input.models),
@@ -160,8 +153,7 @@ rule sgd_rlvr_claims:
         benchmark_path("sgd_rlvr", "claims")
     threads: job("light")["threads"]
     resources:
-        mem_mb=job("light")["mem_mb"],
-        runtime=job("light")["runtime"],
+        **job_resources("light"),
     shell:
         "reprolab claims sgd_rlvr --card {input.card} --metrics {input.metrics}"
         " --scale {SCALE} --out {output} 2> {log}"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+WORKFLOW_FILES = ("Snakefile", "rules", "config", "seeds", "profiles")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -34,3 +38,37 @@ def smoke_config(mlflow_uri) -> dict:
     cfg = load_config("sgd_rlvr", "smoke", REPO / "config")
     cfg["suite"]["tracking"]["uri"] = mlflow_uri
     return cfg
+
+
+def copy_workflow(workdir: Path) -> Path:
+    """The workflow's files in a fresh folder, so runs never touch the repository."""
+    for name in WORKFLOW_FILES:
+        src = REPO / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
+    return workdir
+
+
+def snakemake(workdir: Path, *args: str, timeout: float = 1200) -> subprocess.CompletedProcess:
+    """Snakemake as a user runs it, with this interpreter's environment first on PATH.
+
+    Jobs (also those SLURM starts) find `reprolab` and Python through that PATH.
+    """
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    env.pop("MLFLOW_TRACKING_URI", None)  # the workflow's own config decides
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
+    """The smoke suite run locally once per session; other tests compare against it."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("suite"))
+    run = snakemake(workdir, "--config", "scale=smoke")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return workdir, run

@@ -2,44 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+import yaml
 
 from reprolab.cli import main
 
-from .conftest import REPO
-
-WORKFLOW_FILES = ("Snakefile", "rules", "config", "seeds", "profiles")
-
-
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    env.pop("MLFLOW_TRACKING_URI", None)  # the workflow's own config decides
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", *args],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("suite")
-    for name in WORKFLOW_FILES:
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
-    run = snakemake(workdir, "--config", "scale=smoke")
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    return workdir, run
+from .conftest import REPO, copy_workflow, snakemake
 
 
 @pytest.mark.slow
@@ -123,9 +94,7 @@ def planned_resources(output: str) -> dict[str, set[str]]:
 
 
 def test_full_scale_plans_gpu_jobs_only_where_needed(tmp_path):
-    for name in WORKFLOW_FILES:
-        src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, tmp_path / name)
+    copy_workflow(tmp_path)
     run = snakemake(tmp_path, "-n", "--config", "scale=full")
     assert run.returncode == 0, run.stderr[-2000:]
     plans = planned_resources(run.stdout + run.stderr)
@@ -134,3 +103,48 @@ def test_full_scale_plans_gpu_jobs_only_where_needed(tmp_path):
     for cpu_rule in ("sgd_rlvr_data", "sgd_rlvr_metrics", "sgd_rlvr_plot", "sgd_rlvr_claims"):
         assert all("gpu=" not in line for line in plans[cpu_rule]), cpu_rule
     assert "runtime=2880" in next(iter(plans["sgd_rlvr_train"]))
+
+
+def planned_jobs(output: str) -> dict[str, list[dict[str, str]]]:
+    """From a dry run: rule -> the resources of each of its jobs."""
+    jobs: dict[str, list[dict[str, str]]] = {}
+    rule = None
+    for line in output.splitlines():
+        if line.startswith(("rule ", "localrule ")):
+            rule = line.split()[1].rstrip(":")
+        elif line.strip().startswith("resources:") and rule:
+            pairs = line.strip().removeprefix("resources:").split(",")
+            jobs.setdefault(rule, []).append(dict(p.strip().split("=", 1) for p in pairs))
+    return jobs
+
+
+# Steps that need GPUs at full scale, by the naming convention of rules/<paper>.smk.
+GPU_KINDS = {"_train": "train", "_evaluate": "generate", "_generate": "generate"}
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("snakemake_executor_plugin_slurm") is None,
+    reason="snakemake-executor-plugin-slurm is not installed (pip install -e '.[slurm]')",
+)
+def test_slurm_profile_plans_full_scale_with_cluster_resources(tmp_path):
+    copy_workflow(tmp_path)
+    run = snakemake(tmp_path, "-n", "--profile", "profiles/slurm", "--config", "scale=full")
+    assert run.returncode == 0, run.stderr[-2000:]
+    jobs = planned_jobs(run.stdout + run.stderr)
+    suite = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    full = suite["resources"]["full"]
+    for paper in suite["papers"]:
+        assert any(rule.startswith(f"{paper}_train") for rule in jobs), paper
+        assert f"{paper}_claims" in jobs, paper
+    for rule, planned in jobs.items():
+        kind = next((k for suffix, k in GPU_KINDS.items() if rule.endswith(suffix)), None)
+        for resources in planned:
+            # The partition and account of profiles/slurm reach every submitted job.
+            assert resources["slurm_partition"] == "gpu", rule
+            assert resources["slurm_account"] == "my_project", rule
+            if kind is None:
+                assert "gpu" not in resources and "gpu_model" not in resources, rule
+            else:
+                assert int(resources["gpu"]) == full[kind]["gpus"] > 0, rule
+                assert resources["gpu_model"] == full[kind]["gpu_model"], rule
+                assert int(resources["mem_mb"]) == full[kind]["mem_mb"], rule

@@ -18,6 +18,9 @@ Conversation = list[Message]
 # machine never imports vLLM.
 BACKENDS: dict[str, str] = {
     "transformers": "reprolab.inference.transformers_backend:TransformersBackend",
+    # GPU nodes: vLLM's offline engine. Any OpenAI-compatible server (`vllm serve`, llama.cpp).
+    "vllm": "reprolab.inference.vllm_backend:VLLMBackend",
+    "openai": "reprolab.inference.openai_backend:OpenAIBackend",
 }
 
 

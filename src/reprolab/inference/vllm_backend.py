@@ -1,0 +1,90 @@
+"""The vLLM backend: vLLM's offline `LLM` engine on a GPU node, for the full scale.
+
+vLLM is imported when this backend is built, never before: CPU machines do not have it.
+"""
+
+from __future__ import annotations
+
+from reprolab.inference import Conversation, InferenceBackend, SamplingParams
+
+MISSING_VLLM = (
+    "the 'vllm' inference backend needs the vllm package, which runs on NVIDIA GPUs only: "
+    "use the cluster environment (conda env create -f environment.yml, or pip install "
+    "'reprolab[gpu]'), or choose the 'transformers' backend on a CPU"
+)
+
+
+def _import_vllm():
+    try:
+        import vllm
+    except ImportError as error:
+        raise ImportError(MISSING_VLLM) from error
+    return vllm
+
+
+class VLLMBackend(InferenceBackend):
+    """Continuous batching and paged attention: all requests go to the engine at once."""
+
+    def __init__(
+        self,
+        model_path: str,
+        dtype: str = "auto",
+        tensor_parallel_size: int = 1,
+        gpu_memory_utilization: float = 0.9,
+        max_model_len: int | None = None,
+        batch_size: int | None = None,
+        seed: int = 0,
+    ):
+        self._vllm = _import_vllm()
+        # batch_size, as the other backends call it, is vLLM's max_num_seqs: how many sequences
+        # the engine runs at once.
+        engine = {"max_num_seqs": batch_size} if batch_size else {}
+        self.llm = self._vllm.LLM(
+            model=model_path,
+            dtype=dtype,
+            tensor_parallel_size=tensor_parallel_size,
+            gpu_memory_utilization=gpu_memory_utilization,
+            max_model_len=max_model_len,
+            seed=seed,
+            **engine,
+        )
+
+    def generate(self, conversations: list[Conversation], params: SamplingParams) -> list[str]:
+        # One seed per request, as in the other backends: repeated prompts get distinct samples
+        # and the same request list gives the same samples on every run.
+        sampling = [
+            self._vllm.SamplingParams(
+                n=1,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                max_tokens=params.max_new_tokens,
+                seed=params.seed + i,
+                stop=list(params.stop) or None,
+            )
+            for i in range(len(conversations))
+        ]
+        outputs = self.llm.chat(conversations, sampling, use_tqdm=False)
+        return [out.outputs[0].text for out in outputs]
+
+    def score(self, contexts: list[Conversation], continuations: list[str]) -> list[float]:
+        # Token ids as the transformers backend builds them: the rendered prompt, then the
+        # continuation tokenized on its own. prompt_logprobs=0 returns each prompt token's own
+        # log-probability.
+        tokenizer = self.llm.get_tokenizer()
+        rows, lengths = [], []
+        for context, continuation in zip(contexts, continuations, strict=True):
+            prompt = tokenizer.apply_chat_template(
+                context, tokenize=False, add_generation_prompt=True
+            )
+            prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+            cont_ids = tokenizer(continuation, add_special_tokens=False)["input_ids"]
+            rows.append({"prompt_token_ids": prompt_ids + cont_ids})
+            lengths.append(len(cont_ids))
+        sampling = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0)
+        outputs = self.llm.generate(rows, sampling, use_tqdm=False)
+        scores = []
+        for row, n, out in zip(rows, lengths, outputs, strict=True):
+            ids = row["prompt_token_ids"]
+            positions = range(len(ids) - n, len(ids))
+            scores.append(float(sum(out.prompt_logprobs[k][ids[k]].logprob for k in positions)))
+        return scores

