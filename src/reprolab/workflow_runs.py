@@ -61,7 +61,7 @@ def finish_parent_runs(
     On success a parent also receives the paper's metrics.json as it stands after the execution,
     under the same names (`<arm>.<quantity>`), so executions compare at the parent level too.
     """
-    ids = json.loads(os.environ.get(PARENT_RUNS_ENV, "{}"))
+    ids = json.loads(os.environ.get(PARENT_RUNS_ENV) or "{}")
     outcome: dict[str, str] = {}
     for paper, run_id in ids.items():
         suite = paper_configs[paper]["suite"]
