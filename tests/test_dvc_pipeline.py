@@ -74,7 +74,7 @@ def test_git_holds_metrics_and_scorecard_and_the_cache_the_rest(dvc_suite):
     assert run(["git", "status", "--porcelain"], repo, env).strip() == ""
     pushed = dvc_suite.pushed
     assert re.search(r"\d+ files? pushed", pushed), pushed
-    remote = dvc_suite.base.parent / "reprolab-dvc-remote"  # .dvc/config: ../../reprolab-dvc-remote
+    remote = dvc_suite.base / "reprolab-dvc-remote"  # beside the clone: .dvc/config's default
     assert any(remote.rglob("*")), f"nothing in the default remote {remote}"
 
 
@@ -118,7 +118,12 @@ def test_changing_one_papers_parameter_reruns_that_paper(dvc_suite):
     paper_config.write_text(text.replace(old, "data: {n_train: 16, n_test: 6,"))
 
     status = run(["dvc", "status"], repo, env)
-    assert "paper@sgd_rlvr" in status and "smoke.data.n_test" in status
+    assert "paper@sgd_rlvr" in status and "config/papers/sgd_rlvr.yaml" in status
+    assert "report" not in status  # its inputs change only once the paper has rerun
+    params = json.loads(run(["dvc", "params", "diff", "--json"], repo, env))
+    assert params == {
+        "config/papers/sgd_rlvr.yaml": {"smoke.data.n_test": {"old": 8, "new": 6, "diff": -2}}
+    }
     rerun = run(["dvc", "repro"], repo, env)
     assert "Running stage 'paper@sgd_rlvr'" in rerun and "Running stage 'report'" in rerun
     # DVC deleted the paper's outs, not the shared base model: Snakemake reuses it.
