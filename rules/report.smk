@@ -1,4 +1,4 @@
-# The suite's scorecard: every paper's claims and verdicts on one page.
+# The suite's scorecard: every paper's claims, verdicts and key metrics on one page.
 
 
 localrules:
@@ -7,13 +7,20 @@ localrules:
 
 rule scorecard:
     input:
-        expand(f"{RESULTS}/{{paper}}/claims.json", paper=config["papers"]),
+        claims=expand(f"{RESULTS}/{{paper}}/claims.json", paper=config["papers"]),
+        metrics=expand(f"{RESULTS}/{{paper}}/metrics.json", paper=config["papers"]),
+        cards=expand("seeds/{paper}.yaml", paper=config["papers"]),
     output:
-        f"{RESULTS}/scorecard.md",
+        report(
+            f"{RESULTS}/scorecard.md",
+            caption="../docs/report/scorecard.rst",
+            category="suite",
+            labels={"paper": "all", "figure": "scorecard"},
+        ),
     log:
         f"{RESULTS}/logs/scorecard.log",
     params:
         papers=" ".join(config["papers"]),
     shell:
         "reprolab scorecard --results {RESULTS} --scale {SCALE} --papers {params.papers}"
-        " --out {output} 2> {log}"
+        " --seeds seeds --out {output} 2> {log}"

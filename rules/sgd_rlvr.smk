@@ -6,6 +6,12 @@ SGD_RLVR_TRAINED = [f"grpo_{arm}" for arm in SGD_RLVR["grpo"]["arms"]] + [
     f"sft_{arm}" for arm in SGD_RLVR["sft"]["arms"]
 ]
 SGD_RLVR_ARMS = ["base"] + SGD_RLVR_TRAINED
+SGD_RLVR_FIGURES = [
+    "training_curves",
+    "final_accuracy",
+    "updated_fraction",
+    "per_layer_sparsity",
+]
 
 
 def sgd_rlvr_arm_config(wildcards):
@@ -115,16 +121,11 @@ rule sgd_rlvr_plot:
         evals=expand(f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=SGD_RLVR_ARMS),
         models=expand(f"{SGD_RLVR_OUT}/models/{{arm}}", arm=SGD_RLVR_TRAINED),
     output:
-        expand(
-            f"{SGD_RLVR_OUT}/figures/{{figure}}.{{ext}}",
-            figure=[
-                "training_curves",
-                "final_accuracy",
-                "updated_fraction",
-                "per_layer_sparsity",
-            ],
-            ext=["png", "csv"],
-        ),
+        figures=[
+            paper_figure("sgd_rlvr", f"{SGD_RLVR_OUT}/figures/{name}.png")
+            for name in SGD_RLVR_FIGURES
+        ],
+        data=expand(f"{SGD_RLVR_OUT}/figures/{{name}}.csv", name=SGD_RLVR_FIGURES),
     log:
         log_path("sgd_rlvr", "plot"),
     benchmark:
@@ -146,7 +147,7 @@ rule sgd_rlvr_claims:
         metrics=rules.sgd_rlvr_metrics.output,
         figures=rules.sgd_rlvr_plot.output,
     output:
-        f"{SGD_RLVR_OUT}/claims.json",
+        paper_claims("sgd_rlvr", f"{SGD_RLVR_OUT}/claims.json"),
     log:
         log_path("sgd_rlvr", "claims"),
     benchmark:

@@ -6,7 +6,9 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -72,3 +74,34 @@ def smoke_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     run = snakemake(workdir, "--config", "scale=smoke")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return workdir, run
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory):
+    """A real `mlflow server` on 127.0.0.1 for the whole session."""
+    from .pipeline import MlflowServer
+
+    server = MlflowServer(tmp_path_factory.mktemp("mlflow-server")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def dvc_suite(tmp_path_factory, mlflow_server):
+    """The smoke suite built once by `dvc repro` in a fresh git repository, tracked by the live
+    MLflow server, committed and pushed to the default (local-directory) DVC remote.
+
+    Shared by the DVC tests and the MLflow browser test: one smoke run serves both.
+    """
+    from .pipeline import commit_all, git_repo_of_project, run, user_env
+
+    base = tmp_path_factory.mktemp("dvc")
+    repo = git_repo_of_project(base / "repo", scale="smoke")
+    env = user_env(MLFLOW_TRACKING_URI=mlflow_server.url)
+    started = time.monotonic()
+    first = run(["dvc", "repro"], repo, env)
+    seconds = time.monotonic() - started
+    second = run(["dvc", "repro"], repo, env)
+    commit_all(repo, "smoke results")
+    pushed = run(["dvc", "push"], repo, env)
+    return SimpleNamespace(
+        base=base, repo=repo, env=env, first=first, second=second, pushed=pushed, seconds=seconds
+    )

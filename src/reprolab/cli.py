@@ -70,7 +70,7 @@ def _claims(args: argparse.Namespace) -> None:
 def _scorecard(args: argparse.Namespace) -> None:
     from reprolab.report import write_scorecard
 
-    write_scorecard(args.results, args.scale_name, args.papers, Path(args.out))
+    write_scorecard(args.results, args.scale_name, args.papers, Path(args.out), args.seeds)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--results", required=True, type=Path, help="results/<scale>")
     score.add_argument("--scale", dest="scale_name", required=True)
     score.add_argument("--papers", nargs="+", required=True)
+    score.add_argument("--seeds", default=Path("seeds"), type=Path, help="the papers' cards")
     score.add_argument("--out", required=True)
     score.set_defaults(func=_scorecard)
 

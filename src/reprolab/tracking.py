@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import json
 import logging
 import os
 import subprocess
@@ -19,6 +20,31 @@ from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+# JSON {paper: run id} of the parent runs of the current workflow execution; set by the
+# Snakefile's onstart (reprolab.workflow_runs) and inherited by every job it starts.
+PARENT_RUNS_ENV = "REPROLAB_PARENT_RUN_IDS"
+
+
+def parent_run_id(paper: str) -> str | None:
+    """The run of this workflow execution that a job of `paper` nests under, if any."""
+    raw = os.environ.get(PARENT_RUNS_ENV, "")
+    if not raw:
+        return None
+    try:
+        return json.loads(raw).get(paper)
+    except (json.JSONDecodeError, AttributeError):
+        log.warning("ignoring %s: not a JSON object: %r", PARENT_RUNS_ENV, raw)
+        return None
+
+
+def tracking_uri(suite: dict) -> str:
+    """MLFLOW_TRACKING_URI wins over the config, so a server can be chosen per invocation."""
+    return os.environ.get("MLFLOW_TRACKING_URI", suite["tracking"]["uri"])
+
+
+def experiment_name(suite: dict, paper: str) -> str:
+    return f"{suite['tracking']['experiment_prefix']}/{paper}"
 
 
 def git_commit() -> str:
@@ -114,6 +140,22 @@ class Tracker:
         client = self.mlflow.MlflowClient(self.uri)
         self._call(client.set_terminated, self.run_id, status)
 
+    def has_children(self, experiment: str) -> bool:
+        """Whether any run of `experiment` names this run as its parent."""
+        client = self.mlflow.MlflowClient(self.uri)
+        exp = self._call(client.get_experiment_by_name, experiment)
+        found = self._call(
+            client.search_runs,
+            [exp.experiment_id],
+            filter_string=f"tags.mlflow.parentRunId = '{self.run_id}'",
+            max_results=1,
+        )
+        return bool(found)
+
+    def delete(self) -> None:
+        client = self.mlflow.MlflowClient(self.uri)
+        self._call(client.delete_run, self.run_id)
+
 
 def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
     """{'a': {'b': 1}} -> {'a.b': 1}: flat params compare side by side in the MLflow UI."""
@@ -131,11 +173,12 @@ def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
 def tracked_run(cfg: dict, rule: str, params: dict | None = None) -> Iterator[Tracker]:
     """An MLflow run for one rule execution of one paper, tagged for comparison.
 
-    cfg is a resolved paper config (reprolab.config.load_paper_config). The run ends FINISHED, or
+    cfg is a resolved paper config (reprolab.config.load_paper_config). Inside a workflow execution
+    the run is a child of that execution's parent run for the paper. The run ends FINISHED, or
     FAILED if the body raises.
     """
     suite = cfg["suite"]
-    uri = os.environ.get("MLFLOW_TRACKING_URI", suite["tracking"]["uri"])
+    uri = tracking_uri(suite)
     tracker = Tracker(uri)
     tags = {
         "paper": suite["paper"],
@@ -145,7 +188,10 @@ def tracked_run(cfg: dict, rule: str, params: dict | None = None) -> Iterator[Tr
         "git_commit": git_commit(),
         "slurm_job_id": os.environ.get("SLURM_JOB_ID", ""),
     }
-    experiment = f"{suite['tracking']['experiment_prefix']}/{suite['paper']}"
+    parent = parent_run_id(suite["paper"])
+    if parent:
+        tags["mlflow.parentRunId"] = parent  # the UI nests the run under its workflow execution
+    experiment = experiment_name(suite, suite["paper"])
     tracker.start(experiment, f"{suite['paper']}/{rule}", tags)
     log.info("MLflow run %s in experiment %s (%s)", tracker.run_id, experiment, uri)
     if params:
