@@ -155,7 +155,9 @@ def null_shift(a: list[dict], b: list[dict], framing: str) -> float:
 
 def _flat(prefix: str, data: dict, out: dict) -> None:
     for key, value in data.items():
-        if isinstance(value, dict):
+        if key == "domains":  # '<condition>.<domain>.<quantity>', beside '<condition>.macro.'
+            _flat(prefix, value, out)
+        elif isinstance(value, dict):
             _flat(f"{prefix}.{key}", value, out)
         elif isinstance(value, int | float) and not isinstance(value, bool):
             out[f"{prefix}.{key}"] = float(value)
