@@ -121,6 +121,7 @@ class TransformersBackend(InferenceBackend):
         last = torch.tensor([t[-1] for t in tokenized])
         prompts = self._prompts(contexts)
         out: list[list[float]] = [[] for _ in prompts]
+        done, started = 0, time.monotonic()
         for batch in self._batches(prompts):
             rows = [self._ids(prompts[i]) + shared for i in batch]
             logprobs, ids = self._forward(rows)
@@ -129,6 +130,9 @@ class TransformersBackend(InferenceBackend):
             final = logprobs[:, -1, :][:, last.to(logprobs.device)]
             for j, i in enumerate(batch):
                 out[i] = [float(shared_lp[j] + final[j, k]) for k in range(len(choices))]
+            done += len(batch)
+            seconds = time.monotonic() - started
+            log.info("scored %d/%d prompts (%.1f s)", done, len(prompts), seconds)
         return out
 
 
