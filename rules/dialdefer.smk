@@ -48,9 +48,64 @@ rule dialdefer_judge:
         " --model {input.model} --data {input.data} --out {output} 2> {log}"
 
 
+rule dialdefer_train_sft:
+    input:
+        data=rules.dialdefer_data.output.train,
+        model=model_dir(DIALDEFER["model"]),
+    output:
+        directory(f"{DIALDEFER_OUT}/models/sft"),
+    log:
+        log_path("dialdefer", "train_sft"),
+    benchmark:
+        benchmark_path("dialdefer", "train_sft")
+    threads: job("train")["threads"]
+    resources:
+        mem_mb=job("train")["mem_mb"],
+        runtime=job("train")["runtime"],
+        gpu=job("train")["gpus"],
+    params:
+        cfg=step_config(
+            "dialdefer",
+            sft=DIALDEFER["sft"],
+            judge=DIALDEFER["judge"],
+        ),
+        # Not an output: Snakemake keeps it when a job fails, so a rerun resumes from it.
+        checkpoints=f"{DIALDEFER_OUT}/checkpoints/sft",
+    shell:
+        "reprolab dialdefer train --config-json {params.cfg:q} --data {input.data}"
+        " --model {input.model} --out {output} --checkpoints {params.checkpoints} 2> {log}"
+
+
+rule dialdefer_judge_sft:
+    input:
+        data=rules.dialdefer_data.output.eval,
+        model=rules.dialdefer_train_sft.output,
+    output:
+        f"{DIALDEFER_OUT}/judged/forced_choice.sft.jsonl",
+    log:
+        log_path("dialdefer", "judge_forced_choice_sft"),
+    benchmark:
+        benchmark_path("dialdefer", "judge_forced_choice_sft")
+    threads: job("generate")["threads"]
+    resources:
+        mem_mb=job("generate")["mem_mb"],
+        runtime=job("generate")["runtime"],
+        gpu=job("generate")["gpus"],
+    params:
+        cfg=step_config(
+            "dialdefer",
+            sft=DIALDEFER["sft"],
+            judge=DIALDEFER["judge"],
+        ),
+    shell:
+        "reprolab dialdefer judge --config-json {params.cfg:q} --mode forced_choice --arm sft"
+        " --model {input.model} --data {input.data} --out {output} 2> {log}"
+
+
 rule dialdefer_metrics:
     input:
         expand(f"{DIALDEFER_OUT}/judged/{{mode}}.jsonl", mode=DIALDEFER_MODES),
+        rules.dialdefer_judge_sft.output,
     output:
         metrics=f"{DIALDEFER_OUT}/metrics.json",
         summary=f"{DIALDEFER_OUT}/eval/summary.json",

@@ -72,7 +72,7 @@ def test_smoke_suite_writes_every_promised_output(smoke_run):
     scorecard = (workdir / "results" / "smoke" / "scorecard.md").read_text()
     assert "| [sgd_rlvr](#sgd_rlvr) | 2 | 0 | 5 | 0 |" in scorecard
     # dialdefer checks only the exact DDS identity at smoke scale.
-    assert "| [dialdefer](#dialdefer) | 1 | 0 | 9 | 0 |" in scorecard
+    assert "| [dialdefer](#dialdefer) | 1 | 0 | 10 | 0 |" in scorecard
     assert "mlflow ui --backend-store-uri sqlite:///mlflow.db" in run.stdout + run.stderr
 
 
@@ -92,6 +92,7 @@ def test_smoke_suite_runs_dialdefer(smoke_run):
     assert "forced_choice.noise_floor.mean_abs" in metrics
     assert "forced_choice.ablation_swing" in metrics
     assert "forced_choice.be_honest.macro.ddds" in metrics
+    assert "forced_choice.sft.macro.abs_dds_change" in metrics
     claims = json.loads((paper / "claims.json").read_text())
     by_id = {c["id"]: c for c in claims["claims"]}
     assert by_id["dds_is_sum_of_yes_shifts"]["verdict"] == "reproduced"
@@ -118,7 +119,7 @@ def test_smoke_suite_is_tracked_in_mlflow(smoke_run):
     exp = client.get_experiment_by_name("reprolab/dialdefer")
     runs = client.search_runs([exp.experiment_id])
     rules = {r.data.tags["rule"] for r in runs}
-    assert {"judge:forced_choice", "judge:parsed", "metrics", "plot"} <= rules
+    assert {"judge:forced_choice", "judge:parsed", "train:sft", "judge:forced_choice:sft"} <= rules
     assert all(r.info.status == "FINISHED" for r in runs)
 
 
@@ -171,6 +172,7 @@ def test_full_scale_plans_gpu_jobs_only_where_needed(tmp_path):
         assert all("gpu=" not in line for line in plans[cpu_rule]), cpu_rule
     assert "runtime=2880" in next(iter(plans["sgd_rlvr_train"]))
     assert "gpu=1" in next(iter(plans["dialdefer_judge"]))
+    assert "gpu=4" in next(iter(plans["dialdefer_train_sft"]))
     for cpu_rule in ("dialdefer_data", "dialdefer_metrics", "dialdefer_plot", "dialdefer_claims"):
         assert all("gpu=" not in line for line in plans[cpu_rule]), cpu_rule
 

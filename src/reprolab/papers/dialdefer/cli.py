@@ -43,9 +43,14 @@ def judge(args) -> None:
     cfg = _config(args)
     settings = cfg["judge"]
     items = read_jsonl(Path(args.data))
-    plans = judges.plans_for(items, settings, args.mode)
-    params = {"mode": args.mode, "conditions": settings[args.mode]}
-    with tracked_run(cfg, f"judge:{args.mode}", params) as tracker:
+    if args.arm == "base":
+        plans = judges.plans_for(items, settings, args.mode)
+    else:  # a fine-tuned judge, on the paper's prompt only, named after its arm
+        n = cfg["sft"]["judge_items_per_domain"]
+        plans = {args.arm: (settings["conditions"]["base"], judges.first_per_domain(items, n))}
+    params = {"mode": args.mode, "arm": args.arm, "conditions": sorted(plans)}
+    rule = f"judge:{args.mode}" if args.arm == "base" else f"judge:{args.mode}:{args.arm}"
+    with tracked_run(cfg, rule, params) as tracker:
         backend = get_backend(
             settings["backend"], args.model, **settings.get("backend_options", {})
         )
@@ -60,17 +65,34 @@ def judge(args) -> None:
         log.info("%s: %d verdicts in %.0f s", args.mode, len(records), seconds)
 
 
+def train(args) -> None:
+    from reprolab.io import read_jsonl
+    from reprolab.papers.dialdefer.train import train_sft
+    from reprolab.tracking import tracked_run
+
+    cfg = _config(args)
+    items = read_jsonl(Path(args.data))
+    params = {"sft": cfg["sft"], "n_items": len(items)}
+    with tracked_run(cfg, "train:sft", params) as tracker:
+        summary = train_sft(
+            cfg, items, Path(args.model), Path(args.out), Path(args.checkpoints), tracker
+        )
+        tracker.log_metrics({"train_seconds": summary["train_seconds"], "steps": summary["steps"]})
+
+
 def metrics(args) -> None:
     from reprolab.io import read_jsonl, write_json
     from reprolab.papers.dialdefer.evaluate import flatten_metrics, summarize_mode
     from reprolab.tracking import tracked_run
 
     cfg = _config(args)
+    # <mode>.jsonl holds the base model's verdicts, <mode>.<arm>.jsonl a fine-tuned judge's.
+    records: dict[str, list[dict]] = {}
+    for path in args.records:
+        records.setdefault(Path(path).name.split(".")[0], []).extend(read_jsonl(Path(path)))
     by_mode = {
-        Path(p).name.split(".")[0]: summarize_mode(
-            read_jsonl(Path(p)), cfg["evaluate"], cfg["suite"]["seed"]
-        )
-        for p in args.records
+        mode: summarize_mode(rows, cfg["evaluate"], cfg["suite"]["seed"])
+        for mode, rows in records.items()
     }
     write_json(Path(args.summary), by_mode)
     flat = flatten_metrics(by_mode)
@@ -111,9 +133,16 @@ def add_steps(steps: argparse._SubParsersAction) -> None:
 
     p = step("judge", judge, "judge every condition's C1 and C2 prompts in one scoring mode")
     p.add_argument("--mode", required=True, choices=MODES)
-    p.add_argument("--model", required=True, help="prepared model folder")
+    p.add_argument("--arm", default="base", choices=["base", "sft"], help="which judge model")
+    p.add_argument("--model", required=True, help="prepared or fine-tuned model folder")
     p.add_argument("--data", required=True)
     p.add_argument("--out", required=True)
+
+    p = step("train", train, "the SFT mitigation on the held-out train items")
+    p.add_argument("--data", required=True, help="train.jsonl")
+    p.add_argument("--model", required=True, help="prepared base model folder")
+    p.add_argument("--out", required=True)
+    p.add_argument("--checkpoints", required=True, help="kept across failures for resume")
 
     p = step("metrics", metrics, "DDS, accuracy, McNemar, CIs, noise floor -> metrics.json")
     p.add_argument("--records", nargs="+", required=True, help="<mode>.jsonl files")

@@ -108,7 +108,8 @@ def parsed(backend, plans: dict, cfg: dict, seed: int) -> list[dict]:
     return records
 
 
-def _first_per_domain(items: list[dict], n: int | None) -> list[dict]:
+def first_per_domain(items: list[dict], n: int | None) -> list[dict]:
+    """The first n items of every domain, in order (all items if n is None)."""
     if n is None:
         return items
     seen: dict[str, int] = {}
@@ -124,8 +125,8 @@ def plans_for(items: list[dict], cfg: dict, mode: str) -> dict:
     """Which items each condition of a mode judges: `base` the first items_per_domain of each
     domain (all if unset), every other condition the first items_per_domain_secondary."""
     settings = cfg[mode]
-    main = _first_per_domain(items, settings.get("items_per_domain"))
-    secondary = _first_per_domain(main, settings.get("items_per_domain_secondary"))
+    main = first_per_domain(items, settings.get("items_per_domain"))
+    secondary = first_per_domain(main, settings.get("items_per_domain_secondary"))
     return {
         name: (cfg["conditions"][name], main if name == "base" else secondary)
         for name in settings["conditions"]
