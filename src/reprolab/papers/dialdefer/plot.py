@@ -111,7 +111,7 @@ def conditions(summary: dict, cfg: dict, out: Path) -> Path:
         ax.axvspan(-floor.iloc[0], floor.iloc[0], color="0.85", zorder=0, label="noise floor")
         ax.legend(fontsize=8)
     ax.axvline(0, color="0.3", lw=0.8)
-    ax.set_xlabel("dDDS vs the paper's prompt on the same items (pp)")
-    title_mode = shown["mode"].iloc[0] if len(shown) else ""
-    ax.set_title(f"Speaker labels (blue), mitigations (orange), paraphrases ({title_mode})")
+    mode = shown["mode"].iloc[0] if len(shown) else ""
+    ax.set_xlabel(f"dDDS vs the paper's prompt on the same items (pp, {mode})")
+    ax.set_title("Speaker labels (blue), mitigations (orange), paraphrases (grey)")
     return plotting.save(fig, data, out)
