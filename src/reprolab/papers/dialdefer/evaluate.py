@@ -117,6 +117,7 @@ def condition_metrics(records: list[dict], cfg: dict, seed: int) -> dict:
         for key in next(iter(domains.values()))
         if not key.startswith("mcnemar") and not key.endswith(("_low", "_high"))
     }
+    macro["n_items"] = float(len(table))
     macro["abs_dds"] = abs(macro["dds"])
     macro["abs_acc_change"] = abs(macro["acc_change"])
     # CI of the macro DDS: each item's DDS weighted so the mean over items is the macro mean.
