@@ -35,7 +35,14 @@ envvars:
 
 include: "rules/common.smk"
 include: "rules/models.smk"
-include: "rules/sgd_rlvr.smk"
+
+
+# Only the enabled papers' rules: a paper's rules read its config, absent when it is disabled.
+for _paper in config["papers"]:
+
+    include: f"rules/{_paper}.smk"
+
+
 include: "rules/report.smk"
 
 

@@ -55,3 +55,15 @@ def test_score_equals_a_hand_computed_log_probability(backend):
     scores = backend.score([CONVERSATIONS[0], context, CONVERSATIONS[2]], ["x", continuation, "yz"])
     assert scores[1] == pytest.approx(expected, abs=1e-4)
     assert backend.score([context], [continuation])[0] == pytest.approx(expected, abs=1e-4)
+
+
+def test_single_pass_choice_logprobs_equal_scoring_each_choice(backend):
+    from reprolab.inference import InferenceBackend
+
+    choices = ['{"chosen_answer": "1', '{"chosen_answer": "2']
+    fast = backend.choice_logprobs(CONVERSATIONS, choices)
+    slow = InferenceBackend.choice_logprobs(backend, CONVERSATIONS, choices)  # one score each
+    assert torch.allclose(torch.tensor(fast), torch.tensor(slow), atol=1e-4)
+    # Choices that differ before their last token fall back to scoring every pair.
+    fallback = backend.choice_logprobs(CONVERSATIONS, ["ab", "cde"])
+    assert fallback == InferenceBackend.choice_logprobs(backend, CONVERSATIONS, ["ab", "cde"])

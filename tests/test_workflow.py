@@ -42,7 +42,35 @@ def test_smoke_suite_writes_every_promised_output(smoke_run):
         assert (paper / "figures" / f"{figure}.csv").exists()
     scorecard = (workdir / "results" / "smoke" / "scorecard.md").read_text()
     assert "| [sgd_rlvr](#sgd_rlvr) | 2 | 0 | 5 | 0 |" in scorecard
+    # dialdefer checks only the exact DDS identity at smoke scale.
+    assert "| [dialdefer](#dialdefer) | 1 | 0 | 10 | 0 |" in scorecard
     assert "mlflow ui --backend-store-uri sqlite:///mlflow.db" in run.stdout + run.stderr
+
+
+@pytest.mark.slow
+def test_smoke_suite_runs_dialdefer(smoke_run):
+    workdir, _ = smoke_run
+    paper = workdir / "results" / "smoke" / "dialdefer"
+    metrics = json.loads((paper / "metrics.json").read_text())
+    assert all(isinstance(v, float) for v in metrics.values())
+    domains = ["arithmetic", "comparison", "unit_conversion", "element_symbol", "atomic_number",
+               "social_rules", "social_verdict"]  # fmt: skip
+    for mode in ("forced_choice", "parsed"):
+        for domain in domains:
+            assert -200.0 <= metrics[f"{mode}.base.{domain}.dds"] <= 200.0
+        assert 0.0 <= metrics[f"{mode}.base.macro.acc_c1"] <= 1.0
+    assert metrics["forced_choice.base.macro.unparseable_c2"] == 0.0  # forced choice always answers
+    assert "forced_choice.noise_floor.mean_abs" in metrics
+    assert "forced_choice.ablation_swing" in metrics
+    assert "forced_choice.be_honest.macro.ddds" in metrics
+    assert "forced_choice.sft.macro.abs_dds_change" in metrics
+    claims = json.loads((paper / "claims.json").read_text())
+    by_id = {c["id"]: c for c in claims["claims"]}
+    assert by_id["dds_is_sum_of_yes_shifts"]["verdict"] == "reproduced"
+    assert by_id["human_vs_llm_swing"]["verdict"] == "not checked at this scale"
+    for figure in ("dds_per_domain", "accuracy_vs_dds", "ablation_mitigation"):
+        assert (paper / "figures" / f"{figure}.png").stat().st_size > 5000
+        assert (paper / "figures" / f"{figure}.csv").exists()
 
 
 @pytest.mark.slow
@@ -59,6 +87,11 @@ def test_smoke_suite_is_tracked_in_mlflow(smoke_run):
     train = next(r for r in runs if r.data.tags["rule"] == "train:grpo_sgd")
     assert train.data.params["optimizer_used.class"] == "SGD"
     assert "train/reward" in train.data.metrics
+    exp = client.get_experiment_by_name("reprolab/dialdefer")
+    runs = client.search_runs([exp.experiment_id])
+    rules = {r.data.tags["rule"] for r in runs}
+    assert {"judge:forced_choice", "judge:parsed", "train:sft", "judge:forced_choice:sft"} <= rules
+    assert all(r.info.status == "FINISHED" for r in runs)
 
 
 @pytest.mark.slow
@@ -77,6 +110,10 @@ def test_steps_run_by_hand_outside_snakemake(tmp_path, monkeypatch):
         == 0
     )
     assert len(train.read_text().splitlines()) == 16
+    items = tmp_path / "items.jsonl"
+    argv = ["dialdefer", "data", "--scale", "smoke", "--eval", str(items), "--train", str(train)]
+    assert main(argv) == 0
+    assert len(items.read_text().splitlines()) == 7 * 3
     assert main(["prepare-model", "no-such-model", "--out", str(tmp_path / "m")]) == 2
 
 
@@ -103,6 +140,10 @@ def test_full_scale_plans_gpu_jobs_only_where_needed(tmp_path):
     for cpu_rule in ("sgd_rlvr_data", "sgd_rlvr_metrics", "sgd_rlvr_plot", "sgd_rlvr_claims"):
         assert all("gpu=" not in line for line in plans[cpu_rule]), cpu_rule
     assert "runtime=2880" in next(iter(plans["sgd_rlvr_train"]))
+    assert "gpu=1" in next(iter(plans["dialdefer_judge"]))
+    assert "gpu=4" in next(iter(plans["dialdefer_train_sft"]))
+    for cpu_rule in ("dialdefer_data", "dialdefer_metrics", "dialdefer_plot", "dialdefer_claims"):
+        assert all("gpu=" not in line for line in plans[cpu_rule]), cpu_rule
 
 
 def planned_jobs(output: str) -> dict[str, list[dict[str, str]]]:
@@ -119,7 +160,12 @@ def planned_jobs(output: str) -> dict[str, list[dict[str, str]]]:
 
 
 # Steps that need GPUs at full scale, by the naming convention of rules/<paper>.smk.
-GPU_KINDS = {"_train": "train", "_evaluate": "generate", "_generate": "generate"}
+GPU_KINDS = {
+    "_train": "train",
+    "_evaluate": "generate",
+    "_generate": "generate",
+    "_judge": "generate",
+}
 
 
 @pytest.mark.skipif(
@@ -137,7 +183,7 @@ def test_slurm_profile_plans_full_scale_with_cluster_resources(tmp_path):
         assert any(rule.startswith(f"{paper}_train") for rule in jobs), paper
         assert f"{paper}_claims" in jobs, paper
     for rule, planned in jobs.items():
-        kind = next((k for suffix, k in GPU_KINDS.items() if rule.endswith(suffix)), None)
+        kind = next((k for part, k in GPU_KINDS.items() if part in rule), None)
         for resources in planned:
             # The partition and account of profiles/slurm reach every submitted job.
             assert resources["slurm_partition"] == "gpu", rule
@@ -148,3 +194,13 @@ def test_slurm_profile_plans_full_scale_with_cluster_resources(tmp_path):
                 assert int(resources["gpu"]) == full[kind]["gpus"] > 0, rule
                 assert resources["gpu_model"] == full[kind]["gpu_model"], rule
                 assert int(resources["mem_mb"]) == full[kind]["mem_mb"], rule
+
+
+def test_one_paper_alone_plans_only_its_rules(tmp_path):
+    """The budget script enables one paper; the other papers' rules must not be read."""
+    copy_workflow(tmp_path)
+    run = snakemake(tmp_path, "-n", "--config", "scale=smoke", "papers=[dialdefer]")
+    assert run.returncode == 0, run.stderr[-2000:]
+    plans = planned_resources(run.stdout + run.stderr)
+    assert "dialdefer_judge" in plans
+    assert not any(rule.startswith("sgd_rlvr") for rule in plans)

@@ -46,6 +46,20 @@ class InferenceBackend(ABC):
     def score(self, contexts: list[Conversation], continuations: list[str]) -> list[float]:
         """Sum of log-probabilities of each continuation after its context's assistant prompt."""
 
+    def choice_logprobs(
+        self, contexts: list[Conversation], choices: list[str]
+    ) -> list[list[float]]:
+        """Log-probability of each of the same choices after every context (forced choice).
+
+        The default scores every (context, choice) pair in one batched `score` call; a backend
+        may answer it with fewer forward passes when the choices share all but their last token.
+        """
+        flat = self.score(
+            [c for c in contexts for _ in choices], [x for _ in contexts for x in choices]
+        )
+        k = len(choices)
+        return [flat[i * k : (i + 1) * k] for i in range(len(contexts))]
+
 
 def register_backend(name: str, target: str) -> None:
     """Make a backend selectable by name; target is 'module:Class'."""

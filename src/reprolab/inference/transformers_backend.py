@@ -73,36 +73,67 @@ class TransformersBackend(InferenceBackend):
             )
         return outputs
 
+    def _forward(self, rows: list[list[int]]):
+        """Log-probabilities of every next token of left-padded rows, and the padded ids."""
+        width = max(len(r) for r in rows)
+        pad = self.tokenizer.pad_token_id
+        ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for j, row in enumerate(rows):  # left padding keeps the last positions aligned
+            ids[j, width - len(row) :] = torch.tensor(row)
+            mask[j, width - len(row) :] = 1
+        logits = self.model(
+            input_ids=ids.to(self.model.device), attention_mask=mask.to(self.model.device)
+        ).logits.float()
+        return torch.log_softmax(logits, dim=-1), ids.to(logits.device)
+
+    def _ids(self, text: str) -> list[int]:
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
     @torch.no_grad()
     def score(self, contexts: list[Conversation], continuations: list[str]) -> list[float]:
         prompts = self._prompts(contexts)
         scores: list[float] = [0.0] * len(prompts)
         for batch in self._batches(prompts):
-            prompt_ids = [
-                self.tokenizer(prompts[i], add_special_tokens=False)["input_ids"] for i in batch
-            ]
-            cont_ids = [
-                self.tokenizer(continuations[i], add_special_tokens=False)["input_ids"]
-                for i in batch
-            ]
-            rows = [p + c for p, c in zip(prompt_ids, cont_ids, strict=True)]
-            width = max(len(r) for r in rows)
-            pad = self.tokenizer.pad_token_id
-            ids = torch.full((len(rows), width), pad, dtype=torch.long)
-            mask = torch.zeros((len(rows), width), dtype=torch.long)
-            for j, row in enumerate(rows):  # left padding keeps the last positions aligned
-                ids[j, width - len(row) :] = torch.tensor(row)
-                mask[j, width - len(row) :] = 1
-            logits = self.model(
-                input_ids=ids.to(self.model.device), attention_mask=mask.to(self.model.device)
-            ).logits.float()
-            logprobs = torch.log_softmax(logits[:, :-1], dim=-1)
-            targets = ids[:, 1:].to(logprobs.device)
-            token_lp = logprobs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
+            cont_ids = [self._ids(continuations[i]) for i in batch]
+            rows = [self._ids(prompts[i]) + c for i, c in zip(batch, cont_ids, strict=True)]
+            logprobs, ids = self._forward(rows)
+            token_lp = logprobs[:, :-1].gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+            width = ids.shape[1]
             for j, i in enumerate(batch):
                 n = len(cont_ids[j])
                 scores[i] = float(token_lp[j, width - 1 - n :].sum()) if n else 0.0
         return scores
+
+    @torch.no_grad()
+    def choice_logprobs(
+        self, contexts: list[Conversation], choices: list[str]
+    ) -> list[list[float]]:
+        """One forward pass per context when the choices differ only in their last token.
+
+        The numbers equal `score`'s: the shared part's log-probability plus the last token's.
+        Choices that differ earlier fall back to scoring every pair.
+        """
+        tokenized = [self._ids(c) for c in choices]
+        shared = tokenized[0][:-1]
+        if not shared or any(len(t) != len(shared) + 1 or t[:-1] != shared for t in tokenized):
+            return super().choice_logprobs(contexts, choices)
+        last = torch.tensor([t[-1] for t in tokenized])
+        prompts = self._prompts(contexts)
+        out: list[list[float]] = [[] for _ in prompts]
+        done, started = 0, time.monotonic()
+        for batch in self._batches(prompts):
+            rows = [self._ids(prompts[i]) + shared for i in batch]
+            logprobs, ids = self._forward(rows)
+            token_lp = logprobs[:, :-1].gather(-1, ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+            shared_lp = token_lp[:, token_lp.shape[1] - len(shared) :].sum(-1)
+            final = logprobs[:, -1, :][:, last.to(logprobs.device)]
+            for j, i in enumerate(batch):
+                out[i] = [float(shared_lp[j] + final[j, k]) for k in range(len(choices))]
+            done += len(batch)
+            seconds = time.monotonic() - started
+            log.info("scored %d/%d prompts (%.1f s)", done, len(prompts), seconds)
+        return out
 
 
 def _cut_at_stop(text: str, stop: tuple[str, ...]) -> str:

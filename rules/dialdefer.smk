@@ -1,0 +1,168 @@
+# dialdefer: C1 (statement) vs C2 (speaker) framings judged by one model, DDS and claims.
+
+DIALDEFER = PAPER_CONFIG["dialdefer"]
+DIALDEFER_OUT = f"{RESULTS}/dialdefer"
+DIALDEFER_MODES = ["forced_choice", "parsed"]
+
+
+rule dialdefer_data:
+    output:
+        eval=f"{DIALDEFER_OUT}/data/eval.jsonl",
+        train=f"{DIALDEFER_OUT}/data/train.jsonl",
+    log:
+        log_path("dialdefer", "data"),
+    benchmark:
+        benchmark_path("dialdefer", "data")
+    threads: job("light")["threads"]
+    resources:
+        mem_mb=job("light")["mem_mb"],
+        runtime=job("light")["runtime"],
+    params:
+        cfg=step_config("dialdefer", data=DIALDEFER["data"]),
+    shell:
+        "reprolab dialdefer data --config-json {params.cfg:q}"
+        " --eval {output.eval} --train {output.train} 2> {log}"
+
+
+rule dialdefer_judge:
+    input:
+        data=rules.dialdefer_data.output.eval,
+        model=model_dir(DIALDEFER["model"]),
+    output:
+        f"{DIALDEFER_OUT}/judged/{{mode}}.jsonl",
+    log:
+        log_path("dialdefer", "judge_{mode}"),
+    benchmark:
+        benchmark_path("dialdefer", "judge_{mode}")
+    wildcard_constraints:
+        mode="forced_choice|parsed",
+    threads: job("generate")["threads"]
+    resources:
+        mem_mb=job("generate")["mem_mb"],
+        runtime=job("generate")["runtime"],
+        gpu=job("generate")["gpus"],
+    params:
+        cfg=step_config("dialdefer", judge=DIALDEFER["judge"]),
+    shell:
+        "reprolab dialdefer judge --config-json {params.cfg:q} --mode {wildcards.mode}"
+        " --model {input.model} --data {input.data} --out {output} 2> {log}"
+
+
+rule dialdefer_train_sft:
+    input:
+        data=rules.dialdefer_data.output.train,
+        model=model_dir(DIALDEFER["model"]),
+    output:
+        directory(f"{DIALDEFER_OUT}/models/sft"),
+    log:
+        log_path("dialdefer", "train_sft"),
+    benchmark:
+        benchmark_path("dialdefer", "train_sft")
+    threads: job("train")["threads"]
+    resources:
+        mem_mb=job("train")["mem_mb"],
+        runtime=job("train")["runtime"],
+        gpu=job("train")["gpus"],
+    params:
+        cfg=step_config(
+            "dialdefer",
+            sft=DIALDEFER["sft"],
+            judge=DIALDEFER["judge"],
+        ),
+        # Not an output: Snakemake keeps it when a job fails, so a rerun resumes from it.
+        checkpoints=f"{DIALDEFER_OUT}/checkpoints/sft",
+    shell:
+        "reprolab dialdefer train --config-json {params.cfg:q} --data {input.data}"
+        " --model {input.model} --out {output} --checkpoints {params.checkpoints} 2> {log}"
+
+
+rule dialdefer_judge_sft:
+    input:
+        data=rules.dialdefer_data.output.eval,
+        model=rules.dialdefer_train_sft.output,
+    output:
+        f"{DIALDEFER_OUT}/judged/forced_choice.sft.jsonl",
+    log:
+        log_path("dialdefer", "judge_forced_choice_sft"),
+    benchmark:
+        benchmark_path("dialdefer", "judge_forced_choice_sft")
+    threads: job("generate")["threads"]
+    resources:
+        mem_mb=job("generate")["mem_mb"],
+        runtime=job("generate")["runtime"],
+        gpu=job("generate")["gpus"],
+    params:
+        cfg=step_config(
+            "dialdefer",
+            sft=DIALDEFER["sft"],
+            judge=DIALDEFER["judge"],
+        ),
+    shell:
+        "reprolab dialdefer judge --config-json {params.cfg:q} --mode forced_choice --arm sft"
+        " --model {input.model} --data {input.data} --out {output} 2> {log}"
+
+
+rule dialdefer_metrics:
+    input:
+        expand(f"{DIALDEFER_OUT}/judged/{{mode}}.jsonl", mode=DIALDEFER_MODES),
+        rules.dialdefer_judge_sft.output,
+    output:
+        metrics=f"{DIALDEFER_OUT}/metrics.json",
+        summary=f"{DIALDEFER_OUT}/eval/summary.json",
+    log:
+        log_path("dialdefer", "metrics"),
+    benchmark:
+        benchmark_path("dialdefer", "metrics")
+    threads: job("light")["threads"]
+    resources:
+        mem_mb=job("light")["mem_mb"],
+        runtime=job("light")["runtime"],
+    params:
+        cfg=step_config("dialdefer", evaluate=DIALDEFER["evaluate"]),
+    shell:
+        "reprolab dialdefer metrics --config-json {params.cfg:q} --records {input}"
+        " --out {output.metrics} --summary {output.summary} 2> {log}"
+
+
+rule dialdefer_plot:
+    input:
+        rules.dialdefer_metrics.output.summary,
+    output:
+        expand(
+            f"{DIALDEFER_OUT}/figures/{{figure}}.{{ext}}",
+            figure=["dds_per_domain", "accuracy_vs_dds", "ablation_mitigation"],
+            ext=["png", "csv"],
+        ),
+    log:
+        log_path("dialdefer", "plot"),
+    benchmark:
+        benchmark_path("dialdefer", "plot")
+    threads: job("light")["threads"]
+    resources:
+        mem_mb=job("light")["mem_mb"],
+        runtime=job("light")["runtime"],
+    params:
+        cfg=step_config("dialdefer", evaluate=DIALDEFER["evaluate"]),
+    shell:
+        "reprolab dialdefer plot --config-json {params.cfg:q} --summary {input}"
+        " --out-dir {DIALDEFER_OUT}/figures 2> {log}"
+
+
+rule dialdefer_claims:
+    input:
+        card="seeds/dialdefer.yaml",
+        metrics=rules.dialdefer_metrics.output.metrics,
+        figures=rules.dialdefer_plot.output,
+    output:
+        f"{DIALDEFER_OUT}/claims.json",
+    log:
+        log_path("dialdefer", "claims"),
+    benchmark:
+        benchmark_path("dialdefer", "claims")
+    threads: job("light")["threads"]
+    resources:
+        mem_mb=job("light")["mem_mb"],
+        runtime=job("light")["runtime"],
+    shell:
+        "reprolab claims dialdefer --card {input.card} --metrics {input.metrics}"
+        " --scale {SCALE} --out {output} 2> {log}"

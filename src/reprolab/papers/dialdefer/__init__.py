@@ -1,0 +1,1 @@
+"""DialDefer: LLM judges defer to speakers (arXiv 2601.10896)."""

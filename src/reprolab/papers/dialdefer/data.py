@@ -1,0 +1,94 @@
+"""The judged items: (question, true answer, false answer) per domain, with a held-out split.
+
+smoke and tiny: the seeded generators of `domains` (no network). full: the paper's datasets
+through `datasets`, mapped by config; the incorrect answer is the first distractor, as the paper
+chooses it.
+"""
+
+from __future__ import annotations
+
+import random
+
+from reprolab.papers.dialdefer.domains import DOMAINS
+
+
+def _unique_items(domain: str, n: int, rng: random.Random) -> list[dict]:
+    """n distinct questions of a domain; fails loudly if the domain cannot supply them."""
+    _, make = DOMAINS[domain]
+    seen: set[str] = set()
+    items: list[dict] = []
+    attempts = 0
+    while len(items) < n:
+        attempts += 1
+        if attempts > 200 * n:
+            raise ValueError(f"data: domain '{domain}' yields fewer than {n} distinct questions")
+        item = make(rng)
+        if item["question"] in seen or item["true_answer"] == item["false_answer"]:
+            continue
+        seen.add(item["question"])
+        items.append(item)
+    return items
+
+
+def generate(cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
+    """(eval, train) items of every configured domain; train feeds the SFT mitigation only."""
+    evaluation, train = [], []
+    for offset, domain in enumerate(cfg["domains"]):
+        if domain not in DOMAINS:
+            raise ValueError(f"data.domains: unknown domain '{domain}'; expected {list(DOMAINS)}")
+        rng = random.Random(seed * 1000 + offset)
+        n_eval, n_train = cfg["n_eval_per_domain"], cfg.get("n_train_per_domain", 0)
+        items = _unique_items(domain, n_eval + n_train, rng)
+        kind = DOMAINS[domain][0]
+        for split, chunk in (("eval", items[:n_eval]), ("train", items[n_eval:])):
+            rows = evaluation if split == "eval" else train
+            for item in chunk:
+                rows.append({"id": f"{domain}-{len(rows)}", "domain": domain, "kind": kind, **item})
+    return evaluation, train
+
+
+def hub_row(row: dict, spec: dict) -> dict | None:
+    """One dataset row as an item, by the spec's mapping; None if it has no distractor.
+
+    Two shapes: `true_field` + `false_field` (a list field takes its first entry, the paper's
+    "first distractor"), or `choice_fields` + `label_field` (the distractor is the first choice
+    that is not the label).
+    """
+    question = spec["question_template"].format(**row)
+    if "choice_fields" in spec:
+        label = int(row[spec["label_field"]]) - spec.get("label_base", 0)
+        choices = [row[f] for f in spec["choice_fields"]]
+        true = choices[label]
+        false = next((c for i, c in enumerate(choices) if i != label and c), None)
+    else:
+        true = row[spec["true_field"]]
+        false = row[spec["false_field"]]
+        if isinstance(false, list):
+            false = false[0] if false else None
+    if not true or not false or true == false:
+        return None
+    return {"question": question, "true_answer": str(true), "false_answer": str(false)}
+
+
+def from_hub(cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
+    """The paper's datasets, sampled with the seed to n_eval (+ n_train) items each."""
+    from datasets import load_dataset
+
+    evaluation, train = [], []
+    for domain, spec in cfg["hub"].items():
+        ds = load_dataset(spec["dataset"], spec.get("subset"), split=spec.get("split", "test"))
+        rows = [r for r in (hub_row(row, spec) for row in ds) if r is not None]
+        random.Random(seed).shuffle(rows)
+        n_eval = spec.get("n_eval", cfg["n_eval_per_domain"])
+        n_train = cfg.get("n_train_per_domain", 0)
+        for split, chunk in (("eval", rows[:n_eval]), ("train", rows[n_eval : n_eval + n_train])):
+            out = evaluation if split == "eval" else train
+            for item in chunk:
+                out.append(
+                    {"id": f"{domain}-{len(out)}", "domain": domain, "kind": spec["kind"], **item}
+                )
+    return evaluation, train
+
+
+def load(cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
+    return from_hub(cfg, seed) if cfg["source"] == "hub" else generate(cfg, seed)

@@ -1,0 +1,92 @@
+"""dialdefer's generated items: seeded, distinct, in >= 6 domains, with answers that are right."""
+
+from __future__ import annotations
+
+import re
+
+import periodictable
+import pytest
+
+from reprolab.papers.dialdefer.data import generate, hub_row
+from reprolab.papers.dialdefer.domains import DOMAINS
+
+CFG = {"source": "procedural", "domains": list(DOMAINS), "n_eval_per_domain": 12,
+       "n_train_per_domain": 4}  # fmt: skip
+
+
+def test_items_cover_six_domains_and_three_kinds():
+    evaluation, train = generate(CFG, seed=0)
+    assert len(DOMAINS) >= 6
+    assert {row["kind"] for row in evaluation} == {"technical", "factual", "social"}
+    assert len(evaluation) == 12 * len(DOMAINS) and len(train) == 4 * len(DOMAINS)
+    questions = [r["question"] for r in evaluation + train]
+    assert len(set(questions)) == len(questions)  # held-out items never appear in train
+    assert all(r["true_answer"] != r["false_answer"] for r in evaluation)
+
+
+def test_items_are_seeded():
+    assert generate(CFG, seed=3) == generate(CFG, seed=3)
+    assert generate(CFG, seed=3) != generate(CFG, seed=4)
+
+
+def test_true_answers_are_true():
+    evaluation, _ = generate(CFG, seed=1)
+    by_name = {el.name: el for el in periodictable.elements if el.number > 0}
+    for row in evaluation:
+        q, true, false = row["question"], row["true_answer"], row["false_answer"]
+        if row["domain"] == "arithmetic":
+            a, op, b = re.fullmatch(r"What is (\d+) ([+-]) (\d+)\?", q).groups()
+            assert int(true) == (int(a) + int(b) if op == "+" else int(a) - int(b))
+        elif row["domain"] == "comparison":
+            a, b = map(int, re.findall(r"\d+", q))
+            wanted = max(a, b) if "larger" in q else min(a, b)
+            assert (int(true), int(false)) == (wanted, a + b - wanted)
+        elif row["domain"] == "unit_conversion":
+            n = int(re.search(r"in (\d+) ", q).group(1))
+            assert int(true.split()[0]) % n == 0 and true != false
+        elif row["domain"] == "element_symbol":
+            name = re.search(r"symbol of (\w+)\?", q).group(1)
+            assert true == by_name[name].symbol and false != true
+        elif row["domain"] == "atomic_number":
+            name = re.search(r"number of (\w+)\?", q).group(1)
+            assert int(true) == by_name[name].number
+        elif row["domain"] == "social_rules":
+            assert true.endswith(" should.") and false.endswith(" should.")
+        elif row["domain"] == "social_verdict":
+            assert {true.split(",")[0], false.split(",")[0]} == {"Yes", "No"}
+
+
+def test_rule_stated_social_verdicts_follow_the_rule():
+    evaluation, _ = generate({**CFG, "domains": ["social_rules"]}, seed=0)
+    for row in evaluation:
+        if "last to practice" in row["question"]:
+            late = re.search(r"and (\w+) arrived at 5:55", row["question"]).group(1)
+            assert row["true_answer"] == f"{late} should."
+
+
+def test_unknown_domain_is_named():
+    with pytest.raises(ValueError, match="unknown domain 'poetry'"):
+        generate({**CFG, "domains": ["poetry"]}, seed=0)
+
+
+TRUTHFUL_SPEC = {"question_template": "{question}", "true_field": "best_answer",
+                 "false_field": "incorrect_answers"}  # fmt: skip
+SOCIAL_SPEC = {"question_template": "{context} {question}", "label_field": "label",
+               "choice_fields": ["answerA", "answerB", "answerC"], "label_base": 1}  # fmt: skip
+
+
+def test_hub_rows_take_the_first_distractor():
+    truthful = {"question": "Q?", "best_answer": "A", "incorrect_answers": ["B", "C"]}
+    assert hub_row(truthful, TRUTHFUL_SPEC) == {
+        "question": "Q?",
+        "true_answer": "A",
+        "false_answer": "B",
+    }
+    social = {"context": "C.", "question": "Q?", "answerA": "x", "answerB": "y", "answerC": "z",
+              "label": "2"}  # fmt: skip
+    assert hub_row(social, SOCIAL_SPEC) == {
+        "question": "C. Q?",
+        "true_answer": "y",
+        "false_answer": "x",
+    }
+    assert hub_row({**truthful, "incorrect_answers": []}, TRUTHFUL_SPEC) is None
