@@ -3,6 +3,7 @@
 DIALDEFER = PAPER_CONFIG["dialdefer"]
 DIALDEFER_OUT = f"{RESULTS}/dialdefer"
 DIALDEFER_MODES = ["forced_choice", "parsed"]
+DIALDEFER_FIGURES = ["dds_per_domain", "accuracy_vs_dds", "ablation_mitigation"]
 
 
 rule dialdefer_data:
@@ -15,8 +16,7 @@ rule dialdefer_data:
         benchmark_path("dialdefer", "data")
     threads: job("light")["threads"]
     resources:
-        mem_mb=job("light")["mem_mb"],
-        runtime=job("light")["runtime"],
+        **job_resources("light"),
     params:
         cfg=step_config("dialdefer", data=DIALDEFER["data"]),
     shell:
@@ -29,7 +29,7 @@ rule dialdefer_judge:
         data=rules.dialdefer_data.output.eval,
         model=model_dir(DIALDEFER["model"]),
     output:
-        f"{DIALDEFER_OUT}/judged/{{mode}}.jsonl",
+        f"{DIALDEFER_OUT}/eval/judged/{{mode}}.jsonl",
     log:
         log_path("dialdefer", "judge_{mode}"),
     benchmark:
@@ -38,9 +38,7 @@ rule dialdefer_judge:
         mode="forced_choice|parsed",
     threads: job("generate")["threads"]
     resources:
-        mem_mb=job("generate")["mem_mb"],
-        runtime=job("generate")["runtime"],
-        gpu=job("generate")["gpus"],
+        **job_resources("generate"),
     params:
         cfg=step_config("dialdefer", judge=DIALDEFER["judge"]),
     shell:
@@ -60,9 +58,7 @@ rule dialdefer_train_sft:
         benchmark_path("dialdefer", "train_sft")
     threads: job("train")["threads"]
     resources:
-        mem_mb=job("train")["mem_mb"],
-        runtime=job("train")["runtime"],
-        gpu=job("train")["gpus"],
+        **job_resources("train"),
     params:
         cfg=step_config(
             "dialdefer",
@@ -81,16 +77,14 @@ rule dialdefer_judge_sft:
         data=rules.dialdefer_data.output.eval,
         model=rules.dialdefer_train_sft.output,
     output:
-        f"{DIALDEFER_OUT}/judged/forced_choice.sft.jsonl",
+        f"{DIALDEFER_OUT}/eval/judged/forced_choice.sft.jsonl",
     log:
         log_path("dialdefer", "judge_forced_choice_sft"),
     benchmark:
         benchmark_path("dialdefer", "judge_forced_choice_sft")
     threads: job("generate")["threads"]
     resources:
-        mem_mb=job("generate")["mem_mb"],
-        runtime=job("generate")["runtime"],
-        gpu=job("generate")["gpus"],
+        **job_resources("generate"),
     params:
         cfg=step_config(
             "dialdefer",
@@ -104,7 +98,7 @@ rule dialdefer_judge_sft:
 
 rule dialdefer_metrics:
     input:
-        expand(f"{DIALDEFER_OUT}/judged/{{mode}}.jsonl", mode=DIALDEFER_MODES),
+        expand(f"{DIALDEFER_OUT}/eval/judged/{{mode}}.jsonl", mode=DIALDEFER_MODES),
         rules.dialdefer_judge_sft.output,
     output:
         metrics=f"{DIALDEFER_OUT}/metrics.json",
@@ -115,8 +109,7 @@ rule dialdefer_metrics:
         benchmark_path("dialdefer", "metrics")
     threads: job("light")["threads"]
     resources:
-        mem_mb=job("light")["mem_mb"],
-        runtime=job("light")["runtime"],
+        **job_resources("light"),
     params:
         cfg=step_config("dialdefer", evaluate=DIALDEFER["evaluate"]),
     shell:
@@ -128,19 +121,18 @@ rule dialdefer_plot:
     input:
         rules.dialdefer_metrics.output.summary,
     output:
-        expand(
-            f"{DIALDEFER_OUT}/figures/{{figure}}.{{ext}}",
-            figure=["dds_per_domain", "accuracy_vs_dds", "ablation_mitigation"],
-            ext=["png", "csv"],
-        ),
+        figures=[
+            paper_figure("dialdefer", f"{DIALDEFER_OUT}/figures/{name}.png")
+            for name in DIALDEFER_FIGURES
+        ],
+        data=expand(f"{DIALDEFER_OUT}/figures/{{name}}.csv", name=DIALDEFER_FIGURES),
     log:
         log_path("dialdefer", "plot"),
     benchmark:
         benchmark_path("dialdefer", "plot")
     threads: job("light")["threads"]
     resources:
-        mem_mb=job("light")["mem_mb"],
-        runtime=job("light")["runtime"],
+        **job_resources("light"),
     params:
         cfg=step_config("dialdefer", evaluate=DIALDEFER["evaluate"]),
     shell:
@@ -154,15 +146,14 @@ rule dialdefer_claims:
         metrics=rules.dialdefer_metrics.output.metrics,
         figures=rules.dialdefer_plot.output,
     output:
-        f"{DIALDEFER_OUT}/claims.json",
+        paper_claims("dialdefer", f"{DIALDEFER_OUT}/claims.json"),
     log:
         log_path("dialdefer", "claims"),
     benchmark:
         benchmark_path("dialdefer", "claims")
     threads: job("light")["threads"]
     resources:
-        mem_mb=job("light")["mem_mb"],
-        runtime=job("light")["runtime"],
+        **job_resources("light"),
     shell:
         "reprolab claims dialdefer --card {input.card} --metrics {input.metrics}"
         " --scale {SCALE} --out {output} 2> {log}"

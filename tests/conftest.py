@@ -74,6 +74,8 @@ def smoke_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     run = snakemake(workdir, "--config", "scale=smoke")
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     return workdir, run
+
+
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory):
     """A real `mlflow server` on 127.0.0.1 for the whole session."""
