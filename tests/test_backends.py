@@ -73,7 +73,11 @@ def test_each_scale_chooses_a_backend_that_takes_its_options(scale):
     """A misspelt backend or option would otherwise surface only in a job on the cluster."""
     papers = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["papers"]
     for paper in papers:
-        evaluate = load_config(paper, scale, REPO / "config")["evaluate"]
-        module, name = BACKENDS[evaluate["backend"]].split(":")
-        backend = getattr(importlib.import_module(module), name)
-        inspect.signature(backend).bind("model", **evaluate.get("backend_options", {}))
+        cfg = load_config(paper, scale, REPO / "config")
+        # Any section of a paper's config may choose a backend (evaluate, judge, ...).
+        chosen = [s for s in cfg.values() if isinstance(s, dict) and "backend" in s]
+        assert chosen, f"{paper} at {scale} chooses no inference backend"
+        for section in chosen:
+            module, name = BACKENDS[section["backend"]].split(":")
+            backend = getattr(importlib.import_module(module), name)
+            inspect.signature(backend).bind("model", **section.get("backend_options", {}))
