@@ -41,7 +41,8 @@ def test_jobs_nest_under_the_parent_of_their_execution(parents, smoke_config, ml
     assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
     assert parent.info.status == "FINISHED"
     assert parent.data.tags["rule"] == "workflow"
-    assert parent.data.params["grpo.arms.sgd.lr"] == "0.1"  # the paper's settings, flat
+    # The paper's settings, flat.
+    assert parent.data.params["grpo.arms.sgd.lr"] == str(smoke_config["grpo"]["arms"]["sgd"]["lr"])
     assert parent.data.metrics == {"base.accuracy": 0.25}
 
 
