@@ -11,6 +11,9 @@ import urllib.parse
 from pathlib import Path
 
 import pytest
+import yaml
+
+from .conftest import REPO
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +53,9 @@ def test_each_job_is_a_child_of_its_workflow_execution(dvc_suite, mlflow_server)
         c.data.tags["rule"] for c in mine
     }
     # The parent carries the paper's settings as flat params and its metrics.json.
-    assert first.data.params["grpo.arms.sgd.lr"] == "0.1"
+    configured = yaml.safe_load((REPO / "config" / "papers" / "sgd_rlvr.yaml").read_text())
+    sgd_lr = configured["common"]["grpo"]["arms"]["sgd"]["lr"]
+    assert first.data.params["grpo.arms.sgd.lr"] == str(sgd_lr)
     assert "grpo_sgd.accuracy" in first.data.metrics
 
 
