@@ -112,7 +112,8 @@ def test_smoke_suite_through_slurm_matches_a_local_run(slurm_cluster, smoke_run,
         job = scontrol_job(slurm_id)
         assert "JobState=COMPLETED" in job, job
         gpus = re.search(r"TresPerJob=(\S+)", job)
-        if "Comment=rule_sgd_rlvr_evaluate" in job:  # the executor names the rule here
+        # The executor names the rule in the comment; generation jobs are the GPU kind here.
+        if re.search(r"Comment=rule_\w+_(evaluate|judge|generate)", job):
             assert gpus and "gpu:fake:1" in gpus.group(1), job
         else:
             assert not gpus or "gpu" not in gpus.group(1), job
