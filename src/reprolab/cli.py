@@ -42,6 +42,14 @@ def resolve_config(args: argparse.Namespace, paper: str) -> dict:
     return cfg
 
 
+def add_step(steps: argparse._SubParsersAction, name: str, func, help_text: str):
+    """A paper step's subcommand, with the config options every step takes."""
+    parser = steps.add_parser(name, help=help_text)
+    add_config_args(parser)
+    parser.set_defaults(func=func)
+    return parser
+
+
 def _prepare_model(args: argparse.Namespace) -> None:
     from reprolab.models import prepare_model
 

@@ -202,3 +202,11 @@ def tracked_run(cfg: dict, rule: str, params: dict | None = None) -> Iterator[Tr
         tracker.end("FAILED")
         raise
     tracker.end("FINISHED")
+
+
+def log_figures(cfg: dict, paths: list[Path], rule: str = "plot") -> None:
+    """One run for a paper's plot step, holding each figure and the CSV of its data."""
+    with tracked_run(cfg, rule) as tracker:
+        for path in paths:
+            tracker.log_artifact(path, "figures")
+            tracker.log_artifact(path.with_suffix(".csv"), "figures")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from pathlib import Path
 
-from reprolab.cli import add_config_args, resolve_config
+from reprolab.cli import add_step, resolve_config
 
 PAPER = "dialdefer"
 MODES = ("forced_choice", "parsed")
@@ -15,10 +14,7 @@ log = logging.getLogger(__name__)
 
 
 def _config(args) -> dict:
-    cfg = resolve_config(args, PAPER)
-    if cfg["suite"]["scale"] != "full":  # smoke and tiny never reach the network
-        os.environ["HF_HUB_OFFLINE"] = "1"
-    return cfg
+    return resolve_config(args, PAPER)
 
 
 def data(args) -> None:
@@ -104,7 +100,7 @@ def metrics(args) -> None:
 def plot(args) -> None:
     from reprolab.io import read_json
     from reprolab.papers.dialdefer import plot as figures
-    from reprolab.tracking import tracked_run
+    from reprolab.tracking import log_figures
 
     cfg = _config(args)
     summary = read_json(Path(args.summary))
@@ -114,18 +110,12 @@ def plot(args) -> None:
         figures.accuracy_vs_dds(summary, out / "accuracy_vs_dds.png"),
         figures.conditions(summary, cfg["evaluate"], out / "ablation_mitigation.png"),
     ]
-    with tracked_run(cfg, "plot") as tracker:
-        for path in made:
-            tracker.log_artifact(path, "figures")
-            tracker.log_artifact(path.with_suffix(".csv"), "figures")
+    log_figures(cfg, made)
 
 
 def add_steps(steps: argparse._SubParsersAction) -> None:
     def step(name: str, func, help_text: str) -> argparse.ArgumentParser:
-        parser = steps.add_parser(name, help=help_text)
-        add_config_args(parser)
-        parser.set_defaults(func=func)
-        return parser
+        return add_step(steps, name, func, help_text)
 
     p = step("data", data, "generate the judged items (eval) and the SFT split (train)")
     p.add_argument("--eval", required=True)

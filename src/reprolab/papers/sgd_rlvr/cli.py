@@ -6,7 +6,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from reprolab.cli import add_config_args, resolve_config
+from reprolab.cli import add_step, resolve_config
 
 PAPER = "sgd_rlvr"
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def metrics(args) -> None:
 def plot(args) -> None:
     from reprolab.io import read_json, read_jsonl
     from reprolab.papers.sgd_rlvr import plot as figures
-    from reprolab.tracking import tracked_run
+    from reprolab.tracking import log_figures
 
     cfg = resolve_config(args, PAPER)
     evals = {Path(p).stem: read_json(Path(p)) for p in args.evals}
@@ -104,18 +104,12 @@ def plot(args) -> None:
         figures.updated_fraction(evals, out / "updated_fraction.png"),
         figures.per_layer_sparsity(evals, out / "per_layer_sparsity.png"),
     ]
-    with tracked_run(cfg, "plot") as tracker:
-        for path in made:
-            tracker.log_artifact(path, "figures")
-            tracker.log_artifact(path.with_suffix(".csv"), "figures")
+    log_figures(cfg, made)
 
 
 def add_steps(steps: argparse._SubParsersAction) -> None:
     def step(name: str, func, help_text: str) -> argparse.ArgumentParser:
-        parser = steps.add_parser(name, help=help_text)
-        add_config_args(parser)
-        parser.set_defaults(func=func)
-        return parser
+        return add_step(steps, name, func, help_text)
 
     p = step("data", data, "generate the train/test problems")
     p.add_argument("--train", required=True)
