@@ -13,15 +13,11 @@ MODES = ("forced_choice", "parsed")
 log = logging.getLogger(__name__)
 
 
-def _config(args) -> dict:
-    return resolve_config(args, PAPER)
-
-
 def data(args) -> None:
     from reprolab.io import write_jsonl
     from reprolab.papers.dialdefer.data import load
 
-    cfg = _config(args)
+    cfg = resolve_config(args, PAPER)
     evaluation, train = load(cfg["data"], cfg["suite"]["seed"])
     write_jsonl(Path(args.eval), evaluation)
     write_jsonl(Path(args.train), train)
@@ -36,7 +32,7 @@ def judge(args) -> None:
     from reprolab.papers.dialdefer import judge as judges
     from reprolab.tracking import tracked_run
 
-    cfg = _config(args)
+    cfg = resolve_config(args, PAPER)
     settings = cfg["judge"]
     items = read_jsonl(Path(args.data))
     if args.arm == "base":
@@ -66,7 +62,7 @@ def train(args) -> None:
     from reprolab.papers.dialdefer.train import train_sft
     from reprolab.tracking import tracked_run
 
-    cfg = _config(args)
+    cfg = resolve_config(args, PAPER)
     items = read_jsonl(Path(args.data))
     params = {"sft": cfg["sft"], "n_items": len(items)}
     with tracked_run(cfg, "train:sft", params) as tracker:
@@ -81,7 +77,7 @@ def metrics(args) -> None:
     from reprolab.papers.dialdefer.evaluate import flatten_metrics, summarize_mode
     from reprolab.tracking import tracked_run
 
-    cfg = _config(args)
+    cfg = resolve_config(args, PAPER)
     # <mode>.jsonl holds the base model's verdicts, <mode>.<arm>.jsonl a fine-tuned judge's.
     records: dict[str, list[dict]] = {}
     for path in args.records:
@@ -102,7 +98,7 @@ def plot(args) -> None:
     from reprolab.papers.dialdefer import plot as figures
     from reprolab.tracking import log_figures
 
-    cfg = _config(args)
+    cfg = resolve_config(args, PAPER)
     summary = read_json(Path(args.summary))
     out = Path(args.out_dir)
     made = [
