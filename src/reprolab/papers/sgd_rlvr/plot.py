@@ -103,5 +103,5 @@ def per_layer_sparsity(evals: dict[str, dict], out: Path) -> Path:
     ax.set_ylabel("fraction updated (bf16)")
     ax.set_title("Update sparsity per layer (gaps: nothing updated)")
     ax.tick_params(axis="x", rotation=90, labelsize=7)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))  # off the lines
     return plotting.save(fig, data, out)
