@@ -25,8 +25,10 @@ def test_every_scale_loads_and_names_only_known_conditions(scale):
 
 def test_full_scale_uses_the_paper_setup():
     cfg = load_config("dialdefer", "full", REPO / "config")
-    assert cfg["data"]["source"] == "hub"
-    assert cfg["data"]["hub"]["truthfulqa"]["n_eval"] == 790
+    assert cfg["data"]["source"] == "paper_files"
+    # The nine released datasets of the paper (r/AIO's transcripts are redacted).
+    assert len(cfg["data"]["paper_files"]["domains"]) == 9
+    assert "/ad11801bd59ae23b91577fe268b5d25534c358a8/" in cfg["data"]["paper_files"]["base"]
     assert cfg["judge"]["parsed"]["max_new_tokens"] == 300  # the paper's generation length
     assert cfg["evaluate"]["bootstrap_resamples"] == 10000
     assert cfg["evaluate"]["bootstrap_seed"] == 42

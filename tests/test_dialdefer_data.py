@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import periodictable
 import pytest
 
-from reprolab.papers.dialdefer.data import generate, hub_row
+from reprolab.papers.dialdefer.data import from_paper_files, generate, hub_row
 from reprolab.papers.dialdefer.domains import DOMAINS
 
 CFG = {"source": "procedural", "domains": list(DOMAINS), "n_eval_per_domain": 12,
@@ -90,3 +91,47 @@ def test_hub_rows_take_the_first_distractor():
         "false_answer": "x",
     }
     assert hub_row({**truthful, "incorrect_answers": []}, TRUTHFUL_SPEC) is None
+
+
+def released_file(folder, name: str, n: int) -> None:
+    """A file shaped like the authors' sampled_formatted/*.jsonl (extra keys included)."""
+    rows = [
+        {
+            "id": f"{name}-{i}",
+            "question": f"{name} question {i}?",
+            "correct_answers": [f"r{i}"],
+            "incorrect_answers": [f"w{i}", "v"],
+            "chosen_correct_answer": f"r{i}",
+            "chosen_incorrect_answer": f"w{i}",
+            "meta": {"k": i},
+        }  # fmt: skip
+        for i in range(n)
+    ]
+    (folder / name).write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+
+def test_released_items_keep_the_authors_answers_and_hold_out_a_seeded_split(tmp_path):
+    released_file(tmp_path, "a.jsonl", 10)
+    released_file(tmp_path, "b.jsonl", 6)
+    cfg = {"source": "paper_files", "n_eval_per_domain": 1, "n_train_per_domain": 2,
+           "paper_files": {"base": str(tmp_path), "domains": {
+               "alpha": {"file": "a.jsonl", "kind": "factual"},
+               "beta": {"file": "b.jsonl", "kind": "social"}}}}  # fmt: skip
+    evaluation, train = from_paper_files(cfg, seed=0)
+    assert len(evaluation) == 8 + 4 and len(train) == 2 + 2
+    assert {r["domain"] for r in train} == {"alpha", "beta"}
+    first = next(r for r in evaluation + train if r["question"] == "a.jsonl question 0?")
+    assert (first["true_answer"], first["false_answer"]) == ("r0", "w0")
+    judged = {r["question"] for r in evaluation}
+    assert not judged & {r["question"] for r in train}  # SFT never sees a judged item
+    assert from_paper_files(cfg, seed=0) == (evaluation, train)
+    assert from_paper_files(cfg, seed=1)[1] != train
+
+
+def test_a_released_item_without_its_chosen_answer_is_named(tmp_path):
+    (tmp_path / "a.jsonl").write_text(json.dumps({"id": "x-7", "question": "Q?"}) + "\n")
+    domains = {"alpha": {"file": "a.jsonl", "kind": "factual"}}
+    cfg = {"source": "paper_files", "n_eval_per_domain": 1,
+           "paper_files": {"base": str(tmp_path), "domains": domains}}  # fmt: skip
+    with pytest.raises(ValueError, match=r"a\.jsonl: item x-7 lacks \['chosen_correct_answer'"):
+        from_paper_files(cfg, seed=0)

@@ -1,8 +1,9 @@
 """The judged items: (question, true answer, false answer) per domain, with a held-out split.
 
-smoke and tiny: the seeded generators of `domains` (no network). full: the paper's datasets
-through `datasets`, mapped by config; the incorrect answer is the first distractor, as the paper
-chooses it.
+smoke and tiny: the seeded generators of `domains` (no network). full: the items the authors
+released (their sample of each dataset, with the correct and incorrect answer they chose), read
+through `datasets` from their repository pinned at a commit; or any hub dataset mapped by config,
+the incorrect answer being the first distractor, as the paper chooses it.
 """
 
 from __future__ import annotations
@@ -90,5 +91,43 @@ def from_hub(cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
     return evaluation, train
 
 
+PAPER_FIELDS = ("question", "chosen_correct_answer", "chosen_incorrect_answer")
+
+
+def paper_row(record: dict, where: str) -> dict:
+    """One released item as (question, true answer, false answer), as the authors paired them."""
+    missing = [k for k in PAPER_FIELDS if not record.get(k)]
+    if missing:
+        raise ValueError(
+            f"{where}: item {record.get('id', '?')} lacks {missing}; expected {PAPER_FIELDS}"
+        )
+    question, true, false = (str(record[k]) for k in PAPER_FIELDS)
+    return {"question": question, "true_answer": true, "false_answer": false}
+
+
+def from_paper_files(cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
+    """The authors' released items per domain; n_train_per_domain of them, drawn with the seed,
+    are held out for the SFT mitigation and never judged, the rest are the evaluation set."""
+    from datasets import load_dataset
+
+    spec = cfg["paper_files"]
+    n_train = cfg.get("n_train_per_domain", 0)
+    evaluation, train = [], []
+    for offset, (domain, entry) in enumerate(spec["domains"].items()):
+        where = f"{spec['base']}/{entry['file']}"
+        records = load_dataset("json", data_files=where, split="train")
+        items = [paper_row(record, where) for record in records]
+        if len(items) <= n_train:
+            raise ValueError(f"{where}: {len(items)} items, fewer than n_train_per_domain + 1")
+        held_out = set(random.Random(seed * 1000 + offset).sample(range(len(items)), n_train))
+        for index, item in enumerate(items):
+            out = train if index in held_out else evaluation
+            out.append(
+                {"id": f"{domain}-{len(out)}", "domain": domain, "kind": entry["kind"], **item}
+            )
+    return evaluation, train
+
+
 def load(cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
-    return from_hub(cfg, seed) if cfg["source"] == "hub" else generate(cfg, seed)
+    sources = {"procedural": generate, "hub": from_hub, "paper_files": from_paper_files}
+    return sources[cfg["source"]](cfg, seed)
