@@ -1,4 +1,4 @@
-"""Optimizers from config, their state sizes, and GRPO/SFT that resume after an interruption."""
+"""Optimizers from config, their state sizes, and GRPO/SFT/DPO that resume after an interruption."""
 
 from __future__ import annotations
 
@@ -132,3 +132,38 @@ def test_sft_changes_the_weights_and_adamw_keeps_two_moments(tiny_model, tmp_pat
     assert summary["optimizer_state_bytes"] == 2 * summary["parameter_bytes"]
     base, tuned = load_weights(tiny_model), load_weights(tmp_path / "sft" / "model")
     assert any(not torch.equal(base[k], tuned[k]) for k in base)
+
+
+def test_dpo_raises_the_chosen_reply_over_the_rejected_one(tiny_model, tmp_path):
+    """DPO's purpose, checked directly: after training, the preferred reply gains on the other."""
+    from reprolab.inference import get_backend
+
+    prompts = [[{"role": "user", "content": f"Is {i} even?"}] for i in range(8)]
+    rows = [
+        {
+            "prompt": prompt,
+            "chosen": [{"role": "assistant", "content": "yes"}],
+            "rejected": [{"role": "assistant", "content": "no"}],
+        }
+        for prompt in prompts
+    ]
+
+    def margin(model) -> float:
+        backend = get_backend("transformers", str(model))
+        yes = backend.score(prompts, ["yes"] * len(prompts))
+        no = backend.score(prompts, ["no"] * len(prompts))
+        return sum(y - n for y, n in zip(yes, no, strict=True)) / len(prompts)
+
+    out = tmp_path / "dpo" / "model"
+    summary = train(
+        "dpo",
+        tiny_model,
+        rows,
+        out,
+        tmp_path / "dpo" / "checkpoints",
+        trainer_args={"max_steps": 4, "save_steps": 2, "per_device_train_batch_size": 4},
+        optimizer={"name": "adamw", "lr": 1e-2},
+        seed=0,
+    )
+    assert summary["kind"] == "dpo" and summary["steps"] == 4
+    assert margin(out) > margin(tiny_model) + 1.0

@@ -1,4 +1,4 @@
-"""GRPO and SFT through TRL, driven by config, resumable, logged to files and MLflow.
+"""GRPO, SFT and DPO through TRL, driven by config, resumable, logged to files and MLflow.
 
 `train` is the single entry point: the trainer kind, its TRL arguments and the optimizer all come
 from the config. Checkpoints go to a folder that is not a Snakemake output, so that a failed or
@@ -25,6 +25,7 @@ from reprolab.training.optimizers import build_optimizer, describe, optimizer_st
 log = logging.getLogger(__name__)
 
 RewardFunc = Callable[..., list[float | None]]
+TRAINER_KINDS = ("grpo", "sft", "dpo")
 
 
 class LogCallback(TrainerCallback):
@@ -78,15 +79,18 @@ def train(
     tracker=None,
     callbacks: Sequence[TrainerCallback] = (),
 ) -> dict:
-    """Train model_path on rows with TRL's GRPO or SFT trainer; save the result to out_dir.
+    """Train model_path on rows with TRL's GRPO, SFT or DPO trainer; save the result to out_dir.
+
+    Rows: GRPO `prompt` (+ columns the rewards read), SFT `prompt` + `completion`, DPO `prompt` +
+    `chosen` + `rejected` (DPO's reference model is TRL's frozen copy of the starting model).
 
     Returns a summary (steps, resume point, optimizer really used and its state size) that is also
     written to out_dir/train_summary.json.
     """
     from datasets import Dataset
 
-    if kind not in ("grpo", "sft"):
-        raise ValueError(f"trainer kind '{kind}': expected 'grpo' or 'sft'")
+    if kind not in TRAINER_KINDS:
+        raise ValueError(f"trainer kind '{kind}': expected one of {TRAINER_KINDS}")
     torch.manual_seed(seed)
     model, tokenizer = load_model(model_path)
     opt = build_optimizer(model.parameters(), optimizer)
@@ -115,6 +119,17 @@ def train(
             model=model,
             reward_funcs=list(reward_funcs),
             args=GRPOConfig(**common),
+            train_dataset=dataset,
+            processing_class=tokenizer,
+            optimizers=(opt, None),
+            callbacks=hooks,
+        )
+    elif kind == "dpo":
+        from trl import DPOConfig, DPOTrainer
+
+        trainer = DPOTrainer(
+            model=model,
+            args=DPOConfig(**common),
             train_dataset=dataset,
             processing_class=tokenizer,
             optimizers=(opt, None),
