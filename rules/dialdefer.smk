@@ -3,6 +3,8 @@
 DIALDEFER = PAPER_CONFIG["dialdefer"]
 DIALDEFER_OUT = f"{RESULTS}/dialdefer"
 DIALDEFER_MODES = ["forced_choice", "parsed"]
+# The fine-tuning mitigations; each is trained, then judged by forced choice as an arm.
+DIALDEFER_METHODS = ["sft", "dpo"]
 DIALDEFER_FIGURES = ["dds_per_domain", "accuracy_vs_dds", "ablation_mitigation"]
 
 
@@ -46,60 +48,69 @@ rule dialdefer_judge:
         " --model {input.model} --data {input.data} --out {output} 2> {log}"
 
 
-rule dialdefer_train_sft:
+def dialdefer_finetune_config(wildcards):
+    """The step config of one fine-tuning arm: its own section, so SFT and DPO rerun apart."""
+    method = wildcards.method
+    return step_config(
+        "dialdefer", **{method: DIALDEFER[method]}, judge=DIALDEFER["judge"]
+    )(wildcards)
+
+
+rule dialdefer_train:
     input:
         data=rules.dialdefer_data.output.train,
         model=model_dir(DIALDEFER["model"]),
     output:
-        directory(f"{DIALDEFER_OUT}/models/sft"),
+        directory(f"{DIALDEFER_OUT}/models/{{method}}"),
     log:
-        log_path("dialdefer", "train_sft"),
+        log_path("dialdefer", "train_{method}"),
     benchmark:
-        benchmark_path("dialdefer", "train_sft")
+        benchmark_path("dialdefer", "train_{method}")
+    wildcard_constraints:
+        method="|".join(DIALDEFER_METHODS),
     threads: job("train")["threads"]
     resources:
         **job_resources("train"),
     params:
-        cfg=step_config(
-            "dialdefer",
-            sft=DIALDEFER["sft"],
-            judge=DIALDEFER["judge"],
-        ),
+        cfg=dialdefer_finetune_config,
         # Not an output: Snakemake keeps it when a job fails, so a rerun resumes from it.
-        checkpoints=f"{DIALDEFER_OUT}/checkpoints/sft",
+        checkpoints=f"{DIALDEFER_OUT}/checkpoints/{{method}}",
     shell:
-        "reprolab dialdefer train --config-json {params.cfg:q} --data {input.data}"
-        " --model {input.model} --out {output} --checkpoints {params.checkpoints} 2> {log}"
+        "reprolab dialdefer train --config-json {params.cfg:q} --method {wildcards.method}"
+        " --data {input.data} --model {input.model} --out {output}"
+        " --checkpoints {params.checkpoints} 2> {log}"
 
 
-rule dialdefer_judge_sft:
+rule dialdefer_judge_finetuned:
     input:
         data=rules.dialdefer_data.output.eval,
-        model=rules.dialdefer_train_sft.output,
+        model=rules.dialdefer_train.output,
     output:
-        f"{DIALDEFER_OUT}/eval/judged/forced_choice.sft.jsonl",
+        f"{DIALDEFER_OUT}/eval/judged/forced_choice.{{method}}.jsonl",
     log:
-        log_path("dialdefer", "judge_forced_choice_sft"),
+        log_path("dialdefer", "judge_forced_choice_{method}"),
     benchmark:
-        benchmark_path("dialdefer", "judge_forced_choice_sft")
+        benchmark_path("dialdefer", "judge_forced_choice_{method}")
+    wildcard_constraints:
+        method="|".join(DIALDEFER_METHODS),
     threads: job("generate")["threads"]
     resources:
         **job_resources("generate"),
     params:
-        cfg=step_config(
-            "dialdefer",
-            sft=DIALDEFER["sft"],
-            judge=DIALDEFER["judge"],
-        ),
+        cfg=dialdefer_finetune_config,
     shell:
-        "reprolab dialdefer judge --config-json {params.cfg:q} --mode forced_choice --arm sft"
-        " --model {input.model} --data {input.data} --out {output} 2> {log}"
+        "reprolab dialdefer judge --config-json {params.cfg:q} --mode forced_choice"
+        " --arm {wildcards.method} --model {input.model} --data {input.data}"
+        " --out {output} 2> {log}"
 
 
 rule dialdefer_metrics:
     input:
         expand(f"{DIALDEFER_OUT}/eval/judged/{{mode}}.jsonl", mode=DIALDEFER_MODES),
-        rules.dialdefer_judge_sft.output,
+        expand(
+            f"{DIALDEFER_OUT}/eval/judged/forced_choice.{{method}}.jsonl",
+            method=DIALDEFER_METHODS,
+        ),
     output:
         metrics=f"{DIALDEFER_OUT}/metrics.json",
         summary=f"{DIALDEFER_OUT}/eval/summary.json",

@@ -1,4 +1,5 @@
-"""The SFT mitigation's rows teach the right verdict in both framings and both option orders."""
+"""The fine-tuning mitigations' rows teach the right verdict in both framings and both option
+orders: SFT imitates it, DPO prefers it to the wrong option."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import re
 from reprolab.config import load_config
 from reprolab.papers.dialdefer.data import generate
 from reprolab.papers.dialdefer.parse import parse_choice
-from reprolab.papers.dialdefer.train import sft_rows
+from reprolab.papers.dialdefer.train import dpo_rows, sft_rows
 
 from .conftest import REPO
 
@@ -34,3 +35,18 @@ def test_sft_targets_are_the_right_option_in_every_cell():
         seen["c2" if "Speaker 2:" in text else "c1"] += 1
         seen[choice] += 1
     assert seen["c1"] == seen["c2"] and seen["1"] == seen["2"]
+
+
+def test_dpo_prefers_the_sft_target_to_the_other_option():
+    cfg = load_config("dialdefer", "tiny", REPO / "config")
+    _, train = generate(cfg["data"], seed=0)
+    target = {
+        json.dumps(r["prompt"]): r["completion"] for r in sft_rows(train, cfg["judge"], "b", 0)
+    }
+    rows = dpo_rows(train, cfg["judge"], "b", seed=0)
+    assert len(rows) == len(target)
+    for row in rows:
+        assert row["chosen"] == target[json.dumps(row["prompt"])]
+        chosen, rejected = (json.loads(row[k][0]["content"]) for k in ("chosen", "rejected"))
+        assert {chosen["chosen_answer"], rejected["chosen_answer"]} == {"1", "2"}
+        assert chosen["reasoning"] == rejected["reasoning"] == "b"

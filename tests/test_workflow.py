@@ -64,6 +64,7 @@ def test_smoke_suite_runs_dialdefer(smoke_run):
     assert "forced_choice.ablation_swing" in metrics
     assert "forced_choice.be_honest.macro.ddds" in metrics
     assert "forced_choice.sft.macro.abs_dds_change" in metrics
+    assert "forced_choice.dpo.macro.abs_dds_change" in metrics
     claims = json.loads((paper / "claims.json").read_text())
     by_id = {c["id"]: c for c in claims["claims"]}
     assert by_id["dds_is_sum_of_yes_shifts"]["verdict"] == "reproduced"
@@ -90,7 +91,14 @@ def test_smoke_suite_is_tracked_in_mlflow(smoke_run):
     exp = client.get_experiment_by_name("reprolab/dialdefer")
     runs = client.search_runs([exp.experiment_id])
     rules = {r.data.tags["rule"] for r in runs}
-    assert {"judge:forced_choice", "judge:parsed", "train:sft", "judge:forced_choice:sft"} <= rules
+    assert {
+        "judge:forced_choice",
+        "judge:parsed",
+        "train:sft",
+        "judge:forced_choice:sft",
+        "train:dpo",
+        "judge:forced_choice:dpo",
+    } <= rules
     assert all(r.info.status == "FINISHED" for r in runs)
 
 
@@ -141,7 +149,7 @@ def test_full_scale_plans_gpu_jobs_only_where_needed(tmp_path):
         assert all("gpu=" not in line for line in plans[cpu_rule]), cpu_rule
     assert "runtime=2880" in next(iter(plans["sgd_rlvr_train"]))
     assert "gpu=1" in next(iter(plans["dialdefer_judge"]))
-    assert "gpu=4" in next(iter(plans["dialdefer_train_sft"]))
+    assert "gpu=4" in next(iter(plans["dialdefer_train"]))
     for cpu_rule in ("dialdefer_data", "dialdefer_metrics", "dialdefer_plot", "dialdefer_claims"):
         assert all("gpu=" not in line for line in plans[cpu_rule]), cpu_rule
 

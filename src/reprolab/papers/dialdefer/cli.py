@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from reprolab.cli import add_step, resolve_config
+from reprolab.papers.dialdefer import METHODS
 
 PAPER = "dialdefer"
 MODES = ("forced_choice", "parsed")
@@ -38,7 +39,7 @@ def judge(args) -> None:
     if args.arm == "base":
         plans = judges.plans_for(items, settings, args.mode)
     else:  # a fine-tuned judge, on the paper's prompt only, named after its arm
-        n = cfg["sft"]["judge_items_per_domain"]
+        n = cfg[args.arm]["judge_items_per_domain"]
         plans = {args.arm: (settings["conditions"]["base"], judges.first_per_domain(items, n))}
     params = {"mode": args.mode, "arm": args.arm, "conditions": sorted(plans)}
     rule = f"judge:{args.mode}" if args.arm == "base" else f"judge:{args.mode}:{args.arm}"
@@ -59,15 +60,21 @@ def judge(args) -> None:
 
 def train(args) -> None:
     from reprolab.io import read_jsonl
-    from reprolab.papers.dialdefer.train import train_sft
+    from reprolab.papers.dialdefer.train import train_mitigation
     from reprolab.tracking import tracked_run
 
     cfg = resolve_config(args, PAPER)
     items = read_jsonl(Path(args.data))
-    params = {"sft": cfg["sft"], "n_items": len(items)}
-    with tracked_run(cfg, "train:sft", params) as tracker:
-        summary = train_sft(
-            cfg, items, Path(args.model), Path(args.out), Path(args.checkpoints), tracker
+    params = {args.method: cfg[args.method], "n_items": len(items)}
+    with tracked_run(cfg, f"train:{args.method}", params) as tracker:
+        summary = train_mitigation(
+            args.method,
+            cfg,
+            items,
+            Path(args.model),
+            Path(args.out),
+            Path(args.checkpoints),
+            tracker,
         )
         tracker.log_metrics({"train_seconds": summary["train_seconds"], "steps": summary["steps"]})
 
@@ -119,12 +126,13 @@ def add_steps(steps: argparse._SubParsersAction) -> None:
 
     p = step("judge", judge, "judge every condition's C1 and C2 prompts in one scoring mode")
     p.add_argument("--mode", required=True, choices=MODES)
-    p.add_argument("--arm", default="base", choices=["base", "sft"], help="which judge model")
+    p.add_argument("--arm", default="base", choices=["base", *METHODS], help="which judge model")
     p.add_argument("--model", required=True, help="prepared or fine-tuned model folder")
     p.add_argument("--data", required=True)
     p.add_argument("--out", required=True)
 
-    p = step("train", train, "the SFT mitigation on the held-out train items")
+    p = step("train", train, "a fine-tuning mitigation (SFT or DPO) on the held-out train items")
+    p.add_argument("--method", required=True, choices=METHODS)
     p.add_argument("--data", required=True, help="train.jsonl")
     p.add_argument("--model", required=True, help="prepared base model folder")
     p.add_argument("--out", required=True)
