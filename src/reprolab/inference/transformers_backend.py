@@ -123,7 +123,9 @@ class TransformersBackend(InferenceBackend):
             context = self._ids(prompt)
             cont_ids = [self._ids(continuations[i]) for i in members]
             out = self.model(
-                input_ids=torch.tensor([context], device=self.model.device), use_cache=True
+                input_ids=torch.tensor([context], device=self.model.device),
+                use_cache=True,
+                logits_to_keep=1,  # only the next token's distribution is needed
             )
             first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
             width = max(1, max(len(c) for c in cont_ids))
