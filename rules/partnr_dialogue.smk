@@ -92,7 +92,9 @@ rule partnr_dialogue_metrics:
     resources:
         **job_resources("light"),
     params:
-        cfg=step_config("partnr_dialogue", evaluate=PARTNR["evaluate"], llm=PARTNR["llm"]),
+        cfg=step_config(
+            "partnr_dialogue", evaluate=PARTNR["evaluate"], llm=PARTNR["llm"]
+        ),
     shell:
         "reprolab partnr_dialogue metrics --config-json {params.cfg:q} --logs {input}"
         " --out {output.metrics} --summary {output.summary} 2> {log}"

@@ -26,8 +26,10 @@ HOUSE = {
     },
     "open": {"fridge_0": False},
 }
-AGENTS_AT = {"robot": {"room": "kitchen", "at": None, "holding": None},
-             "human": {"room": "bedroom", "at": None, "holding": None}}  # fmt: skip
+AGENTS_AT = {
+    "robot": {"room": "kitchen", "at": None, "holding": None},
+    "human": {"room": "bedroom", "at": None, "holding": None},
+}
 
 
 def snap(**changes) -> dict:

@@ -35,8 +35,13 @@ def run(args) -> None:
     specs = read_jsonl(Path(args.episodes))
     agent = "heuristic" if args.model is None else "llm"
     rule = f"run:{agent}:{args.condition}" + (f":{Path(args.model).name}" if args.model else "")
-    params = {"condition": args.condition, "agent": agent, "n_episodes": len(specs),
-              "sim": cfg["sim"], "llm": cfg.get("llm", {}) if args.model else {}}  # fmt: skip
+    params = {
+        "condition": args.condition,
+        "agent": agent,
+        "n_episodes": len(specs),
+        "sim": cfg["sim"],
+        "llm": cfg.get("llm", {}) if args.model else {},
+    }
     with tracked_run(cfg, rule, params) as tracker:
         backend = None
         if args.model is not None:

@@ -10,7 +10,13 @@ delivered message grounds are merged into the recipient's graph when merge_messa
 from __future__ import annotations
 
 from reprolab.papers.partnr_dialogue.grounding import ground
-from reprolab.papers.partnr_dialogue.sim import AGENTS, CAPABILITIES, STATE_ACTIONS, Simulator, parse_action
+from reprolab.papers.partnr_dialogue.sim import (
+    AGENTS,
+    CAPABILITIES,
+    STATE_ACTIONS,
+    Simulator,
+    parse_action,
+)
 from reprolab.papers.partnr_dialogue.world_graph import WorldGraph, snapshot_facts
 
 CONDITIONS = ("silent", "dialogue")
@@ -93,7 +99,9 @@ class Episode:
         ]
         for name, (state, _) in STATE_ACTIONS.items():
             if name in CAPABILITIES[agent]:
-                acts += [f"{name}[{o}]" for o in near if state in self.house["objects"][o]["states"]]
+                acts += [
+                    f"{name}[{o}]" for o in near if state in self.house["objects"][o]["states"]
+                ]
         acts += ["Wait[]", "Done[]"]
         return acts
 
@@ -111,7 +119,9 @@ class Episode:
             for obj, entry in results[agent].pop("seen").items():
                 self.graphs[agent].observe(obj, entry)
             act, ok = actions[agent], results[agent]["ok"]
-            self.history[agent].append({"step": self.t, "action": act, "ok": ok, "reason": results[agent]["reason"]})
+            self.history[agent].append(
+                {"step": self.t, "action": act, "ok": ok, "reason": results[agent]["reason"]}
+            )
             if ok:
                 for fact in action_facts(agent, act):  # the partner watches it happen
                     self.graphs[partner_of(agent)].merge_fact(fact)
@@ -121,7 +131,8 @@ class Episode:
             if ok and act.startswith("Done"):
                 self.done[agent] = True
         delivered = self._deliver()
-        return self._row(actions, results, sent, meta, delivered)
+        self.rows.append(self._row(actions, results, sent, meta, delivered))
+        return self.rows[-1]
 
     def _send(self, agent: str, text: str) -> dict:
         to = partner_of(agent)
@@ -170,7 +181,12 @@ class Episode:
         }
 
     def header(self) -> dict:
-        return {"kind": "episode", "episode": self.spec["id"], "condition": self.condition,
-                "task_type": self.task["type"], "house": self.house, "task": self.task,
-                "budget": self.budget}  # fmt: skip
-
+        return {
+            "kind": "episode",
+            "episode": self.spec["id"],
+            "condition": self.condition,
+            "task_type": self.task["type"],
+            "house": self.house,
+            "task": self.task,
+            "budget": self.budget,
+        }

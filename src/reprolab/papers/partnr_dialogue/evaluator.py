@@ -40,7 +40,9 @@ def _gate(dep: dict, raw: list[list[bool]], t: int) -> bool:
         return combine(undone(d) for d in on)
     if kind == "before_satisfied":
         return combine(not any(raw[s][d] for s in range(t + 1)) for d in on)
-    raise ValueError(f"unknown dependency relation_type '{kind}'; expected one of {DEPENDENCY_KINDS}")
+    raise ValueError(
+        f"unknown dependency relation_type '{kind}'; expected one of {DEPENDENCY_KINDS}"
+    )
 
 
 def satisfaction(house: dict, task: dict, snapshots: list[dict]) -> tuple[list[list[bool]], list]:
@@ -67,7 +69,9 @@ def evaluate(house: dict, task: dict, snapshots: list[dict]) -> dict:
     first = [next((t for t in range(len(sat)) if sat[t][p]), None) for p in range(n)]
     # The binding a constraint compares: the final one if still satisfied, else the first.
     bound = [
-        bindings[last][p] if sat[last][p] else (bindings[first[p]][p] if first[p] is not None else {})
+        bindings[last][p]
+        if sat[last][p]
+        else (bindings[first[p]][p] if first[p] is not None else {})
         for p in range(n)
     ]
     valid = [True] * n
@@ -83,17 +87,18 @@ def evaluate(house: dict, task: dict, snapshots: list[dict]) -> dict:
         elif kind in ("SameArgConstraint", "DifferentArgConstraint"):
             props = c["proposition_indices"]
             values = [
-                tuple(sorted(bound[p].get(a, []))) for p, a in zip(props, c["arg_names"], strict=True)
+                tuple(sorted(bound[p].get(a, [])))
+                for p, a in zip(props, c["arg_names"], strict=True)
             ]
             done = [v for p, v in zip(props, values, strict=True) if first[p] is not None]
-            if kind == "SameArgConstraint":
-                ok = len(set(done)) <= 1
-            else:
-                ok = len(set(done)) == len(done)
+            same = kind == "SameArgConstraint"
+            ok = len(set(done)) <= 1 if same else len(set(done)) == len(done)
             for p in props:
                 valid[p] &= ok
         else:
-            raise ValueError(f"unknown constraint type '{kind}'; expected one of {CONSTRAINT_KINDS}")
+            raise ValueError(
+                f"unknown constraint type '{kind}'; expected one of {CONSTRAINT_KINDS}"
+            )
     done = [first[p] is not None and valid[p] for p in range(n)]
     percent = sum(done) / n if n else 1.0
     return {

@@ -59,7 +59,7 @@ def ground(text: str, house: dict, agents: list[str]) -> set[Fact]:
                 else:
                     facts.add((obj, "on", parent))
             for word, (state, value) in STATE_WORDS.items():
-                if re.search(rf"\b{word}\b", low):
-                    if state in house["objects"][obj]["states"]:
-                        facts.add((obj, state, value))
+                known = state in house["objects"][obj]["states"]
+                if known and re.search(rf"\b{word}\b", low):
+                    facts.add((obj, state, value))
     return facts

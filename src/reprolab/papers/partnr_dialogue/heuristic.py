@@ -12,8 +12,12 @@ from reprolab.papers.partnr_dialogue.predicates import check
 from reprolab.papers.partnr_dialogue.sim import AGENTS, CAPABILITIES
 from reprolab.papers.partnr_dialogue.world_graph import entry_facts
 
-STATE_OF = {"is_clean": "Clean", "is_filled": "Fill", "is_powered_on": "PowerOn",
-            "is_powered_off": "PowerOff"}  # fmt: skip
+STATE_OF = {
+    "is_clean": "Clean",
+    "is_filled": "Fill",
+    "is_powered_on": "PowerOn",
+    "is_powered_off": "PowerOff",
+}
 _CLAIM = re.compile(r"I will handle ([A-Za-z0-9_]+)")
 
 
@@ -23,7 +27,7 @@ class HeuristicAgent:
         self.min_gap = settings.get("message_min_gap", 2)
         self.told: set = set()
         self.announced: str | None = None
-        self.last_message = -10**9
+        self.last_message = -(10**9)
         self.explored: set[str] = set()
         self.stale: dict[str, str | None] = {}
         self.achieved: set[int] = set()
@@ -67,15 +71,26 @@ class HeuristicAgent:
             for c in ep.task.get("constraints", []):
                 if index in c.get("proposition_indices", []) and c["type"] == "SameArgConstraint":
                     return receptacles[0]
-                if index in c.get("proposition_indices", []) and c["type"] == "DifferentArgConstraint":
+                if (
+                    index in c.get("proposition_indices", [])
+                    and c["type"] == "DifferentArgConstraint"
+                ):
                     return receptacles[c["proposition_indices"].index(index) % len(receptacles)]
             return receptacles[0]
         if prop["predicate"] == "is_in_room":
             room = args["room_ids"][0]
-            return sorted(h for h, f in ep.house["furniture"].items() if f["room"] == room and not f["container"] and f["type"] != "floor")[0]
+            return sorted(
+                h
+                for h, f in ep.house["furniture"].items()
+                if f["room"] == room and not f["container"] and f["type"] != "floor"
+            )[0]
         if prop["predicate"] == "is_on_floor":
             where = self._where(ep, obj)
-            return floor_of(ep.house["furniture"][where]["room"]) if where in ep.house["furniture"] else floor_of(ep.sim.agents[self.name]["room"])
+            return (
+                floor_of(ep.house["furniture"][where]["room"])
+                if where in ep.house["furniture"]
+                else floor_of(ep.sim.agents[self.name]["room"])
+            )
         if prop["predicate"] == "is_next_to":
             return self._where(ep, args["entity_handles_b"][0])
         if prop["predicate"] == "is_clustered":
@@ -86,24 +101,34 @@ class HeuristicAgent:
         done = self._believed_done(ep)
         jobs = []
         # A proposition others wait on counts once achieved (the object may move on after it).
-        stepping_stones = {b for c in ep.task.get("constraints", []) if c["type"] == "TemporalConstraint"
-                           for b, _ in c["dag_edges"]}  # fmt: skip
+        stepping_stones = {
+            b
+            for c in ep.task.get("constraints", [])
+            if c["type"] == "TemporalConstraint"
+            for b, _ in c["dag_edges"]
+        }
         stepping_stones |= {d for dep in ep.task.get("dependencies", []) for d in dep["depends_on"]}
         for i, prop in enumerate(ep.task["propositions"]):
             if done[i] or (i in stepping_stones and i in self.achieved):
                 continue
             blocked = any(
                 i == after and before not in self.achieved
-                for c in ep.task.get("constraints", []) if c["type"] == "TemporalConstraint"
+                for c in ep.task.get("constraints", [])
+                if c["type"] == "TemporalConstraint"
                 for before, after in c["dag_edges"]
             ) or any(
-                i in d["proposition_indices"] and not all(x in self.achieved for x in d["depends_on"])
+                i in d["proposition_indices"]
+                and not all(x in self.achieved for x in d["depends_on"])
                 for d in ep.task.get("dependencies", [])
             )
             if blocked:
                 continue
             args = prop["args"]
-            objs = args.get("object_handles") or args.get("entity_handles_a") or [h for g in args.get("entity_handles", []) for h in g][1:]
+            objs = (
+                args.get("object_handles")
+                or args.get("entity_handles_a")
+                or [h for g in args.get("entity_handles", []) for h in g][1:]
+            )
             for obj in objs:
                 if prop["predicate"] in STATE_OF:
                     jobs.append((i, obj, STATE_OF[prop["predicate"]], None))
@@ -130,10 +155,11 @@ class HeuristicAgent:
         doable = [j for j in jobs if j[2] == "move" or j[2] in CAPABILITIES[self.name]]
         mine = [j for j in doable if j[1] == held] if held else []
         free = [
-            j for j in doable
+            j
+            for j in doable
             if ep.graphs[self.name].objects.get(j[1], {}).get("parent") != partner
             and not (j[2] == "move" and j[1] in claims)
-        ]  # fmt: skip
+        ]
         job = (mine or free or [None])[0]
         if job is None and not doable and not held:  # what is left is the partner's to do
             return self._message(ep, None) or "Wait[]"
@@ -233,7 +259,10 @@ def _objects(prop: dict) -> list[str]:
 
 
 def _state_word(state: str, value: str) -> str:
-    words = {"clean": ("clean", "dirty"), "filled": ("filled", "empty"),
-             "powered_on": ("powered on", "powered off")}  # fmt: skip
+    words = {
+        "clean": ("clean", "dirty"),
+        "filled": ("filled", "empty"),
+        "powered_on": ("powered on", "powered off"),
+    }
     yes, no = words[state]
     return yes if value == "true" else no

@@ -40,7 +40,8 @@ def generate_house(rng: random.Random, n_rooms: int, n_objects: int) -> dict:
     """Rooms, furniture and objects; the initial true state of every object.
 
     Returns {"rooms": [...], "furniture": {handle: {type, room, container}},
-    "objects": {handle: {type, states: [...]}}, "state": {handle: {parent, relation, <state>: bool}}}.
+    "objects": {handle: {type, states: [...]}},
+    "state": {handle: {parent, relation, <state>: bool}}, "open": {container: False}}.
     """
     if n_rooms > len(ROOM_FURNITURE):
         raise ValueError(f"n_rooms={n_rooms}: at most {len(ROOM_FURNITURE)} room types exist")

@@ -37,10 +37,13 @@ def prompt(ep: Episode, agent: str, settings: dict) -> list[dict]:
         f"Rooms: {', '.join(ep.house['rooms'])}. Answer with one action."
     )
     known = ep.graphs[agent].objects
-    objects = "; ".join(_describe(o, e) for o, e in sorted(known.items())[: settings["max_objects"]])
+    objects = "; ".join(
+        _describe(o, e) for o, e in sorted(known.items())[: settings["max_objects"]]
+    )
     k = settings["history"]
     own = ", ".join(
-        h["action"] + ("" if h["ok"] else f" (failed: {h['reason']})") for h in ep.history[agent][-k:]
+        h["action"] + ("" if h["ok"] else f" (failed: {h['reason']})")
+        for h in ep.history[agent][-k:]
     )
     theirs = ", ".join(h["action"] for h in ep.history[partner][-k:])
     lines = [
@@ -85,10 +88,17 @@ def choose_by_score(
     if senders:
         asks = [
             prompts[r][:1]
-            + [{"role": "user", "content": prompts[r][1]["content"] + "\n" + settings["message_prompt"]}]
+            + [
+                {
+                    "role": "user",
+                    "content": prompts[r][1]["content"] + "\n" + settings["message_prompt"],
+                }
+            ]
             for r in senders
         ]
-        params = SamplingParams(max_new_tokens=settings["message_tokens"], temperature=0.0, seed=seed)
+        params = SamplingParams(
+            max_new_tokens=settings["message_tokens"], temperature=0.0, seed=seed
+        )
         for r, text in zip(senders, backend.generate(asks, params), strict=True):
             text = text.strip().split("\n")[0].replace("[", "(").replace("]", ")")[:300]
             chosen[r] = (f"SendMessage[{text}]", chosen[r][1] | {"message_generated": True})
@@ -101,7 +111,12 @@ def parse_react(text: str, valid: list[str], dialogue: bool) -> str | None:
     if not found:
         return None
     action = found[-1].strip().strip("`'\". ")
-    if dialogue and action.startswith(SEND) and action.endswith("]") and len(action) > len(SEND) + 1:
+    if (
+        dialogue
+        and action.startswith(SEND)
+        and action.endswith("]")
+        and len(action) > len(SEND) + 1
+    ):
         return action
     norm = {re.sub(r"\s+", "", v): v for v in valid}
     return norm.get(re.sub(r"\s+", "", action))
@@ -120,7 +135,9 @@ def choose_by_react(
         convs.append(conv)
         valids.append(valid)
     params = SamplingParams(
-        max_new_tokens=settings["react_tokens"], temperature=settings.get("temperature", 0.0), seed=seed
+        max_new_tokens=settings["react_tokens"],
+        temperature=settings.get("temperature", 0.0),
+        seed=seed,
     )
     out = []
     for (ep, _), valid, text in zip(requests, valids, backend.generate(convs, params), strict=True):

@@ -72,8 +72,12 @@ def conflicts(header: dict, steps: list[dict], window: int) -> list[dict]:
     propositions wait on excepted, since moving on from it is the task)."""
     task = header["task"]
     sat, _ = satisfaction(header["house"], task, [s["snapshot"] for s in steps])
-    stones = {b for c in task.get("constraints", []) if c["type"] == "TemporalConstraint"
-              for b, _ in c["dag_edges"]}  # fmt: skip
+    stones = {
+        b
+        for c in task.get("constraints", [])
+        if c["type"] == "TemporalConstraint"
+        for b, _ in c["dag_edges"]
+    }
     stones |= {d for dep in task.get("dependencies", []) for d in dep["depends_on"]}
     objects_of = [
         {v for key, vals in p["args"].items() if key.endswith("handles") for v in _flat(vals)}
@@ -91,11 +95,15 @@ def conflicts(header: dict, steps: list[dict], window: int) -> list[dict]:
             partner = AGENTS[1 - AGENTS.index(agent)]
             for t_other, who in touched.get(target, []):
                 if who == partner and t - t_other <= window:
-                    events.append({"kind": "same_target", "step": t, "agent": agent, "object": target})
+                    events.append(
+                        {"kind": "same_target", "step": t, "agent": agent, "object": target}
+                    )
                     break
             entry = before.get(target)
             if entry and entry["relation"] == "held" and entry["parent"] == partner:
-                events.append({"kind": "held_by_partner", "step": t, "agent": agent, "object": target})
+                events.append(
+                    {"kind": "held_by_partner", "step": t, "agent": agent, "object": target}
+                )
             if last_actor.get(target) == partner and any(
                 sat[t - 1][p] and target in objects_of[p] and p not in stones
                 for p in range(len(task["propositions"]))
@@ -120,7 +128,10 @@ def episode_metrics(header: dict, steps: list[dict], settings: dict) -> dict:
     """Everything measured on one episode's log."""
     house, budget = header["house"], header["budget"]
     result = evaluate(house, header["task"], [s["snapshot"] for s in steps])
-    curve = [observation_convergence(facts(s["graphs"]["robot"]), facts(s["graphs"]["human"])) for s in steps]
+    curve = [
+        observation_convergence(facts(s["graphs"]["robot"]), facts(s["graphs"]["human"]))
+        for s in steps
+    ]
     curve += [curve[-1]] * (budget + 1 - len(curve))  # a finished episode keeps its last state
     accuracy = [
         a
@@ -195,7 +206,9 @@ def summarize(rows: list[dict], settings: dict) -> dict:
         "info_novelty": mean(novelty) if novelty else None,
         "ungrounded_share": sum(p["ungrounded"] for p in per) / messages if messages else None,
         "bsm": belief_sensitivity([i for p in per for i in p["bsm_items"]]),
-        "parse_failure_rate": sum(p["parse_failures"] for p in per) / decisions if decisions else None,
+        "parse_failure_rate": sum(p["parse_failures"] for p in per) / decisions
+        if decisions
+        else None,
         "oc_curve": [mean(c[t] for c in curves) for t in range(len(curves[0]))],
         "by_task_type": {},
     }
@@ -210,8 +223,15 @@ def summarize(rows: list[dict], settings: dict) -> dict:
     return out
 
 
-DIFFERENCES = ("success", "percent_complete", "steps", "conflict_rate", "oc_auc", "oc_final",
-               "belief_accuracy")  # fmt: skip
+DIFFERENCES = (
+    "success",
+    "percent_complete",
+    "steps",
+    "conflict_rate",
+    "oc_auc",
+    "oc_final",
+    "belief_accuracy",
+)
 
 
 def flatten(summary: dict) -> dict[str, float]:

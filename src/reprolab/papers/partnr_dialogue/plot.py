@@ -35,17 +35,26 @@ def convergence(summary: dict, out: Path) -> Path:
 def conflicts_success(summary: dict, out: Path) -> Path:
     """Action-conflict rate and task success per agent and condition."""
     rows = [
-        {"arm": arm, "condition": cond, "label": f"{arm}\n{cond}",
-         "conflict_rate": v["conflict_rate"], "success": v["success"],
-         "percent_complete": v["percent_complete"]}
+        {
+            "arm": arm,
+            "condition": cond,
+            "label": f"{arm}\n{cond}",
+            "conflict_rate": v["conflict_rate"],
+            "success": v["success"],
+            "percent_complete": v["percent_complete"],
+        }
         for arm, by_cond in summary.items()
         for cond, v in by_cond.items()
-    ]  # fmt: skip
+    ]
     data = pd.DataFrame(rows)
     fig, axes = plotting.figure(ncols=2, width=4.5)
     x = np.arange(len(data))
-    for ax, key, title in zip(axes, ("conflict_rate", "success"),
-                              ("episodes with an action conflict", "task success"), strict=True):  # fmt: skip
+    for ax, key, title in zip(
+        axes,
+        ("conflict_rate", "success"),
+        ("episodes with an action conflict", "task success"),
+        strict=True,
+    ):
         colors = ["tab:orange" if c == "dialogue" else "tab:blue" for c in data.condition]
         ax.bar(x, data[key], color=colors)
         ax.set_xticks(x, data.label, fontsize=8)
@@ -77,4 +86,8 @@ def novelty_bsm(summary: dict, out: Path) -> Path:
     return plotting.save(fig, data, out)
 
 
-FIGURES = {"convergence": convergence, "conflicts_success": conflicts_success, "novelty_bsm": novelty_bsm}
+FIGURES = {
+    "convergence": convergence,
+    "conflicts_success": conflicts_success,
+    "novelty_bsm": novelty_bsm,
+}

@@ -78,7 +78,10 @@ def is_in_room(house: dict, snapshot: dict, args: dict) -> tuple[bool, Binding]:
         return False, {}
     if len(hits) >= number:
         chosen = hits[:number]
-        return True, {"object_handles": [o for o, _ in chosen], "room_ids": sorted({r for _, r in chosen})}
+        return True, {
+            "object_handles": [o for o, _ in chosen],
+            "room_ids": sorted({r for _, r in chosen}),
+        }
     return False, {}
 
 
@@ -111,7 +114,11 @@ def is_next_to(house: dict, snapshot: dict, args: dict) -> tuple[bool, Binding]:
         if where is None:
             continue
         partner = next(
-            (b for b in args["entity_handles_b"] if b != a and _surface(house, snapshot, b) == where),
+            (
+                b
+                for b in args["entity_handles_b"]
+                if b != a and _surface(house, snapshot, b) == where
+            ),
             None,
         )
         if partner is not None:

@@ -46,11 +46,15 @@ def run(
             acts[a], metas[a] = action, meta
         for e in live:
             acts, metas = per_episode.get(id(e), ({}, {}))
-            e.rows.append(e.step(acts, metas))
+            e.step(acts, metas)
         log.info(
             "%s/%s: step %d, %d live episodes (%.1f s)",
-            agent, condition, step + 1, len(live), time.monotonic() - started,
-        )  # fmt: skip
+            agent,
+            condition,
+            step + 1,
+            len(live),
+            time.monotonic() - started,
+        )
     rows = []
     for e in episodes:
         rows.append(e.header())

@@ -14,10 +14,33 @@ import re
 
 AGENTS = ("robot", "human")
 CAPABILITIES = {
-    "robot": {"Navigate", "Explore", "Pick", "Place", "Open", "Close", "Wait", "Done", "SendMessage"},
-    "human": {"Navigate", "Explore", "Pick", "Place", "Open", "Close", "Clean", "Fill", "PowerOn",
-              "PowerOff", "Wait", "Done", "SendMessage"},
-}  # fmt: skip
+    "robot": {
+        "Navigate",
+        "Explore",
+        "Pick",
+        "Place",
+        "Open",
+        "Close",
+        "Wait",
+        "Done",
+        "SendMessage",
+    },
+    "human": {
+        "Navigate",
+        "Explore",
+        "Pick",
+        "Place",
+        "Open",
+        "Close",
+        "Clean",
+        "Fill",
+        "PowerOn",
+        "PowerOff",
+        "Wait",
+        "Done",
+        "SendMessage",
+    },
+}
 STATE_ACTIONS = {
     "Clean": ("clean", True),
     "Fill": ("filled", True),
@@ -63,7 +86,9 @@ class Simulator:
                     seen[obj] = entry
                 continue
             furniture = self.house["furniture"][parent]
-            here = parent == me["at"] or (explored_room is not None and furniture["room"] == explored_room)
+            here = parent == me["at"] or (
+                explored_room is not None and furniture["room"] == explored_room
+            )
             if here and (entry["relation"] == "on" or self.open.get(parent, False)):
                 seen[obj] = entry
         return {k: dict(v) for k, v in seen.items()}

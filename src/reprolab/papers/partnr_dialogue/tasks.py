@@ -29,7 +29,10 @@ def _move(rng: random.Random, house: dict, obj: str) -> dict:
     current = house["state"][obj]["parent"]
     target = rng.choice([h for h in _surfaces(house) if h != current])
     predicate = "is_inside" if house["furniture"][target]["container"] else "is_on_top"
-    return {"predicate": predicate, "args": {"object_handles": [obj], "receptacle_handles": [target]}}
+    return {
+        "predicate": predicate,
+        "args": {"object_handles": [obj], "receptacle_handles": [target]},
+    }
 
 
 def _phrase(prop: dict) -> str:
@@ -53,17 +56,36 @@ def make_task(rng: random.Random, house: dict, task_type: str) -> dict:
     objs = sorted(house["objects"])
     if task_type == "constraint_free":
         a, b = rng.sample(objs, 2)
-        room = rng.choice([r for r in house["rooms"] if r != house["furniture"][house["state"][b]["parent"]]["room"]])
-        props = [_move(rng, house, a), {"predicate": "is_in_room", "args": {"object_handles": [b], "room_ids": [room]}}]
+        room = rng.choice(
+            [
+                r
+                for r in house["rooms"]
+                if r != house["furniture"][house["state"][b]["parent"]]["room"]
+            ]
+        )
+        props = [
+            _move(rng, house, a),
+            {"predicate": "is_in_room", "args": {"object_handles": [b], "room_ids": [room]}},
+        ]
         text = f"Please {_phrase(props[0])} and {_phrase(props[1])}."
-        return {"type": task_type, "instruction": text, "propositions": props,
-                "dependencies": [], "constraints": [_terminal(2)]}  # fmt: skip
+        return {
+            "type": task_type,
+            "instruction": text,
+            "propositions": props,
+            "dependencies": [],
+            "constraints": [_terminal(2)],
+        }
     if task_type == "spatial":
         a, b = rng.sample(objs, 2)
         variant = rng.choice(["next_to", "same", "different"])
         if variant == "next_to":
             props = [_move(rng, house, a)]
-            props.append({"predicate": "is_next_to", "args": {"entity_handles_a": [b], "entity_handles_b": [a]}})
+            props.append(
+                {
+                    "predicate": "is_next_to",
+                    "args": {"entity_handles_a": [b], "entity_handles_b": [a]},
+                }
+            )
             text = f"Please {_phrase(props[0])} and put {b} next to it."
             constraints = [_terminal(2)]
         else:
@@ -74,22 +96,39 @@ def make_task(rng: random.Random, house: dict, task_type: str) -> dict:
             room = rng.choice(sorted(r for r, s in open_surfaces.items() if len(s) >= 2))
             receptacles = open_surfaces[room]
             props = [
-                {"predicate": "is_on_top", "args": {"object_handles": [o], "receptacle_handles": receptacles}}
+                {
+                    "predicate": "is_on_top",
+                    "args": {"object_handles": [o], "receptacle_handles": receptacles},
+                }
                 for o in (a, b)
             ]
             kind = "SameArgConstraint" if variant == "same" else "DifferentArgConstraint"
             word = "the same piece" if variant == "same" else "different pieces"
-            text = f"Please put {a} and {b} on {word} of furniture in the {room} ({', '.join(receptacles)})."
-            constraints = [_terminal(2), {"type": kind, "proposition_indices": [0, 1],
-                                          "arg_names": ["receptacle_handles", "receptacle_handles"]}]  # fmt: skip
+            listed = ", ".join(receptacles)
+            text = f"Please put {a} and {b} on {word} of furniture in the {room} ({listed})."
+            constraints = [
+                _terminal(2),
+                {
+                    "type": kind,
+                    "proposition_indices": [0, 1],
+                    "arg_names": ["receptacle_handles", "receptacle_handles"],
+                },
+            ]
             away = [h for h in _surfaces(house) if house["furniture"][h]["room"] != room]
             for obj in (a, b):  # start them elsewhere, so nothing holds at step 0
                 if house["state"][obj]["parent"] in receptacles:
                     parent = rng.choice(away)
                     container = house["furniture"][parent]["container"]
-                    house["state"][obj].update(parent=parent, relation="inside" if container else "on")
-        return {"type": task_type, "instruction": text, "propositions": props,
-                "dependencies": [], "constraints": constraints}  # fmt: skip
+                    house["state"][obj].update(
+                        parent=parent, relation="inside" if container else "on"
+                    )
+        return {
+            "type": task_type,
+            "instruction": text,
+            "propositions": props,
+            "dependencies": [],
+            "constraints": constraints,
+        }
     if task_type == "temporal":
         a, b = rng.sample(objs, 2)
         if rng.random() < 0.5:  # first one object, then the other
@@ -99,23 +138,51 @@ def make_task(rng: random.Random, house: dict, task_type: str) -> dict:
             constraints = [_terminal(2), {"type": "TemporalConstraint", "dag_edges": [[0, 1]]}]
         else:  # move an object somewhere, then to the floor of another room
             props = [_move(rng, house, a)]
-            room = rng.choice([r for r in house["rooms"] if r != house["furniture"][props[0]["args"]["receptacle_handles"][0]]["room"]])
-            props.append({"predicate": "is_on_top", "args": {"object_handles": [a], "receptacle_handles": [floor_of(room)]}})
+            room = rng.choice(
+                [
+                    r
+                    for r in house["rooms"]
+                    if r != house["furniture"][props[0]["args"]["receptacle_handles"][0]]["room"]
+                ]
+            )
+            props.append(
+                {
+                    "predicate": "is_on_top",
+                    "args": {"object_handles": [a], "receptacle_handles": [floor_of(room)]},
+                }
+            )
             text = f"First {_phrase(props[0])}, then put it on the floor of the {room}."
-            deps = [{"proposition_indices": [1], "depends_on": [0], "relation_type": "after_satisfied"}]
-            constraints = [_terminal(1) | {"proposition_indices": [1]},
-                           {"type": "TemporalConstraint", "dag_edges": [[0, 1]]}]  # fmt: skip
-        return {"type": task_type, "instruction": text, "propositions": props,
-                "dependencies": deps, "constraints": constraints}  # fmt: skip
+            deps = [
+                {"proposition_indices": [1], "depends_on": [0], "relation_type": "after_satisfied"}
+            ]
+            constraints = [
+                _terminal(1) | {"proposition_indices": [1]},
+                {"type": "TemporalConstraint", "dag_edges": [[0, 1]]},
+            ]
+        return {
+            "type": task_type,
+            "instruction": text,
+            "propositions": props,
+            "dependencies": deps,
+            "constraints": constraints,
+        }
     if task_type == "heterogeneous":
         goals = [(o, g) for o in objs for g in STATE_GOALS if g[1] in house["objects"][o]["states"]]
         if not goals:
             raise ValueError("heterogeneous task: the house has no object with a state")
         obj, (predicate, state, action) = rng.choice(goals)
         house["state"][obj][state] = False
-        props = [{"predicate": predicate, "args": {"object_handles": [obj]}}, _move(rng, house, obj)]
+        props = [
+            {"predicate": predicate, "args": {"object_handles": [obj]}},
+            _move(rng, house, obj),
+        ]
         verb = {"Clean": "clean", "Fill": "fill", "PowerOn": "turn on"}[action]
         text = f"Please {verb} {obj} and {_phrase(props[1]).replace(f'put {obj}', 'put it')}."
-        return {"type": task_type, "instruction": text, "propositions": props,
-                "dependencies": [], "constraints": [_terminal(2)]}  # fmt: skip
+        return {
+            "type": task_type,
+            "instruction": text,
+            "propositions": props,
+            "dependencies": [],
+            "constraints": [_terminal(2)],
+        }
     raise ValueError(f"unknown task type '{task_type}'; expected one of {TASK_TYPES}")
