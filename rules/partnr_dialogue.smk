@@ -63,7 +63,8 @@ rule partnr_dialogue_generate:
     wildcard_constraints:
         condition="silent|dialogue",
         llm="|".join(PARTNR_LLMS),
-    threads: job("generate")["threads"]
+    # torch threads of one run; on a CPU the two conditions run side by side with one each.
+    threads: PARTNR["llm"].get("threads", job("generate")["threads"])
     resources:
         **job_resources("generate"),
     params:
