@@ -72,11 +72,10 @@ def metrics(args) -> None:
         arm, condition = Path(path).parent.name, Path(path).stem
         log.info("summarising %s %s", arm, condition)
         summary.setdefault(arm, {})[condition] = summarize(read_jsonl(Path(path)), cfg["evaluate"])
-    primary = cfg["llm"]["models"][0]
-    if primary in summary:  # the first LLM also answers to 'llm', the name the claims use
-        summary = {"llm": summary[primary], **summary}
     write_json(Path(args.summary), summary)
-    flat = flatten(summary)
+    primary = cfg["llm"]["models"][0]
+    # In metrics.json the first LLM also answers to 'llm', the name the claims use.
+    flat = flatten({"llm": summary[primary], **summary} if primary in summary else summary)
     write_json(Path(args.out), flat)
     with tracked_run(cfg, "metrics") as tracker:
         tracker.log_metrics(flat)
