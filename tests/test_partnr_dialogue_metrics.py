@@ -153,3 +153,13 @@ def test_redoing_a_proposition_the_partner_satisfied():
     temporal = {"type": "TemporalConstraint", "dag_edges": [[0, 1]]}
     floor = prop("is_on_floor", object_handles=["cup_0"])
     assert conflicts(header([CUP_ON_BED, floor], [temporal]), steps, window=1) == []
+
+
+def test_redo_needs_an_action_that_achieves_the_proposition():
+    lamp_on = prop("is_powered_on", object_handles=["lamp_0"])
+    powered = {"powered_on": True}
+    steps = [step({}), step({"human": "PowerOn[lamp_0]"}, lamp_0=powered),
+             step({"robot": "PowerOn[lamp_0]"}, lamp_0=powered),
+             step({"robot": "Pick[lamp_0]"}, lamp_0=powered | HELD_BY_ROBOT)]  # fmt: skip
+    events = conflicts(header([lamp_on]), steps, window=0)
+    assert [(e["kind"], e["step"]) for e in events] == [("redo", 2)]  # the Pick moves, not redoes

@@ -133,6 +133,17 @@ def test_messages_follow_the_delivery_rule():
     assert silent.rows[-1]["actions"]["robot"] == "Wait[]"  # no channel when silent
 
 
+def test_old_news_never_overwrites_a_fresher_sight():
+    ep = episode("dialogue", delivery={"delay": 1, "scope": "any"})
+    ep.step({"robot": "SendMessage[cup_0 is on bed_0]", "human": "Navigate[table_0]"})
+    assert ("cup_0", "on", "table_0") in ep.graphs["human"].facts()  # seen at step 1
+    ep.step({"robot": "Wait[]", "human": "Wait[]"})  # the message (as of step 0) arrives
+    assert ("cup_0", "on", "bed_0") not in ep.graphs["human"].facts()
+    fresh = episode("dialogue")
+    fresh.step({"robot": "SendMessage[book_0 is on table_0]", "human": "Wait[]"})
+    assert ("book_0", "on", "table_0") in fresh.graphs["human"].facts()  # news of the unseen
+
+
 def test_heuristic_agents_solve_constraint_free_tasks():
     specs = make_episodes(EPISODES | {"task_types": ["constraint_free"], "n_per_type": 6}, 0)
     for condition in ("silent", "dialogue"):

@@ -117,14 +117,14 @@ class Episode:
         sent = []
         for agent in AGENTS:
             for obj, entry in results[agent].pop("seen").items():
-                self.graphs[agent].observe(obj, entry)
+                self.graphs[agent].observe(obj, entry, self.t)
             act, ok = actions[agent], results[agent]["ok"]
             self.history[agent].append(
                 {"step": self.t, "action": act, "ok": ok, "reason": results[agent]["reason"]}
             )
             if ok:
                 for fact in action_facts(agent, act):  # the partner watches it happen
-                    self.graphs[partner_of(agent)].merge_fact(fact)
+                    self.graphs[partner_of(agent)].merge_fact(fact, self.t)
             if ok and act.startswith("SendMessage"):
                 text = parse_action(act)[1][0]
                 sent.append(self._send(agent, text))
@@ -157,9 +157,9 @@ class Episode:
         self.pending = [m for m in self.pending if m["arrives"] > self.t]
         for m in arrived:
             self.inbox[m["to"]].append({"from": m["from"], "text": m["text"], "step": m["sent"]})
-            if self.merge_messages:
+            if self.merge_messages:  # the sender wrote it knowing the world up to the last step
                 for fact in ground(m["text"], self.house, list(AGENTS)):
-                    self.graphs[m["to"]].merge_fact(fact)
+                    self.graphs[m["to"]].merge_fact(fact, m["sent"] - 1)
         return [{"from": m["from"], "to": m["to"], "sent": m["sent"]} for m in arrived]
 
     def _row(self, actions, results, sent, meta, delivered=()) -> dict:

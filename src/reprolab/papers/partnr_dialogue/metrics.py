@@ -14,6 +14,15 @@ from reprolab.papers.partnr_dialogue.sim import AGENTS, parse_action
 
 Facts = set[tuple[str, ...]]
 TARGETING = ("Pick", "Place", "Clean", "Fill", "PowerOn", "PowerOff")
+# The actions that can (re)achieve each kind of predicate: a redo must be one of them.
+STATE_ACTIONS_OF = {
+    "is_clean": ("Clean",),
+    "is_dirty": (),
+    "is_filled": ("Fill",),
+    "is_empty": (),
+    "is_powered_on": ("PowerOn",),
+    "is_powered_off": ("PowerOff",),
+}
 
 
 def facts(rows: list[list[str]]) -> Facts:
@@ -65,11 +74,21 @@ def _target(action: str) -> str | None:
     return None
 
 
+def _achieves(action: str, predicate: str) -> bool:
+    """Whether an action is of the kind that brings about a predicate (Pick/Place for where
+    things are, the matching state action for a state)."""
+    name = action.split("[", 1)[0]
+    if predicate in STATE_ACTIONS_OF:
+        return name in STATE_ACTIONS_OF[predicate]
+    return name in ("Pick", "Place")
+
+
 def conflicts(header: dict, steps: list[dict], window: int) -> list[dict]:
     """Action conflicts of one episode: (same_target) both agents act on one object within
     `window` steps; (held_by_partner) an agent acts on an object the partner holds; (redo) an
-    agent acts on an object of a proposition the partner has satisfied (a proposition other
-    propositions wait on excepted, since moving on from it is the task)."""
+    agent acts, with an action of the kind that achieves it, on an object of a proposition the
+    partner has satisfied (a proposition other propositions wait on excepted, since moving on
+    from it is the task)."""
     task = header["task"]
     sat, _ = satisfaction(header["house"], task, [s["snapshot"] for s in steps])
     stones = {
@@ -89,7 +108,8 @@ def conflicts(header: dict, steps: list[dict], window: int) -> list[dict]:
     for t in range(1, len(steps)):
         before = steps[t - 1]["snapshot"]["objects"]
         for agent in AGENTS:
-            target = _target(steps[t]["actions"].get(agent, ""))
+            action = steps[t]["actions"].get(agent, "")
+            target = _target(action)
             if target is None:
                 continue
             partner = AGENTS[1 - AGENTS.index(agent)]
@@ -105,7 +125,10 @@ def conflicts(header: dict, steps: list[dict], window: int) -> list[dict]:
                     {"kind": "held_by_partner", "step": t, "agent": agent, "object": target}
                 )
             if last_actor.get(target) == partner and any(
-                sat[t - 1][p] and target in objects_of[p] and p not in stones
+                sat[t - 1][p]
+                and target in objects_of[p]
+                and p not in stones
+                and _achieves(action, task["propositions"][p]["predicate"])
                 for p in range(len(task["propositions"]))
             ):
                 events.append({"kind": "redo", "step": t, "agent": agent, "object": target})

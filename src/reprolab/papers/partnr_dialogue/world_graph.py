@@ -31,23 +31,32 @@ def snapshot_facts(snapshot: dict) -> set[Fact]:
 
 
 class WorldGraph:
-    """One agent's beliefs: object -> {parent, relation, states seen}."""
+    """One agent's beliefs: object -> {parent, relation, states seen}, and when each object's
+    belief was last refreshed, so that older news never overwrites a fresher sight."""
 
     def __init__(self, objects: dict | None = None):
         self.objects: dict[str, dict] = {k: dict(v) for k, v in (objects or {}).items()}
+        self.stamps: dict[str, int] = {}
 
-    def observe(self, obj: str, entry: dict) -> None:
+    def observe(self, obj: str, entry: dict, step: int = 0) -> None:
         """Seen now: position and every state the agent could see replace the old belief."""
         self.objects[obj] = {k: v for k, v in entry.items() if k in ("parent", "relation", *STATES)}
+        self.stamps[obj] = step
 
-    def merge_fact(self, fact: Fact) -> None:
-        """A single fact learnt second hand (a partner's action or message)."""
+    def merge_fact(self, fact: Fact, step: int = 0) -> bool:
+        """A single fact learnt second hand (a partner's action at `step`, or a message
+        describing the world as of `step`); ignored when the agent knows the object from a
+        later step. Returns whether it was merged."""
         obj, key, value = fact
+        if self.stamps.get(obj, -1) > step:
+            return False
+        self.stamps[obj] = step
         entry = self.objects.setdefault(obj, {})
         if key in RELATIONS:
             entry["relation"], entry["parent"] = key, value
         elif key in STATES:
             entry[key] = value == "true"
+        return True
 
     def facts(self) -> set[Fact]:
         return {f for obj, entry in self.objects.items() for f in entry_facts(obj, entry)}
