@@ -33,12 +33,11 @@ def convergence(summary: dict, out: Path) -> Path:
 
 
 def conflicts_success(summary: dict, out: Path) -> Path:
-    """Action-conflict rate and task success per agent and condition."""
+    """Action-conflict rate and task success per agent, silent and dialogue side by side."""
     rows = [
         {
             "arm": arm,
             "condition": cond,
-            "label": f"{arm}\n{cond}",
             "conflict_rate": v["conflict_rate"],
             "success": v["success"],
             "percent_complete": v["percent_complete"],
@@ -47,20 +46,19 @@ def conflicts_success(summary: dict, out: Path) -> Path:
         for cond, v in by_cond.items()
     ]
     data = pd.DataFrame(rows)
+    arms = list(dict.fromkeys(data.arm))
     fig, axes = plotting.figure(ncols=2, width=4.5)
-    x = np.arange(len(data))
-    for ax, key, title in zip(
-        axes,
-        ("conflict_rate", "success"),
-        ("episodes with an action conflict", "task success"),
-        strict=True,
-    ):
-        colors = ["tab:orange" if c == "dialogue" else "tab:blue" for c in data.condition]
-        ax.bar(x, data[key], color=colors)
-        ax.set_xticks(x, data.label, fontsize=8)
+    x = np.arange(len(arms))
+    titles = {"conflict_rate": "episodes with an action conflict", "success": "task success"}
+    for ax, (key, title) in zip(axes, titles.items(), strict=True):
+        for k, cond in enumerate(("silent", "dialogue")):
+            part = data[data.condition == cond].set_index("arm").reindex(arms)
+            ax.bar(x + (k - 0.5) * 0.4, part[key], 0.4, label=cond)
+        ax.set_xticks(x, [a.replace("-", "-\n", 1) for a in arms], fontsize=8)
         ax.set_ylim(0, 1.05)
         ax.set_title(title)
-    return plotting.save(fig, data.drop(columns="label"), out)
+        ax.legend(fontsize=8)
+    return plotting.save(fig, data, out)
 
 
 def novelty_bsm(summary: dict, out: Path) -> Path:
@@ -68,7 +66,11 @@ def novelty_bsm(summary: dict, out: Path) -> Path:
     dialogue condition, per agent."""
     keys = ("info_novelty", "ungrounded_share", "bsm")
     rows = [
-        {"arm": arm, **{k: by_cond["dialogue"].get(k) for k in keys}}
+        {
+            "arm": arm,
+            "messages_per_episode": by_cond["dialogue"]["messages_per_episode"],
+            **{k: by_cond["dialogue"].get(k) for k in keys},
+        }
         for arm, by_cond in summary.items()
         if "dialogue" in by_cond
     ]
@@ -78,7 +80,8 @@ def novelty_bsm(summary: dict, out: Path) -> Path:
     width = 0.8 / max(1, len(data))
     for k, (_, row) in enumerate(data.iterrows()):
         values = [np.nan if row[key] is None else row[key] for key in keys]
-        ax.bar(x + (k - (len(data) - 1) / 2) * width, values, width, label=row.arm)
+        label = f"{row.arm} ({row.messages_per_episode:.1f} messages/episode)"
+        ax.bar(x + (k - (len(data) - 1) / 2) * width, values, width, label=label)
     ax.axhline(0, color="0.3", lw=0.8)
     ax.set_xticks(x, ["information novelty", "ungrounded share", "BSM"])
     ax.set_title("What the messages carry (dialogue condition)")
