@@ -22,8 +22,10 @@ def convergence(summary: dict, out: Path) -> Path:
     ]
     data = pd.DataFrame(rows)
     fig, (ax,) = plotting.figure(width=6.0)
+    colors = {arm: f"C{k}" for k, arm in enumerate(dict.fromkeys(data.arm))}
     for (arm, cond), part in data.groupby(["arm", "condition"], sort=False):
-        ax.plot(part.step, part.oc, CONDITION_STYLE.get(cond, "-"), label=f"{arm}, {cond}")
+        style = CONDITION_STYLE.get(cond, "-")
+        ax.plot(part.step, part.oc, style, color=colors[arm], label=f"{arm}, {cond}")
     ax.set_xlabel("step")
     ax.set_ylabel("OC = |F_A ∩ F_B| / |F_A ∪ F_B|")
     ax.set_ylim(0, 1.02)
