@@ -224,6 +224,6 @@ def test_shared_context_scoring_equals_scoring_each_pair(tiny_model, one_thread)
     conv = [{"role": "user", "content": "You are at table_0."}]
     other = [{"role": "user", "content": "Elsewhere."}]
     actions = ["Pick[cup_0]", "Wait[]", "Navigate[bed_0]"]
-    shared = backend.score([conv] * 3, actions)  # one context: its cache is shared
-    single = [backend.score([conv, other], [a, "x"])[0] for a in actions]
-    assert shared == pytest.approx(single, abs=1e-4)
+    shared = backend.score_candidates([conv, other], [actions, ["x"]])  # caches shared
+    single = backend.score([conv] * 3 + [other], [*actions, "x"])
+    assert shared[0] + shared[1] == pytest.approx(single, abs=1e-4)

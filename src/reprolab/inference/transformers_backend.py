@@ -94,11 +94,6 @@ class TransformersBackend(InferenceBackend):
     @torch.no_grad()
     def score(self, contexts: list[Conversation], continuations: list[str]) -> list[float]:
         prompts = self._prompts(contexts)
-        groups: dict[str, list[int]] = {}
-        for i, prompt in enumerate(prompts):
-            groups.setdefault(prompt, []).append(i)
-        if len(groups) < len(prompts):  # candidates of one context: its prefix is read once
-            return self._score_shared(prompts, continuations, groups)
         scores: list[float] = [0.0] * len(prompts)
         for batch in self._batches(prompts):
             cont_ids = [self._ids(continuations[i]) for i in batch]
@@ -111,17 +106,22 @@ class TransformersBackend(InferenceBackend):
                 scores[i] = float(token_lp[j, width - 1 - n :].sum()) if n else 0.0
         return scores
 
-    def _score_shared(
-        self, prompts: list[str], continuations: list[str], groups: dict[str, list[int]]
-    ) -> list[float]:
-        """`score` when contexts repeat: one pass over each context, its cache shared by all of
-        its continuations (an agent's candidate actions), so the cost is the context once plus
-        the short continuations. Same numbers as scoring every pair in full."""
-        scores: list[float] = [0.0] * len(prompts)
+    @torch.no_grad()
+    def score_candidates(
+        self, contexts: list[Conversation], candidates: list[list[str]]
+    ) -> list[list[float]]:
+        """One pass over each context, its KV cache shared by all of its candidates, so the
+        cost is the context once plus the short continuations. Same numbers as `score` on
+        every pair, up to floating-point rounding."""
+        prompts = self._prompts(contexts)
+        scores: list[list[float]] = [[0.0] * len(c) for c in candidates]
         done, started = 0, time.monotonic()
-        for prompt, members in groups.items():
+        for r, prompt in enumerate(prompts):
+            members = candidates[r]
+            if not members:
+                continue
             context = self._ids(prompt)
-            cont_ids = [self._ids(continuations[i]) for i in members]
+            cont_ids = [self._ids(c) for c in members]
             out = self.model(
                 input_ids=torch.tensor([context], device=self.model.device),
                 use_cache=True,
@@ -153,12 +153,12 @@ class TransformersBackend(InferenceBackend):
                     total = float(first[tokens[0]])
                     for t in range(1, len(tokens)):
                         total += float(logprobs[j, t - 1, tokens[t]])
-                    scores[members[k]] = total
+                    scores[r][k] = total
             done += len(members)
         log.info(
-            "scored %d continuations of %d contexts (%.1f s)",
+            "scored %d candidates of %d contexts (%.1f s)",
             done,
-            len(groups),
+            len(prompts),
             time.monotonic() - started,
         )
         return scores

@@ -69,20 +69,16 @@ def choose_by_score(
     backend: InferenceBackend, requests: list[tuple[Episode, str]], settings: dict, seed: int
 ) -> list[tuple[str, dict]]:
     """One batched score call over every request's candidates; then the messages."""
-    contexts, conts, owner = [], [], []
     prompts = [prompt(ep, agent, settings) for ep, agent in requests]
     options = [candidates(ep, agent) for ep, agent in requests]
-    for r, (conv, acts) in enumerate(zip(prompts, options, strict=True)):
-        for act in acts:
-            contexts.append(conv)
-            conts.append(act)
-            owner.append(r)
-    scores = backend.score(contexts, conts) if contexts else []
+    scores = backend.score_candidates(prompts, options) if requests else []
     best: list[tuple[float, str]] = [(-float("inf"), "Wait[]")] * len(requests)
-    for r, act, lp in zip(owner, conts, scores, strict=True):
-        value = lp / max(1, len(act)) if settings.get("normalize", "chars") == "chars" else lp
-        if value > best[r][0]:
-            best[r] = (value, act)
+    for r, (acts, lps) in enumerate(zip(options, scores, strict=True)):
+        for act, lp in zip(acts, lps, strict=True):
+            per_char = settings.get("normalize", "chars") == "chars"
+            value = lp / max(1, len(act)) if per_char else lp
+            if value > best[r][0]:
+                best[r] = (value, act)
     chosen = [(act, {"score": value}) for value, act in best]
     senders = [r for r, (act, _) in enumerate(chosen) if act == SEND]
     if senders:
