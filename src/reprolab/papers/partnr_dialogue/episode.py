@@ -9,6 +9,8 @@ delivered message grounds are merged into the recipient's graph when merge_messa
 
 from __future__ import annotations
 
+import re
+
 from reprolab.papers.partnr_dialogue.grounding import ground
 from reprolab.papers.partnr_dialogue.sim import (
     AGENTS,
@@ -75,7 +77,8 @@ class Episode:
         me = self.sim.agents[agent]
         graph = self.graphs[agent].objects
         acts = [f"Explore[{r}]" for r in self.house["rooms"]]
-        mentioned = {h for h in self.house["furniture"] if h in self.task["instruction"]}
+        words = set(re.findall(r"[A-Za-z0-9_]+", self.task["instruction"]))
+        mentioned = set(self.house["furniture"]) & words
         believed = {e.get("parent") for e in graph.values()} & set(self.house["furniture"])
         for handle, f in self.house["furniture"].items():
             if handle != me["at"] and (f["room"] == me["room"] or handle in mentioned | believed):
