@@ -75,6 +75,33 @@ def test_smoke_suite_runs_dialdefer(smoke_run):
 
 
 @pytest.mark.slow
+def test_smoke_suite_runs_partnr_dialogue(smoke_run):
+    workdir, _ = smoke_run
+    paper = workdir / "results" / "smoke" / "partnr_dialogue"
+    metrics = json.loads((paper / "metrics.json").read_text())
+    assert all(isinstance(v, float) for v in metrics.values())
+    for arm in ("heuristic", "llm", "tiny-random-llama"):
+        for condition in ("silent", "dialogue"):
+            assert 0.0 <= metrics[f"{arm}.{condition}.success"] <= 1.0
+            assert 0.0 <= metrics[f"{arm}.{condition}.oc_auc"] <= 1.0
+            assert metrics[f"{arm}.{condition}.episodes"] == 4.0  # one per task type
+        assert f"{arm}.dialogue_minus_silent.conflict_rate_pp" in metrics
+    assert metrics["heuristic.silent.messages_per_episode"] == 0.0  # no channel when silent
+    assert metrics["heuristic.dialogue.messages_per_episode"] > 0.0
+    logs = paper / "eval" / "logs"
+    rows = [json.loads(line) for line in (logs / "heuristic" / "dialogue.jsonl").open()]
+    step = next(r for r in rows if r["kind"] == "step")
+    assert set(step["graphs"]) == {"robot", "human"} and step["truth"]  # both graphs, every step
+    claims = json.loads((paper / "claims.json").read_text())
+    by_id = {c["id"]: c for c in claims["claims"]}
+    assert by_id["heuristic_solves_constraint_free"]["verdict"] == "reproduced"
+    assert by_id["dialogue_reduces_conflicts"]["verdict"] == "not checked at this scale"
+    for figure in ("convergence", "conflicts_success", "novelty_bsm"):
+        assert (paper / "figures" / f"{figure}.png").stat().st_size > 5000
+        assert (paper / "figures" / f"{figure}.csv").exists()
+
+
+@pytest.mark.slow
 def test_smoke_suite_is_tracked_in_mlflow(smoke_run):
     import mlflow
 
@@ -100,6 +127,9 @@ def test_smoke_suite_is_tracked_in_mlflow(smoke_run):
         "judge:forced_choice:dpo",
     } <= rules
     assert all(r.info.status == "FINISHED" for r in runs)
+    exp = client.get_experiment_by_name("reprolab/partnr_dialogue")
+    rules = {r.data.tags["rule"] for r in client.search_runs([exp.experiment_id])}
+    assert {"run:heuristic:silent", "run:llm:dialogue:tiny-random-llama", "metrics"} <= rules
 
 
 @pytest.mark.slow
@@ -122,6 +152,9 @@ def test_steps_run_by_hand_outside_snakemake(tmp_path, monkeypatch):
     argv = ["dialdefer", "data", "--scale", "smoke", "--eval", str(items), "--train", str(train)]
     assert main(argv) == 0
     assert len(items.read_text().splitlines()) == 7 * 3
+    episodes = tmp_path / "episodes.jsonl"
+    assert main(["partnr_dialogue", "episodes", "--scale", "smoke", "--out", str(episodes)]) == 0
+    assert len(episodes.read_text().splitlines()) == 4  # one per task type
     assert main(["prepare-model", "no-such-model", "--out", str(tmp_path / "m")]) == 2
 
 
@@ -151,6 +184,11 @@ def test_full_scale_plans_gpu_jobs_only_where_needed(tmp_path):
     assert "gpu=1" in next(iter(plans["dialdefer_judge"]))
     assert "gpu=4" in next(iter(plans["dialdefer_train"]))
     for cpu_rule in ("dialdefer_data", "dialdefer_metrics", "dialdefer_plot", "dialdefer_claims"):
+        assert all("gpu=" not in line for line in plans[cpu_rule]), cpu_rule
+    # partnr_dialogue trains nothing: its LLM episodes are its GPU step, two models x 2 conditions
+    assert "gpu=1" in next(iter(plans["partnr_dialogue_generate"]))
+    partnr_cpu = ("episodes", "heuristic", "metrics", "plot", "claims")
+    for cpu_rule in (f"partnr_dialogue_{step}" for step in partnr_cpu):
         assert all("gpu=" not in line for line in plans[cpu_rule]), cpu_rule
 
 

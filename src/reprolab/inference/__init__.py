@@ -60,6 +60,22 @@ class InferenceBackend(ABC):
         k = len(choices)
         return [flat[i * k : (i + 1) * k] for i in range(len(contexts))]
 
+    def score_candidates(
+        self, contexts: list[Conversation], candidates: list[list[str]]
+    ) -> list[list[float]]:
+        """Log-probability of each context's own candidate continuations (an agent's valid
+        actions). The default is one batched `score` call over every pair; a backend may read
+        each context once and score its candidates on the cached prefix."""
+        flat = self.score(
+            [c for c, cands in zip(contexts, candidates, strict=True) for _ in cands],
+            [x for cands in candidates for x in cands],
+        )
+        out, start = [], 0
+        for cands in candidates:
+            out.append(flat[start : start + len(cands)])
+            start += len(cands)
+        return out
+
 
 def register_backend(name: str, target: str) -> None:
     """Make a backend selectable by name; target is 'module:Class'."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 
@@ -103,6 +104,63 @@ class TransformersBackend(InferenceBackend):
             for j, i in enumerate(batch):
                 n = len(cont_ids[j])
                 scores[i] = float(token_lp[j, width - 1 - n :].sum()) if n else 0.0
+        return scores
+
+    @torch.no_grad()
+    def score_candidates(
+        self, contexts: list[Conversation], candidates: list[list[str]]
+    ) -> list[list[float]]:
+        """One pass over each context, its KV cache shared by all of its candidates, so the
+        cost is the context once plus the short continuations. Same numbers as `score` on
+        every pair, up to floating-point rounding."""
+        prompts = self._prompts(contexts)
+        scores: list[list[float]] = [[0.0] * len(c) for c in candidates]
+        done, started = 0, time.monotonic()
+        for r, prompt in enumerate(prompts):
+            members = candidates[r]
+            if not members:
+                continue
+            context = self._ids(prompt)
+            cont_ids = [self._ids(c) for c in members]
+            out = self.model(
+                input_ids=torch.tensor([context], device=self.model.device),
+                use_cache=True,
+                logits_to_keep=1,  # only the next token's distribution is needed
+            )
+            first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
+            width = max(1, max(len(c) for c in cont_ids))
+            for start in range(0, len(members), self.batch_size):
+                chunk = list(range(start, min(start + self.batch_size, len(members))))
+                cache = copy.deepcopy(out.past_key_values)
+                cache.batch_repeat_interleave(len(chunk))
+                pad = self.tokenizer.pad_token_id
+                ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+                mask = torch.zeros((len(chunk), len(context) + width), dtype=torch.long)
+                mask[:, : len(context)] = 1
+                for j, k in enumerate(chunk):  # right padding: positions after the context
+                    ids[j, : len(cont_ids[k])] = torch.tensor(cont_ids[k])
+                    mask[j, len(context) : len(context) + len(cont_ids[k])] = 1
+                logits = self.model(
+                    input_ids=ids.to(self.model.device),
+                    attention_mask=mask.to(self.model.device),
+                    past_key_values=cache,
+                ).logits.float()
+                logprobs = torch.log_softmax(logits, dim=-1)
+                for j, k in enumerate(chunk):
+                    tokens = cont_ids[k]
+                    if not tokens:
+                        continue
+                    total = float(first[tokens[0]])
+                    for t in range(1, len(tokens)):
+                        total += float(logprobs[j, t - 1, tokens[t]])
+                    scores[r][k] = total
+            done += len(members)
+        log.info(
+            "scored %d candidates of %d contexts (%.1f s)",
+            done,
+            len(prompts),
+            time.monotonic() - started,
+        )
         return scores
 
     @torch.no_grad()
