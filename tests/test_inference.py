@@ -67,3 +67,13 @@ def test_single_pass_choice_logprobs_equal_scoring_each_choice(backend):
     # Choices that differ before their last token fall back to scoring every pair.
     fallback = backend.choice_logprobs(CONVERSATIONS, ["ab", "cde"])
     assert fallback == InferenceBackend.choice_logprobs(backend, CONVERSATIONS, ["ab", "cde"])
+
+
+def test_shared_context_scoring_equals_scoring_each_pair(backend):
+    """score_candidates reads each context once; its numbers must be score's on every pair."""
+    conv = [{"role": "user", "content": "You are at table_0."}]
+    other = [{"role": "user", "content": "Elsewhere."}]
+    actions = ["Pick[cup_0]", "Wait[]", "Navigate[bed_0]"]
+    shared = backend.score_candidates([conv, other], [actions, ["x"]])
+    single = backend.score([conv] * 3 + [other], [*actions, "x"])
+    assert shared[0] + shared[1] == pytest.approx(single, abs=1e-4)

@@ -215,15 +215,3 @@ def test_llm_agents_run_in_lockstep_with_the_random_model(tiny_model, one_thread
     else:
         assert all("score" in m for m in metas)
     assert rows == run(specs, "dialogue", settings, "llm", backend, seed=0)  # deterministic
-
-
-def test_shared_context_scoring_equals_scoring_each_pair(tiny_model, one_thread):
-    from reprolab.inference import get_backend
-
-    backend = get_backend("transformers", str(tiny_model), batch_size=2)
-    conv = [{"role": "user", "content": "You are at table_0."}]
-    other = [{"role": "user", "content": "Elsewhere."}]
-    actions = ["Pick[cup_0]", "Wait[]", "Navigate[bed_0]"]
-    shared = backend.score_candidates([conv, other], [actions, ["x"]])  # caches shared
-    single = backend.score([conv] * 3 + [other], [*actions, "x"])
-    assert shared[0] + shared[1] == pytest.approx(single, abs=1e-4)
