@@ -43,7 +43,8 @@ rule gar_generate:
         log_path("gar", "generate_{gar_task}"),
     benchmark:
         benchmark_path("gar", "generate_{gar_task}")
-    threads: job("generate")["threads"]
+    # On a CPU the decode loop is many small ops: one thread per task, tasks side by side.
+    threads: GAR["generate"].get("threads", job("generate")["threads"])
     resources:
         **job_resources("generate"),
     params:
