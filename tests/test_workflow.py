@@ -83,7 +83,8 @@ def test_smoke_suite_runs_gar(smoke_run):
     assert all(isinstance(v, float) for v in metrics.values())
     for condition in ("full", "w_small", "w_mid", "w_main", "w_large", "restated", "random_span"):
         assert 0.0 <= metrics[f"fact5.{condition}.recall"] <= 1.0
-        assert 0.0 <= metrics[f"fact5.{condition}.gar_tau"] + 1.0 <= 2.0
+    assert -1.0 <= metrics["fact5.full.gar_tau"] <= 1.0
+    assert "probe.auc_peak" not in metrics  # a random model recalls nothing: one class, no AUC
     assert metrics["fact5.w_main.gar_after"] == 0.0  # the closed channel carries no attention
     assert metrics["fact5.w_main.crossed_fraction"] == 1.0
     assert metrics["crossover.predicted_slope"] > 0  # wider windows close later

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 from pathlib import Path
 
 from reprolab.cli import add_step, resolve_config
@@ -75,9 +76,15 @@ def metrics(args) -> None:
             hidden.update({k: stored[k] for k in stored.files})
     flat, summary = evaluate(rows_by_task, hidden, cfg["evaluate"])
     write_json(Path(args.summary), summary)
+    # Undefined values (a probe with one class, a window that never closes) are left out, so
+    # metrics.json stays strict JSON; their claims read "metric missing".
+    undefined = sorted(k for k, v in flat.items() if math.isnan(v))
+    if undefined:
+        log.info("undefined at this scale, left out: %s", ", ".join(undefined))
+    flat = {k: v for k, v in flat.items() if not math.isnan(v)}
     write_json(Path(args.out), flat)
     with tracked_run(cfg, "metrics") as tracker:
-        tracker.log_metrics({k: v for k, v in flat.items() if v == v})  # NaN is not loggable
+        tracker.log_metrics(flat)
 
 
 def plot(args) -> None:
