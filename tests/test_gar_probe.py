@@ -36,6 +36,14 @@ def test_per_layer_probe_finds_the_informative_layer():
     assert aucs[2] > 0.95 and aucs[0] < 0.8
 
 
+def test_identical_inputs_give_chance_not_an_error():
+    # Layer 0 at the position before the reply is the same token's embedding in every episode.
+    states = np.ones((8, 2, 5))
+    states[:, 1, 0] = np.arange(8)
+    aucs = probe_auc_per_layer(states, np.arange(8) >= 4, n_components=3)
+    assert aucs[0] == 0.5 and aucs[1] > 0.9
+
+
 def test_one_class_gives_nan():
     states = np.zeros((6, 2, 4))
     assert all(math.isnan(a) for a in probe_auc_per_layer(states, [True] * 6))

@@ -28,9 +28,17 @@ def loo_scores(features: np.ndarray, labels: np.ndarray, n_components: int) -> n
     for held in range(n):
         train = np.arange(n) != held
         k = max(1, min(n_components, int(train.sum()) - 2, x.shape[1]))
+        # Identical inputs (the same token's embedding in every episode) carry nothing: every
+        # score ties, AUC 0.5. Components without variance are dropped for the same reason.
+        total = float(x[train].var(0).sum())
+        if total < 1e-20:
+            scores[held] = 0.0
+            continue
         pca = PCA(n_components=k, random_state=0).fit(x[train])
-        lda = LinearDiscriminantAnalysis().fit(pca.transform(x[train]), y[train])
-        scores[held] = lda.decision_function(pca.transform(x[held : held + 1]))[0]
+        keep = pca.explained_variance_ > 1e-9 * total
+        z = pca.transform(x[train])[:, keep]
+        lda = LinearDiscriminantAnalysis().fit(z, y[train])
+        scores[held] = lda.decision_function(pca.transform(x[held : held + 1])[:, keep])[0]
     return scores
 
 
