@@ -15,6 +15,7 @@ SETTINGS = {
     "sweep": ["w1", "w2"],
     "probe_conditions": [],
     "probe_components": 4,
+    "probe_min_per_class": 2,
     "collapse_fraction": 0.5,
 }
 

@@ -220,7 +220,9 @@ def probes(rows: list[dict], hidden: dict, settings: dict) -> tuple[dict, dict]:
     metrics = {"probe.n": float(len(labels)), "probe.positives": float(labels.sum())}
     if len(labels) == 0:
         return metrics, {"layers": [], "auc": []}
-    aucs = probe_auc_per_layer(states, labels, settings["probe_components"])
+    aucs = probe_auc_per_layer(
+        states, labels, settings["probe_components"], settings["probe_min_per_class"]
+    )
     metrics.update({f"probe.auc.layer{i:02d}": a for i, a in enumerate(aucs)})
     finite = [(a, i) for i, a in enumerate(aucs) if not math.isnan(a)]
     above = [(a, i) for a, i in finite if i > 0]

@@ -46,7 +46,8 @@ def recall_vs_turn(summary: dict, task: str, sweep: list[str], reference: str, o
         for turn, value in s["recall"].items():
             rows.append({"condition": condition, "window": s["window"], "turn": int(turn),
                          "recall": value, "predicted_cross": s["predicted_cross"]})  # fmt: skip
-    data = pd.DataFrame(rows)
+    # The summary's JSON keeps turns as sorted strings ("10" before "2"): order them as numbers.
+    data = pd.DataFrame(rows).sort_values(["turn"], kind="stable")
     fig, (ax,) = plotting.figure(width=6.5)
     colors = plotting.plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, (_, part) in enumerate(data.groupby("condition", sort=False)):
