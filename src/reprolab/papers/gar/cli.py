@@ -49,7 +49,8 @@ def generate(args) -> None:
         model, tokenizer = load_model(
             args.model, dtype=getattr(torch, settings["dtype"]), attn="eager"
         )
-        model.eval()
+        # A GPU where there is one (full scale); the loop keeps its bookkeeping on the same device.
+        model.to("cuda" if torch.cuda.is_available() else "cpu").eval()
         started = time.monotonic()
         rows, hidden = run_task(
             model, tokenizer, episodes, settings, args.task, cfg["suite"]["seed"]
