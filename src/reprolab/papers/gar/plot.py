@@ -94,11 +94,14 @@ def probe_auc(summary: dict, out: Path) -> Path:
     data = pd.DataFrame({"layer": summary["probe"]["layers"], "auc": summary["probe"]["auc"]})
     fig, (ax,) = plotting.figure(width=5.5)
     ax.plot(data.layer, data.auc, marker="o", ms=3)
+    if data.auc.isna().all():
+        note = "AUC undefined: too few episodes in one class\n(see probe.n, probe.positives)"
+        ax.text(0.5, 0.5, note, ha="center", va="center", transform=ax.transAxes)
     ax.axhline(0.5, color="0.4", ls="--", lw=1, label="chance")
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("layer (0 = input embeddings)")
     ax.set_ylabel("probe AUC (PCA + LDA, leave-one-out)")
-    ax.set_title("Residual probes predict recall after the crossover")
+    ax.set_title("Residual probes of recall after the crossover")
     ax.legend(fontsize=8)
     return plotting.save(fig, data, out)
 
