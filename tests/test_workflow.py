@@ -43,7 +43,9 @@ def test_smoke_suite_writes_every_promised_output(smoke_run):
     scorecard = (workdir / "results" / "smoke" / "scorecard.md").read_text()
     assert "| [sgd_rlvr](#sgd_rlvr) | 2 | 0 | 5 | 0 |" in scorecard
     # dialdefer checks only the exact DDS identity at smoke scale.
-    assert "| [dialdefer](#dialdefer) | 1 | 0 | 10 | 0 |" in scorecard
+    assert "| [dialdefer](#dialdefer) | 1 | 0 | 11 | 0 |" in scorecard
+    # gar checks only the exact property of the closure mask at smoke scale.
+    assert "| [gar](#gar) | 1 | 0 | 16 | 0 |" in scorecard
     assert "mlflow ui --backend-store-uri sqlite:///mlflow.db" in run.stdout + run.stderr
 
 
@@ -102,6 +104,33 @@ def test_smoke_suite_runs_partnr_dialogue(smoke_run):
 
 
 @pytest.mark.slow
+def test_smoke_suite_runs_gar(smoke_run):
+    workdir, _ = smoke_run
+    paper = workdir / "results" / "smoke" / "gar"
+    metrics = json.loads((paper / "metrics.json").read_text())
+    assert all(isinstance(v, float) for v in metrics.values())
+    for condition in ("full", "w_small", "w_mid", "w_main", "w_large", "restated", "random_span"):
+        assert 0.0 <= metrics[f"fact5.{condition}.recall"] <= 1.0
+    assert -1.0 <= metrics["fact5.full.gar_tau"] <= 1.0
+    assert "probe.auc_peak" not in metrics  # a random model recalls nothing: one class, no AUC
+    assert metrics["fact5.w_main.gar_after"] == 0.0  # the closed channel carries no attention
+    assert metrics["fact5.w_main.crossed_fraction"] == 1.0
+    assert metrics["crossover.predicted_slope"] > 0  # wider windows close later
+    assert 0.0 <= metrics["persona.closed_passive.violation_rate"] <= 1.0
+    assert metrics["probe.n"] >= 4
+    traces = (paper / "eval" / "traces" / "fact5.jsonl").read_text().splitlines()
+    assert len(traces) == 8 * 2  # conditions x episodes
+    claims = json.loads((paper / "claims.json").read_text())
+    by_id = {c["id"]: c for c in claims["claims"]}
+    assert by_id["closure_zeroes_goal_attention"]["verdict"] == "reproduced"
+    assert by_id["gar_declines"]["verdict"] == "not checked at this scale"
+    for figure in ("gar_vs_turn", "recall_vs_turn", "crossover_vs_window", "probe_auc",
+                   "persona_violations"):  # fmt: skip
+        assert (paper / "figures" / f"{figure}.png").stat().st_size > 5000
+        assert (paper / "figures" / f"{figure}.csv").exists()
+
+
+@pytest.mark.slow
 def test_smoke_suite_is_tracked_in_mlflow(smoke_run):
     import mlflow
 
@@ -155,6 +184,9 @@ def test_steps_run_by_hand_outside_snakemake(tmp_path, monkeypatch):
     episodes = tmp_path / "episodes.jsonl"
     assert main(["partnr_dialogue", "episodes", "--scale", "smoke", "--out", str(episodes)]) == 0
     assert len(episodes.read_text().splitlines()) == 4  # one per task type
+    episodes = tmp_path / "gar"
+    assert main(["gar", "data", "--scale", "smoke", "--out-dir", str(episodes)]) == 0
+    assert len((episodes / "fact5.jsonl").read_text().splitlines()) == 2
     assert main(["prepare-model", "no-such-model", "--out", str(tmp_path / "m")]) == 2
 
 
@@ -189,6 +221,11 @@ def test_full_scale_plans_gpu_jobs_only_where_needed(tmp_path):
     assert "gpu=1" in next(iter(plans["partnr_dialogue_generate"]))
     partnr_cpu = ("episodes", "heuristic", "metrics", "plot", "claims")
     for cpu_rule in (f"partnr_dialogue_{step}" for step in partnr_cpu):
+        assert all("gpu=" not in line for line in plans[cpu_rule]), cpu_rule
+    # gar trains nothing: its decode runs are its GPU steps, one per task.
+    assert not any(rule.startswith("gar_train") for rule in plans)
+    assert len(plans["gar_generate"]) == 1 and "gpu=1" in next(iter(plans["gar_generate"]))
+    for cpu_rule in ("gar_data", "gar_metrics", "gar_plot", "gar_claims"):
         assert all("gpu=" not in line for line in plans[cpu_rule]), cpu_rule
 
 

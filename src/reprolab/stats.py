@@ -51,3 +51,69 @@ def cohens_h(p1: float, p2: float) -> float:
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Cohen's h: proportion {p} outside [0, 1]")
     return 2.0 * math.asin(math.sqrt(p1)) - 2.0 * math.asin(math.sqrt(p2))
+
+
+def kendall_tau(x, y) -> float:
+    """Kendall's tau-b between x and y (ties handled); NaN with fewer than two points."""
+    from scipy.stats import kendalltau
+
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape:
+        raise ValueError(f"Kendall tau: x and y differ in length: {x.shape} vs {y.shape}")
+    if x.size < 2:
+        return float("nan")
+    return float(kendalltau(x, y).statistic)
+
+
+def mann_kendall(series) -> dict[str, float]:
+    """Mann-Kendall trend test of a series in time order: S, its variance, Z and two-sided p.
+
+    S counts later-minus-earlier signs over all pairs; its variance under no trend is
+    n(n-1)(2n+5)/18 less the tie correction sum t(t-1)(2t+5)/18 over groups of equal values;
+    Z applies the continuity correction (S -/+ 1).
+    """
+    from scipy.stats import norm
+
+    x = np.asarray(series, dtype=float)
+    n = x.size
+    if n < 3:
+        return {"s": float("nan"), "var_s": float("nan"), "z": float("nan"), "p": float("nan")}
+    s = float(sum(np.sign(x[j] - x[i]) for i in range(n - 1) for j in range(i + 1, n)))
+    _, counts = np.unique(x, return_counts=True)
+    ties = sum(t * (t - 1) * (2 * t + 5) for t in counts if t > 1)
+    var_s = (n * (n - 1) * (2 * n + 5) - ties) / 18.0
+    if var_s <= 0:
+        return {"s": s, "var_s": var_s, "z": 0.0, "p": 1.0}
+    z = (s - 1) / math.sqrt(var_s) if s > 0 else (s + 1) / math.sqrt(var_s) if s < 0 else 0.0
+    return {"s": s, "var_s": var_s, "z": z, "p": float(2 * norm.sf(abs(z)))}
+
+
+def roc_auc(labels, scores) -> float:
+    """Area under the ROC curve: P(score of a positive > score of a negative), ties count 1/2.
+
+    NaN when one class is absent.
+    """
+    y = np.asarray(labels, dtype=bool)
+    s = np.asarray(scores, dtype=float)
+    if y.shape != s.shape:
+        raise ValueError(f"AUC: labels and scores differ in length: {y.shape} vs {s.shape}")
+    pos, neg = s[y], s[~y]
+    if pos.size == 0 or neg.size == 0:
+        return float("nan")
+    greater = (pos[:, None] > neg[None, :]).sum()
+    equal = (pos[:, None] == neg[None, :]).sum()
+    return float((greater + 0.5 * equal) / (pos.size * neg.size))
+
+
+def linear_fit(x, y) -> dict[str, float]:
+    """Least-squares line y = slope * x + intercept and its coefficient of determination R^2."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.shape != y.shape:
+        raise ValueError(f"linear fit: x and y differ in length: {x.shape} vs {y.shape}")
+    if x.size < 2 or np.ptp(x) == 0:
+        return {"slope": float("nan"), "intercept": float("nan"), "r2": float("nan")}
+    slope, intercept = np.polyfit(x, y, 1)
+    residual = y - (slope * x + intercept)
+    total = ((y - y.mean()) ** 2).sum()
+    r2 = 1.0 - (residual**2).sum() / total if total > 0 else 1.0
+    return {"slope": float(slope), "intercept": float(intercept), "r2": float(r2)}

@@ -6,5 +6,6 @@ PAPERS maps a slug to its CLI module; the core CLI imports a paper only when it 
 PAPERS: dict[str, str] = {
     "sgd_rlvr": "reprolab.papers.sgd_rlvr.cli",
     "dialdefer": "reprolab.papers.dialdefer.cli",
+    "gar": "reprolab.papers.gar.cli",
     "partnr_dialogue": "reprolab.papers.partnr_dialogue.cli",
 }

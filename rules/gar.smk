@@ -1,0 +1,118 @@
+# gar: attention to goal tokens over turns, sliding-window closure, crossover, residual probes.
+
+GAR = PAPER_CONFIG["gar"]
+GAR_OUT = f"{RESULTS}/gar"
+GAR_TASKS = list(GAR["generate"]["tasks"])
+GAR_FIGURES = [
+    "gar_vs_turn",
+    "recall_vs_turn",
+    "crossover_vs_window",
+    "probe_auc",
+    "persona_violations",
+]
+
+
+wildcard_constraints:
+    gar_task="|".join(GAR_TASKS),
+
+
+rule gar_data:
+    output:
+        expand(f"{GAR_OUT}/data/{{task}}.jsonl", task=GAR_TASKS),
+    log:
+        log_path("gar", "data"),
+    benchmark:
+        benchmark_path("gar", "data")
+    threads: job("light")["threads"]
+    resources:
+        **job_resources("light"),
+    params:
+        cfg=step_config("gar", data=GAR["data"]),
+    shell:
+        "reprolab gar data --config-json {params.cfg:q} --out-dir {GAR_OUT}/data 2> {log}"
+
+
+rule gar_generate:
+    input:
+        data=f"{GAR_OUT}/data/{{gar_task}}.jsonl",
+        model=model_dir(GAR["model"]),
+    output:
+        traces=f"{GAR_OUT}/eval/traces/{{gar_task}}.jsonl",
+        hidden=f"{GAR_OUT}/eval/traces/{{gar_task}}.hidden.npz",
+    log:
+        log_path("gar", "generate_{gar_task}"),
+    benchmark:
+        benchmark_path("gar", "generate_{gar_task}")
+    # On a CPU the decode loop is many small ops: one thread per task, tasks side by side.
+    threads: GAR["generate"].get("threads", job("generate")["threads"])
+    resources:
+        **job_resources("generate"),
+    params:
+        cfg=step_config("gar", generate=GAR["generate"]),
+    shell:
+        "reprolab gar generate --config-json {params.cfg:q} --task {wildcards.gar_task}"
+        " --model {input.model} --data {input.data} --out {output.traces}"
+        " --hidden {output.hidden} --threads {threads} 2> {log}"
+
+
+rule gar_metrics:
+    input:
+        traces=expand(f"{GAR_OUT}/eval/traces/{{task}}.jsonl", task=GAR_TASKS),
+        hidden=expand(f"{GAR_OUT}/eval/traces/{{task}}.hidden.npz", task=GAR_TASKS),
+    output:
+        metrics=f"{GAR_OUT}/metrics.json",
+        summary=f"{GAR_OUT}/eval/summary.json",
+    log:
+        log_path("gar", "metrics"),
+    benchmark:
+        benchmark_path("gar", "metrics")
+    threads: job("light")["threads"]
+    resources:
+        **job_resources("light"),
+    params:
+        cfg=step_config("gar", evaluate=GAR["evaluate"]),
+    shell:
+        "reprolab gar metrics --config-json {params.cfg:q} --traces {input.traces}"
+        " --hidden {input.hidden} --out {output.metrics} --summary {output.summary} 2> {log}"
+
+
+rule gar_plot:
+    input:
+        rules.gar_metrics.output.summary,
+    output:
+        figures=[
+            paper_figure("gar", f"{GAR_OUT}/figures/{name}.png")
+            for name in GAR_FIGURES
+        ],
+        data=expand(f"{GAR_OUT}/figures/{{name}}.csv", name=GAR_FIGURES),
+    log:
+        log_path("gar", "plot"),
+    benchmark:
+        benchmark_path("gar", "plot")
+    threads: job("light")["threads"]
+    resources:
+        **job_resources("light"),
+    params:
+        cfg=step_config("gar", evaluate=GAR["evaluate"]),
+    shell:
+        "reprolab gar plot --config-json {params.cfg:q} --summary {input}"
+        " --out-dir {GAR_OUT}/figures 2> {log}"
+
+
+rule gar_claims:
+    input:
+        card="seeds/gar.yaml",
+        metrics=rules.gar_metrics.output.metrics,
+        figures=rules.gar_plot.output,
+    output:
+        paper_claims("gar", f"{GAR_OUT}/claims.json"),
+    log:
+        log_path("gar", "claims"),
+    benchmark:
+        benchmark_path("gar", "claims")
+    threads: job("light")["threads"]
+    resources:
+        **job_resources("light"),
+    shell:
+        "reprolab claims gar --card {input.card} --metrics {input.metrics}"
+        " --scale {SCALE} --out {output} 2> {log}"

@@ -1,0 +1,1 @@
+"""gar: goal accessibility ratio, sliding-window closure, crossover law, residual probes."""

@@ -1,0 +1,319 @@
+"""The lockstep decode loop: many episodes, one forward a step, attention to the goal recorded.
+
+`generate()` cannot extend a custom 4D mask, so the loop is written here: each turn is a prefill
+of the new user turn (left-padded within the batch) followed by greedy or sampled decoding with
+the KV cache. Every forward gets the additive mask of `mask.py` and explicit position_ids, in
+prefill and decoding alike. Attention weights are requested only while decoding, so only the
+rows of response tokens are kept; the residual stream is kept at the last prompt position of the
+turns asked for (the position before the response).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from reprolab.papers.gar.mask import NEVER, additive_mask, allowed_keys
+
+log = logging.getLogger(__name__)
+
+_S, _A1, _U2 = "QXSYSTEMSENTINELQX", "QXASSISTANTSENTINELQX", "QXUSERSENTINELQX"
+
+
+@dataclass
+class Script:
+    """One episode under one condition: what the user says and how attention is closed."""
+
+    episode: str
+    condition: str
+    system: str
+    goal: str  # the substring of `system` whose tokens form the goal span G
+    users: list[str]
+    window: int | None = None  # None: full attention
+    sinks: int = 0  # first tokens kept visible under the window
+    hide: tuple[int, int] | None = None  # logical positions [start, end) hidden after `end`
+    hidden_turns: list[int] = field(default_factory=list)  # 1-based turns to keep residuals of
+
+
+@dataclass
+class Turn:
+    response: str
+    n_tokens: int
+    response_start: int  # logical position of the first response token (R_min)
+    gar: float  # mean over response tokens, layers and heads of the attention mass on G
+    gar_norm: float  # gar divided by G's share of the visible keys (NaN when G is invisible)
+    ended: bool  # the reply closed itself (stop token) rather than hitting max_new_tokens
+
+
+@dataclass
+class Trace:
+    script: Script
+    goal_start: int
+    goal_end: int  # last goal position (G_max)
+    turns: list[Turn] = field(default_factory=list)
+    hidden: dict[int, np.ndarray] = field(default_factory=dict)  # turn -> (layers + 1, d)
+
+
+class ChatGlue:
+    """The template text around turns, found by rendering the tokenizer's own chat template."""
+
+    def __init__(self, tokenizer):
+        text = tokenizer.apply_chat_template(
+            [
+                {"role": "system", "content": _S},
+                {"role": "user", "content": "U1"},
+                {"role": "assistant", "content": _A1},
+                {"role": "user", "content": _U2},
+            ],
+            tokenize=False,
+            add_generation_prompt=True,
+        )
+        if _S not in text or text.index(_S) > text.index(_A1):
+            # Mistral's template, for one, moves the system prompt to the last user turn: the
+            # goal would then travel with the conversation instead of staying at its start.
+            raise ValueError(
+                "the model's chat template does not keep the system prompt before the first "
+                "turn; the goal span cannot be placed there"
+            )
+        after_reply = text[text.index(_A1) + len(_A1) :]
+        self.between = after_reply[: after_reply.index(_U2)]  # closes the reply, opens a user turn
+        self.open_reply = after_reply[after_reply.index(_U2) + len(_U2) :]
+        eos = tokenizer.eos_token or ""
+        # After a reply that produced its own stop token, the glue starts past that token.
+        self.between_after_stop = (
+            self.between[len(eos) :] if eos and self.between.startswith(eos) else self.between
+        )
+        self.tokenizer = tokenizer
+
+    def first(self, system: str, user: str) -> str:
+        return self.tokenizer.apply_chat_template(
+            [{"role": "system", "content": system}, {"role": "user", "content": user}],
+            tokenize=False,
+            add_generation_prompt=True,
+        )
+
+    def next(self, user: str, reply_closed: bool) -> str:
+        return (self.between_after_stop if reply_closed else self.between) + user + self.open_reply
+
+
+def goal_token_span(tokenizer, text: str, goal: str) -> tuple[list[int], int, int]:
+    """Token ids of text and the [first, last] token indices covering goal (template excluded)."""
+    start = text.find(goal)
+    if start < 0:
+        raise ValueError(f"goal text not found in the rendered prompt: {goal[:60]!r}")
+    end = start + len(goal)
+    enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
+    inside = [i for i, (a, b) in enumerate(enc["offset_mapping"]) if a < end and b > start]
+    return list(enc["input_ids"]), inside[0], inside[-1]
+
+
+def stop_ids(model, tokenizer) -> set[int]:
+    ids = {tokenizer.eos_token_id}
+    configured = getattr(model.generation_config, "eos_token_id", None)
+    if isinstance(configured, int):
+        ids.add(configured)
+    elif configured:
+        ids.update(configured)
+    return {i for i in ids if i is not None}
+
+
+class _State:
+    """Per-key bookkeeping of a batch: logical position, validity, sinks, hiding, goal."""
+
+    def __init__(self, scripts: list[Script], device):
+        n = len(scripts)
+        self.next_pos = torch.zeros(n, dtype=torch.long, device=device)
+        empty = torch.zeros((n, 0), dtype=torch.long, device=device)
+        self.pos, self.hidden_from = empty, empty
+        self.valid = self.sink = self.goal = empty.bool()
+        self.window = torch.tensor([s.window or NEVER for s in scripts], device=device)
+        self.sinks = torch.tensor([s.sinks for s in scripts], device=device)
+        self.hide = torch.tensor([s.hide or (NEVER, NEVER) for s in scripts], device=device)
+
+    def extend(self, valid: torch.Tensor, goal: torch.Tensor | None = None) -> torch.Tensor:
+        """Add Q new keys per row; return their position_ids."""
+        offset = torch.cumsum(valid.long(), dim=1) - 1
+        pos = (self.next_pos[:, None] + offset).clamp(min=0)
+        self.next_pos = self.next_pos + valid.long().sum(1)
+        start, end = self.hide[:, :1], self.hide[:, 1:]
+        hidden_from = torch.where((pos >= start) & (pos < end), end.expand_as(pos), NEVER)
+        self.pos = torch.cat([self.pos, pos], 1)
+        self.valid = torch.cat([self.valid, valid], 1)
+        self.sink = torch.cat([self.sink, valid & (pos < self.sinks[:, None])], 1)
+        self.hidden_from = torch.cat([self.hidden_from, hidden_from], 1)
+        new_goal = goal if goal is not None else torch.zeros_like(valid)
+        self.goal = torch.cat([self.goal, new_goal], 1)
+        return pos
+
+    def allowed(self, n_queries: int) -> torch.Tensor:
+        return allowed_keys(
+            self.pos,
+            self.valid,
+            self.pos[:, -n_queries:],
+            window=self.window,
+            key_sink=self.sink,
+            hidden_from=self.hidden_from,
+        )
+
+
+class LockstepDecoder:
+    """Runs a batch of scripts turn by turn, one model call per step for the whole batch."""
+
+    def __init__(
+        self,
+        model,
+        tokenizer,
+        max_new_tokens: int,
+        temperature: float = 0.0,
+        seed: int = 0,
+    ):
+        self.model, self.tokenizer = model, tokenizer
+        self.glue = ChatGlue(tokenizer)
+        self.max_new_tokens = max_new_tokens
+        self.temperature = temperature
+        self.generator = torch.Generator().manual_seed(seed)
+        self.stops = stop_ids(model, tokenizer)
+        self.pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+        self.dtype = next(model.parameters()).dtype
+        self.device = next(model.parameters()).device
+
+    def _forward(self, state, cache, ids, valid, goal=None, attentions=False, hidden=False):
+        pos = state.extend(valid, goal)
+        allowed = state.allowed(ids.shape[1])
+        out = self.model(
+            input_ids=ids,
+            attention_mask=additive_mask(allowed, self.dtype),
+            position_ids=pos,
+            past_key_values=cache,
+            use_cache=True,
+            output_attentions=attentions,
+            output_hidden_states=hidden,
+            logits_to_keep=1,
+        )
+        return out, allowed
+
+    def _next_token(self, logits: torch.Tensor) -> torch.Tensor:
+        logits = logits[:, -1, :].float()
+        if self.temperature <= 0:
+            return logits.argmax(-1)
+        probs = torch.softmax(logits / self.temperature, -1).cpu()
+        return torch.multinomial(probs, 1, generator=self.generator)[:, 0].to(logits.device)
+
+    def _pad_left(self, rows: list[list[int]]):
+        width = max(len(r) for r in rows)
+        ids = torch.full((len(rows), width), self.pad, dtype=torch.long)
+        valid = torch.zeros((len(rows), width), dtype=torch.bool)
+        for i, row in enumerate(rows):
+            ids[i, width - len(row) :] = torch.tensor(row)
+            valid[i, width - len(row) :] = True
+        return ids.to(self.device), valid.to(self.device)
+
+    @torch.no_grad()
+    def run(self, scripts: list[Script], label: str = "") -> list[Trace]:
+        n_turns = {len(s.users) for s in scripts}
+        if len(n_turns) != 1:
+            raise ValueError(f"scripts of one batch need the same number of turns, got {n_turns}")
+        state, cache = _State(scripts, self.device), None
+        traces, closed = [], [True] * len(scripts)
+        started = time.monotonic()
+        for turn in range(1, n_turns.pop() + 1):
+            rows, goal_rows = [], []
+            for i, script in enumerate(scripts):
+                if turn == 1:
+                    text = self.glue.first(script.system, script.users[0])
+                    ids, g0, g1 = goal_token_span(self.tokenizer, text, script.goal)
+                    traces.append(Trace(script, goal_start=g0, goal_end=g1))
+                    goal_rows.append((g0, g1))
+                else:
+                    text = self.glue.next(script.users[turn - 1], closed[i])
+                    ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
+                rows.append(ids)
+            ids, valid = self._pad_left(rows)
+            goal = None
+            if turn == 1:  # goal positions equal token indices: nothing precedes the prompt
+                goal = torch.zeros_like(valid)
+                for i, (g0, g1) in enumerate(goal_rows):
+                    shift = ids.shape[1] - len(rows[i])
+                    goal[i, shift + g0 : shift + g1 + 1] = True
+            keep = [i for i, s in enumerate(scripts) if turn in s.hidden_turns]
+            out, _ = self._forward(state, cache, ids, valid, goal, hidden=bool(keep))
+            cache = out.past_key_values
+            if keep:
+                stacked = torch.stack([h[:, -1, :] for h in out.hidden_states], 1).float()
+                for i in keep:
+                    traces[i].hidden[turn] = stacked[i].cpu().numpy().astype(np.float32)
+            starts = state.next_pos.clone()
+            token = self._next_token(out.logits)
+            active = torch.ones(len(scripts), dtype=torch.bool, device=self.device)
+            replies = [[] for _ in scripts]
+            mass = torch.zeros(len(scripts), dtype=torch.float64)
+            mass_norm = torch.zeros(len(scripts), dtype=torch.float64)
+            counted = torch.zeros(len(scripts), dtype=torch.float64)
+            counted_norm = torch.zeros(len(scripts), dtype=torch.float64)
+            ended = [False] * len(scripts)
+            for _ in range(self.max_new_tokens):
+                feed = torch.where(active, token, torch.full_like(token, self.pad))
+                out, allowed = self._forward(
+                    state, cache, feed[:, None], active[:, None], attentions=True
+                )
+                cache = out.past_key_values
+                gar, gar_norm = self._goal_mass(out.attentions, allowed[:, -1, :], state.goal)
+                now = active.cpu()
+                mass += torch.where(now, gar, 0.0)
+                defined = now & ~torch.isnan(gar_norm)
+                mass_norm += torch.where(defined, gar_norm, 0.0)
+                counted += now.double()
+                counted_norm += defined.double()
+                for i in torch.nonzero(now)[:, 0].tolist():
+                    replies[i].append(int(feed[i]))
+                    if int(feed[i]) in self.stops:
+                        ended[i] = True
+                        active[i] = False
+                if not bool(active.any()):
+                    break
+                token = self._next_token(out.logits)
+            for i, trace in enumerate(traces):
+                text_ids = [t for t in replies[i] if t not in self.stops]
+                n = max(float(counted[i]), 1.0)
+                trace.turns.append(
+                    Turn(
+                        response=self.tokenizer.decode(text_ids, skip_special_tokens=True),
+                        n_tokens=len(replies[i]),
+                        response_start=int(starts[i]),
+                        gar=float(mass[i] / n),
+                        gar_norm=float(mass_norm[i] / counted_norm[i])
+                        if counted_norm[i] > 0
+                        else float("nan"),
+                        ended=ended[i],
+                    )
+                )
+                closed[i] = ended[i]
+            log.info(
+                "%s turn %d/%d: %d episodes, context %d tokens (%.0f s)",
+                label,
+                turn,
+                len(scripts[0].users),
+                len(scripts),
+                state.pos.shape[1],
+                time.monotonic() - started,
+            )
+        return traces
+
+    @staticmethod
+    def _goal_mass(attentions, allowed_row: torch.Tensor, goal: torch.Tensor):
+        """Per row: attention mass on goal keys, averaged over layers and heads, raw and normalised.
+
+        The normalised value divides by G's share of the keys the query may see, so a GAR that
+        only falls because the context grows stays flat; it is NaN when no goal key is visible.
+        """
+        weights = torch.stack([a[:, :, -1, :] for a in attentions], 0).float()  # (L, B, H, K)
+        on_goal = (weights * goal[None, :, None, :]).sum(-1).mean(dim=(0, 2)).double().cpu()
+        visible = allowed_row.sum(-1).double().cpu()
+        visible_goal = (allowed_row & goal).sum(-1).double().cpu()
+        share = visible_goal / visible
+        normalised = torch.where(share > 0, on_goal / share.clamp(min=1e-12), float("nan"))
+        return on_goal, normalised

@@ -1,0 +1,301 @@
+"""The paper's measurements from the generation traces.
+
+GAR trend (Kendall tau of the per-turn mean against the turn, Mann-Kendall), recall against
+turn with and without closure, predicted against observed crossover over the window sweep and
+the linear fits, probe AUC per layer, persona violation rates.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import defaultdict
+
+import numpy as np
+
+from reprolab.papers.gar.mask import crossover_turn
+from reprolab.papers.gar.probe import probe_auc_per_layer
+from reprolab.stats import kendall_tau, linear_fit, mann_kendall
+
+log = logging.getLogger(__name__)
+
+NAN = float("nan")
+TREND = ("gar_tau", "gar_mk_p", "gar_norm_tau", "gar_drop")
+
+
+def recalled(response: str, answer: str) -> bool:
+    """A probe is answered when its number appears in the reply as a whole number."""
+    return re.search(rf"(?<!\d){re.escape(answer)}(?!\d)", response) is not None
+
+
+PERSONA_CHECKS = {
+    "opener": lambda text: re.match(r"^\W*ahoy\b", text, re.IGNORECASE) is not None,
+    "sign_off": lambda text: re.search(r"\baye\b\W*$", text, re.IGNORECASE) is not None,
+    "banned_word": lambda text: re.search(r"\bvery\b", text, re.IGNORECASE) is None,
+    "word_cap": lambda text: len(text.split()) <= 25,
+    "no_exclamation": lambda text: "!" not in text,
+}
+
+
+def violations(text: str, rules: list[str]) -> dict[str, bool]:
+    """rule -> True when the reply breaks it."""
+    unknown = set(rules) - set(PERSONA_CHECKS)
+    if unknown:
+        raise ValueError(f"persona rules without a check: {sorted(unknown)}")
+    return {rule: not PERSONA_CHECKS[rule](text) for rule in rules}
+
+
+def episode_crossover(row: dict) -> int | None:
+    """The predicted crossover turn of one traced episode (None: full attention or never)."""
+    if row["window"] is None:
+        return None
+    starts = [t["response_start"] for t in row["turns"]]
+    return crossover_turn(starts, row["goal_end"], row["window"])
+
+
+def _mean(values) -> float:
+    values = [v for v in values if v is not None and not (isinstance(v, float) and math.isnan(v))]
+    return float(np.mean(values)) if values else NAN
+
+
+def gar_trend(rows: list[dict]) -> dict:
+    """Per-turn mean GAR (raw and normalised), its Kendall tau with the turn, Mann-Kendall p."""
+    n_turns = len(rows[0]["turns"])
+    turns = list(range(1, n_turns + 1))
+    raw = [_mean(r["turns"][t - 1]["gar"] for r in rows) for t in turns]
+    norm = [_mean(r["turns"][t - 1]["gar_norm"] for r in rows) for t in turns]
+    finite = [(t, v) for t, v in zip(turns, norm, strict=True) if not math.isnan(v)]
+    return {
+        "turns": turns,
+        "gar": raw,
+        "gar_norm": norm,
+        "gar_tau": kendall_tau(turns, raw),
+        "gar_mk_p": mann_kendall(raw)["p"],
+        "gar_norm_tau": kendall_tau(*zip(*finite, strict=True)) if len(finite) > 1 else NAN,
+        "gar_drop": 1.0 - raw[-1] / raw[0] if raw[0] > 0 else NAN,
+    }
+
+
+def probe_table(rows: list[dict]) -> dict[tuple[str, int], bool]:
+    """(episode, turn) -> recalled, over the probe turns of rows of one condition."""
+    return {
+        (r["episode"], t["turn"]): recalled(t["response"], t["answer"])
+        for r in rows
+        for t in r["turns"]
+        if t.get("kind") == "probe"
+    }
+
+
+def recall_by_turn(table: dict[tuple[str, int], bool]) -> dict[int, float]:
+    by_turn: dict[int, list[bool]] = defaultdict(list)
+    for (_, turn), ok in table.items():
+        by_turn[turn].append(ok)
+    return {turn: float(np.mean(v)) for turn, v in sorted(by_turn.items())}
+
+
+def observed_crossover(recall: dict[int, float], reference: float, fraction: float) -> float:
+    """The first probe turn from which recall stays at or below fraction x the reference [recon].
+
+    The reference is the full-attention recall over all probe turns; NaN when recall never
+    settles below the threshold.
+    """
+    turns = sorted(recall)
+    for i, turn in enumerate(turns):
+        if all(recall[t] <= fraction * reference for t in turns[i:]):
+            return float(turn)
+    return NAN
+
+
+def fact_task(rows: list[dict], settings: dict) -> tuple[dict, dict]:
+    """Metrics and the figure data of one fact task over its conditions."""
+    by_condition: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_condition[row["condition"]].append(row)
+    if settings["reference"] not in by_condition:
+        raise ValueError(f"no '{settings['reference']}' condition among {sorted(by_condition)}")
+    tables = {c: probe_table(r) for c, r in by_condition.items()}
+    full = tables[settings["reference"]]
+    full_recall = _mean(full.values())
+    main = by_condition.get(settings["main_closure"], [])
+    main_cross = {r["episode"]: episode_crossover(r) for r in main}
+    metrics, summary = {}, {}
+    for condition, cond_rows in by_condition.items():
+        table = tables[condition]
+        trend = gar_trend(cond_rows)
+        recall = recall_by_turn(table)
+        half = len(cond_rows[0]["turns"]) / 2
+        crosses = {r["episode"]: episode_crossover(r) for r in cond_rows}
+        own_after = [k for k in table if crosses.get(k[0]) is not None and k[1] >= crosses[k[0]]]
+        main_after = [
+            k for k in table if main_cross.get(k[0]) is not None and k[1] >= main_cross[k[0]]
+        ]
+        gar_after = [
+            t["gar"]
+            for r in cond_rows
+            if crosses[r["episode"]] is not None
+            for t in r["turns"]
+            if t["turn"] >= crosses[r["episode"]]
+        ]
+        crossed = [c for c in crosses.values() if c is not None]
+        window = cond_rows[0]["window"]
+        values = {
+            "recall": _mean(table.values()),
+            "recall_turn1": recall.get(1, NAN),
+            "recall_early": _mean(v for (_, t), v in table.items() if t <= half),
+            "recall_late": _mean(v for (_, t), v in table.items() if t > half),
+            "recall_after": _mean(table[k] for k in own_after),
+            "reference_recall_after": _mean(full.get(k) for k in own_after),
+            "recall_after_main": _mean(table[k] for k in main_after),
+            "reference_recall_after_main": _mean(full.get(k) for k in main_after),
+            "gar_after": _mean(gar_after),
+            "predicted_cross": float(np.median(crossed)) if crossed else NAN,
+            "crossed_fraction": len(crossed) / len(cond_rows),
+            "observed_cross": observed_crossover(recall, full_recall, settings["collapse_fraction"])
+            if window is not None
+            else NAN,
+            **{k: trend[k] for k in TREND},
+        }
+        metrics.update({f"{condition}.{k}": float(v) for k, v in values.items()})
+        summary[condition] = {
+            "window": window,
+            "turns": trend["turns"],
+            "gar": trend["gar"],
+            "gar_norm": trend["gar_norm"],
+            "recall": {str(t): v for t, v in recall.items()},
+            **{k: values[k] for k in ("predicted_cross", "observed_cross")},
+        }
+    return metrics, summary
+
+
+def crossover_sweep(task_summary: dict, sweep: list[str]) -> tuple[dict, dict]:
+    """Predicted and observed crossover against W over the sweep, with both linear fits."""
+    windows = [task_summary[c]["window"] for c in sweep]
+    predicted = [task_summary[c]["predicted_cross"] for c in sweep]
+    observed = [task_summary[c]["observed_cross"] for c in sweep]
+    ok = [i for i in range(len(sweep)) if not math.isnan(observed[i])]
+    fit_p = linear_fit(windows, predicted)
+    fit_o = linear_fit([windows[i] for i in ok], [observed[i] for i in ok])
+    errors = [abs(predicted[i] - observed[i]) for i in ok]
+    metrics = {
+        "crossover.predicted_slope": fit_p["slope"],
+        "crossover.predicted_r2": fit_p["r2"],
+        "crossover.observed_slope": fit_o["slope"],
+        "crossover.observed_r2": fit_o["r2"],
+        "crossover.n_observed": float(len(ok)),
+        "crossover.mae_turns": float(np.mean(errors)) if errors else NAN,
+    }
+    summary = {
+        "windows": windows,
+        "predicted": predicted,
+        "observed": observed,
+        "fit_predicted": fit_p,
+        "fit_observed": fit_o,
+    }
+    return metrics, summary
+
+
+def probe_samples(rows: list[dict], hidden: dict, conditions: list[str]):
+    """Residual states at the first probe turn at or after each episode's own crossover."""
+    states, labels = [], []
+    for row in rows:
+        if row["condition"] not in conditions:
+            continue
+        cross = episode_crossover(row)
+        if cross is None:
+            continue
+        probes = [t for t in row["turns"] if t.get("kind") == "probe" and t["turn"] >= cross]
+        if not probes:
+            continue
+        key = f"{row['episode']}|{row['condition']}|{probes[0]['turn']}"
+        if key not in hidden:
+            raise ValueError(f"no residual state kept for {key}; keep_hidden must list it")
+        states.append(hidden[key])
+        labels.append(recalled(probes[0]["response"], probes[0]["answer"]))
+    return np.array(states), np.array(labels, dtype=bool)
+
+
+def probes(rows: list[dict], hidden: dict, settings: dict) -> tuple[dict, dict]:
+    states, labels = probe_samples(rows, hidden, settings["probe_conditions"])
+    metrics = {"probe.n": float(len(labels)), "probe.positives": float(labels.sum())}
+    if len(labels) == 0:
+        return metrics, {"layers": [], "auc": []}
+    aucs = probe_auc_per_layer(
+        states, labels, settings["probe_components"], settings["probe_min_per_class"]
+    )
+    metrics.update({f"probe.auc.layer{i:02d}": a for i, a in enumerate(aucs)})
+    finite = [(a, i) for i, a in enumerate(aucs) if not math.isnan(a)]
+    above = [(a, i) for a, i in finite if i > 0]
+    metrics["probe.auc_layer0"] = aucs[0]
+    metrics["probe.auc_peak"] = max(above)[0] if above else NAN
+    metrics["probe.peak_layer"] = float(max(above)[1]) if above else NAN
+    return metrics, {"layers": list(range(len(aucs))), "auc": aucs}
+
+
+def persona(rows: list[dict]) -> tuple[dict, dict]:
+    """Violation rates per condition: all turns, the late half, and per rule."""
+    by_condition: dict[str, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_condition[row["condition"]].append(row)
+    metrics, summary = {}, {}
+    for condition, cond_rows in by_condition.items():
+        n_turns = len(cond_rows[0]["turns"])
+        per_rule: dict[str, list[bool]] = defaultdict(list)
+        late, per_turn = [], defaultdict(list)
+        for row in cond_rows:
+            for turn in row["turns"]:
+                broken = violations(turn["response"], row["rules"])
+                for rule, bad in broken.items():
+                    per_rule[rule].append(bad)
+                    per_turn[turn["turn"]].append(bad)
+                    if turn["turn"] > n_turns / 2:
+                        late.append(bad)
+        rates = {rule: float(np.mean(v)) for rule, v in per_rule.items()}
+        crossed = [c for c in map(episode_crossover, cond_rows) if c is not None]
+        every = [b for v in per_rule.values() for b in v]
+        values = {
+            "violation_rate": float(np.mean(every)),
+            "violation_rate_late": float(np.mean(late)),
+            "predicted_cross": float(np.median(crossed)) if crossed else NAN,
+            **{f"violation.{rule}": r for rule, r in rates.items()},
+            **gar_trend_flat(cond_rows),
+        }
+        metrics.update({f"persona.{condition}.{k}": v for k, v in values.items()})
+        summary[condition] = {
+            "rules": rates,
+            "violation_rate": values["violation_rate"],
+            "violation_rate_late": values["violation_rate_late"],
+            "per_turn": {str(t): float(np.mean(v)) for t, v in sorted(per_turn.items())},
+        }
+    return metrics, summary
+
+
+def gar_trend_flat(rows: list[dict]) -> dict[str, float]:
+    trend = gar_trend(rows)
+    return {k: float(trend[k]) for k in TREND}
+
+
+def evaluate(rows_by_task: dict[str, list[dict]], hidden: dict, settings: dict):
+    """metrics.json (flat) and the nested summary the figures read."""
+    metrics, summary = {}, {"tasks": {}, "persona": {}}
+    for task, rows in rows_by_task.items():
+        if not rows:
+            raise ValueError(f"task '{task}': no generation rows")
+        if rows[0]["kind"] == "persona":
+            m, s = persona(rows)
+            metrics.update(m)
+            summary["persona"] = s
+            continue
+        m, s = fact_task(rows, settings)
+        metrics.update({f"{task}.{k}": v for k, v in m.items()})
+        summary["tasks"][task] = s
+    sweep_task = settings["sweep_task"]
+    if sweep_task not in summary["tasks"]:
+        raise ValueError(f"evaluate.sweep_task '{sweep_task}' has no generations")
+    m, s = crossover_sweep(summary["tasks"][sweep_task], settings["sweep"])
+    metrics.update(m)
+    summary["crossover"] = s
+    m, s = probes(rows_by_task[sweep_task], hidden, settings)
+    metrics.update(m)
+    summary["probe"] = s
+    return {k: float(v) for k, v in metrics.items()}, summary
