@@ -6,4 +6,5 @@ PAPERS maps a slug to its CLI module; the core CLI imports a paper only when it 
 PAPERS: dict[str, str] = {
     "sgd_rlvr": "reprolab.papers.sgd_rlvr.cli",
     "dialdefer": "reprolab.papers.dialdefer.cli",
+    "toolr0": "reprolab.papers.toolr0.cli",
 }
