@@ -54,7 +54,10 @@ rule toolr0_data:
         **job_resources("light"),
     params:
         cfg=step_config(
-            "toolr0", tools=TOOLR0["tools"], test=TOOLR0["test"], sandbox=TOOLR0["sandbox"]
+            "toolr0",
+            tools=TOOLR0["tools"],
+            test=TOOLR0["test"],
+            sandbox=TOOLR0["sandbox"],
         ),
     shell:
         "reprolab toolr0 data --config-json {params.cfg:q} --test {output.test}"
@@ -141,9 +144,7 @@ rule toolr0_train_solver:
     resources:
         **job_resources("train"),
     params:
-        cfg=step_config(
-            "toolr0", prompts=TOOLR0["prompts"], solver=TOOLR0["solver"]
-        ),
+        cfg=step_config("toolr0", prompts=TOOLR0["prompts"], solver=TOOLR0["solver"]),
         checkpoints=f"{TOOLR0_OUT}/checkpoints/{{variant}}/solver_{{iteration}}",
     shell:
         "reprolab toolr0 train-solver --config-json {params.cfg:q}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import threading
@@ -122,10 +123,8 @@ def test_network_connections_are_refused(box):
     accepted = []
 
     def accept():
-        try:
+        with contextlib.suppress(OSError):
             accepted.append(server.accept())
-        except OSError:
-            pass
 
     listener = threading.Thread(target=accept)
     listener.start()

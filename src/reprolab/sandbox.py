@@ -18,6 +18,7 @@ Every failure comes back as a result with `ok=False` and an error naming what ha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -150,15 +151,11 @@ class Sandbox:
     def _kill(self) -> None:
         """Kill the worker's process group and remove its directory."""
         if self._proc is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             for stream in (self._proc.stdin, self._proc.stdout):
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
             self._proc.wait()
             self._proc = None
         if self._root is not None:

@@ -64,9 +64,7 @@ def generate(args) -> None:
         tasks, stats = build_tasks(cfg, args.iteration, args.generator, args.solver)
         write_jsonl(Path(args.out), tasks)
         write_json(Path(args.stats), stats)
-        tracker.log_metrics(
-            {k: float(v) for k, v in stats.items() if isinstance(v, int | float)}
-        )
+        tracker.log_metrics({k: float(v) for k, v in stats.items() if isinstance(v, int | float)})
 
 
 def train_solver(args) -> None:

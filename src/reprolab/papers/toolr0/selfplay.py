@@ -77,10 +77,12 @@ def calls_match(predicted: list[dict], gold: list[dict]) -> bool:
 
 
 def resolve_menu(out: GeneratorOutput, offered: list[str]) -> list[dict]:
-    """The schemas of the tools the generator listed (registry tools only), else the offered menu."""
+    """Schemas of the registry tools the generator listed, else those of the offered menu."""
     names = []
     for item in out.tools or []:
-        name = item if isinstance(item, str) else item.get("name") if isinstance(item, dict) else None
+        name = (
+            item if isinstance(item, str) else item.get("name") if isinstance(item, dict) else None
+        )
         if isinstance(name, str) and name in TOOLS and name not in names:
             names.append(name)
     return [TOOLS[n].schema() for n in (names or offered)]
@@ -218,7 +220,9 @@ def curriculum_scores(
     tasks, index = [], []
     for i, (out, menu) in enumerate(zip(outs, menus, strict=True)):
         if out.question and out.calls:
-            tasks.append({"question": out.question, "tools": resolve_menu(out, menu), "gold": out.calls})
+            tasks.append(
+                {"question": out.question, "tools": resolve_menu(out, menu), "gold": out.calls}
+            )
             index.append(i)
     scores = [(0.0, 1)] * len(outs)
     if not tasks:
@@ -231,8 +235,7 @@ def curriculum_scores(
     else:
         with open_sandbox(cfg["sandbox"]) as box:
             judged = [
-                rule_judge(task, all(r["ok"] for r in execute(box, task["gold"])))
-                for task in tasks
+                rule_judge(task, all(r["ok"] for r in execute(box, task["gold"]))) for task in tasks
             ]
     for j, (i, task_samples, s) in enumerate(zip(index, samples, judged, strict=True)):
         scores[i] = (pass_rate(task_samples, tasks[j]["gold"]), s)

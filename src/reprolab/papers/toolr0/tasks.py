@@ -126,9 +126,7 @@ def build_tasks(
         "n_verified": len(verified),
         "n_selected": len(chosen),
         # The previous solver's pass rate on this generator's tasks: the curriculum signal.
-        "solver_pass_rate": (
-            sum(t["pass_rate"] for t in unique) / len(unique) if unique else 0.0
-        ),
+        "solver_pass_rate": (sum(t["pass_rate"] for t in unique) / len(unique) if unique else 0.0),
         "difficulty_unique": dict(Counter(t["difficulty"] for t in unique)),
         "difficulty_selected": dict(Counter(t["difficulty"] for t in chosen)),
     }

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - each tool's decorator is one row of the registry table, kept on one line.
 """The tool registry: deterministic, executable Python tools with JSON schemas, in 10 domains.
 
 Each tool is a plain function of flat scalar arguments (the paper's flat argument format) with a
@@ -58,7 +59,9 @@ def _choice(values: list) -> Sampler:
 def _date(lo_year: int = 1990, hi_year: int = 2030) -> Sampler:
     def sample(rng: random.Random) -> str:
         start = dt.date(lo_year, 1, 1).toordinal()
-        return dt.date.fromordinal(rng.randint(start, dt.date(hi_year, 12, 31).toordinal())).isoformat()
+        return dt.date.fromordinal(
+            rng.randint(start, dt.date(hi_year, 12, 31).toordinal())
+        ).isoformat()
 
     return sample
 
