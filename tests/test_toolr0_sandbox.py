@@ -141,6 +141,7 @@ def test_the_worker_is_a_fresh_interpreter_in_its_own_session(box):
     box.run_code("result = 0")
     assert box.pid != os.getpid()
     assert os.getpgid(box.pid) == box.pid != os.getpgid(0)
+    assert set(box.isolation) == {"network_namespace"}  # whether a namespace could be made
     workdir = box.workdir
     assert workdir.is_dir() and "reprolab-sandbox-" in str(workdir)
     box.close()

@@ -82,6 +82,8 @@ class Sandbox:
         self._calls = 0
         self._buffer = b""
         self.workers_started = 0
+        # What the current worker achieved, e.g. {"network_namespace": True}.
+        self.isolation: dict = {}
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> Sandbox:

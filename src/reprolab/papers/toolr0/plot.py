@@ -33,6 +33,7 @@ def curriculum(stats: dict[str, dict], out: Path) -> Path:
         left.plot(part.iteration, part.solver_pass_rate, marker="o", label=variant)
     left.set_xlabel("iteration")
     left.set_ylabel("solver pass rate on generated tasks")
+    left.set_xticks(sorted(data.iteration.unique()))
     left.set_ylim(-0.02, 1.02)
     left.legend(fontsize=8)
     labels = [f"{r.variant}\nit{r.iteration}" for r in data.itertuples()]
@@ -41,6 +42,10 @@ def curriculum(stats: dict[str, dict], out: Path) -> Path:
         right.bar(range(len(data)), data[level], bottom=bottom, label=level)
         bottom += data[level].to_numpy()
     right.set_xticks(range(len(data)), labels, fontsize=7)
+    right.set_ylim(0, max(1.0, float(bottom.max()) * 1.1))
+    for x, row in enumerate(data.itertuples()):
+        if row.n_unique == 0:  # say so rather than leave an empty bar
+            right.text(x, 0.5, "no valid\ntask", ha="center", va="center", fontsize=7)
     right.set_ylabel("unique valid tasks")
     right.set_title("difficulty (solver pass rate p)")
     right.legend(fontsize=8)
