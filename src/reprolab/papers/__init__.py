@@ -7,5 +7,6 @@ PAPERS: dict[str, str] = {
     "sgd_rlvr": "reprolab.papers.sgd_rlvr.cli",
     "dialdefer": "reprolab.papers.dialdefer.cli",
     "gar": "reprolab.papers.gar.cli",
+    "toolr0": "reprolab.papers.toolr0.cli",
     "partnr_dialogue": "reprolab.papers.partnr_dialogue.cli",
 }

@@ -1,0 +1,127 @@
+"""Parsing the two roles' outputs and canonical forms of tool calls.
+
+Generator: <think>..</think><question>..</question><available_tools>[..]</available_tools>
+<tool_call_answer>[{"name": .., "arguments": {..}}]</tool_call_answer>.
+Solver: <think>..</think><tool_call>[{"name": .., "arguments": {..}}]</tool_call>.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+
+GENERATOR_TAGS = ("think", "question", "available_tools", "tool_call_answer")
+
+
+def tag_content(text: str, tag: str) -> str | None:
+    """The text inside the first <tag>...</tag>, or None if the pair is missing."""
+    match = re.search(rf"<{tag}>(.*?)</{tag}>", text, flags=re.DOTALL)
+    return match.group(1).strip() if match else None
+
+
+def load_json(text: str | None):
+    """JSON value or None (not valid JSON)."""
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+
+
+def as_calls(value) -> list[dict] | None:
+    """A list of {"name": str, "arguments": dict} calls (one object counts as a list), or None."""
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        return None
+    calls = []
+    for item in value:
+        if not (isinstance(item, dict) and isinstance(item.get("name"), str)):
+            return None
+        arguments = item.get("arguments", {})
+        if not isinstance(arguments, dict):
+            return None
+        calls.append({"name": item["name"], "arguments": arguments})
+    return calls
+
+
+@dataclass
+class GeneratorOutput:
+    tags_ok: bool
+    question: str | None
+    tools: list | None  # the parsed <available_tools> JSON (names or schema objects)
+    calls: list[dict] | None  # the gold calls, None when not valid JSON calls
+    tools_json_ok: bool = False
+    gold_json_ok: bool = False
+    missing: list[str] = field(default_factory=list)
+
+
+def parse_generator(text: str) -> GeneratorOutput:
+    contents = {tag: tag_content(text, tag) for tag in GENERATOR_TAGS}
+    missing = [tag for tag, value in contents.items() if value is None]
+    tools = load_json(contents["available_tools"])
+    tools_ok = isinstance(tools, list) and bool(tools)
+    calls = as_calls(load_json(contents["tool_call_answer"]))
+    return GeneratorOutput(
+        tags_ok=not missing,
+        question=contents["question"],
+        tools=tools if tools_ok else None,
+        calls=calls,
+        tools_json_ok=tools_ok,
+        gold_json_ok=calls is not None,
+        missing=missing,
+    )
+
+
+@dataclass
+class SolverOutput:
+    has_think: bool
+    has_tag: bool
+    parses: bool
+    calls: list[dict]
+
+
+def parse_solver(text: str) -> SolverOutput:
+    has_think = tag_content(text, "think") is not None
+    body = tag_content(text, "tool_call")
+    value = load_json(body)
+    calls = as_calls(value)
+    return SolverOutput(
+        has_think=has_think,
+        has_tag=body is not None,
+        parses=value is not None,
+        calls=calls or [],
+    )
+
+
+def canonical_value(value):
+    """Numbers compare by value (5 == 5.0), strings without case or outer spaces."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        if isinstance(value, float) and not math.isfinite(value):
+            return str(value)
+        return int(value) if float(value).is_integer() else round(float(value), 6)
+    if isinstance(value, str):
+        return value.strip().lower()
+    if isinstance(value, list):
+        return [canonical_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): canonical_value(v) for k, v in sorted(value.items())}
+    return value
+
+
+def canonical_call(call: dict) -> dict:
+    return {"name": call["name"].strip(), "arguments": canonical_value(call["arguments"])}
+
+
+def canonical_json(calls: list[dict]) -> str:
+    """The canonical JSON of a call list: the unit of exact matching (order of calls kept)."""
+    return json.dumps([canonical_call(c) for c in calls], sort_keys=True)
+
+
+def values_equal(a, b) -> bool:
+    return canonical_value(a) == canonical_value(b)

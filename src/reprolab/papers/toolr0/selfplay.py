@@ -1,0 +1,296 @@
+"""The model-facing parts of self-play: sandboxed execution, task validation, solver sampling
+(p for r_diff), the judge score s, and the reward functions handed to GRPO.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+
+from reprolab.inference import SamplingParams, get_backend
+from reprolab.papers.toolr0.data import solver_prompt
+from reprolab.papers.toolr0.parse import (
+    GeneratorOutput,
+    SolverOutput,
+    canonical_json,
+    canonical_value,
+    parse_generator,
+    parse_solver,
+)
+from reprolab.papers.toolr0.rewards import (
+    generator_reward,
+    grounded,
+    placeholder_gate,
+    r_format,
+    r_valid,
+    solver_accuracy,
+    solver_format,
+)
+from reprolab.papers.toolr0.tools import TOOLS
+from reprolab.sandbox import Sandbox, SandboxLimits
+
+log = logging.getLogger(__name__)
+TOOLS_MODULE = "reprolab.papers.toolr0.tools"
+_JSON_TYPES = {
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+    "boolean": lambda v: isinstance(v, bool),
+}
+
+
+def open_sandbox(sandbox_cfg: dict) -> Sandbox:
+    """A sandbox that can call the registry's tools, with the config's limits."""
+    return Sandbox(SandboxLimits(**sandbox_cfg), modules=[TOOLS_MODULE])
+
+
+def execute(sandbox: Sandbox, calls: list[dict]) -> list[dict]:
+    """Run each call in the sandbox: {"ok", "value", "error"} per call, in order."""
+    results = []
+    for call in calls:
+        if call["name"] not in TOOLS:
+            results.append({"ok": False, "value": None, "error": f"unknown tool '{call['name']}'"})
+            continue
+        r = sandbox.call(TOOLS_MODULE, call["name"], call["arguments"])
+        results.append({"ok": r.ok, "value": r.value, "error": r.error})
+    return results
+
+
+def results_match(predicted: list[dict], gold: list) -> bool:
+    """Execution accuracy of one item: every call ran and the results equal the gold results
+    (as a multiset, so two independent calls may come in either order)."""
+    if len(predicted) != len(gold) or not all(r["ok"] for r in predicted):
+        return False
+    key = lambda v: json.dumps(canonical_value(v), sort_keys=True)  # noqa: E731
+    return sorted(key(r["value"]) for r in predicted) == sorted(key(v) for v in gold)
+
+
+def calls_match(predicted: list[dict], gold: list[dict]) -> bool:
+    """AST accuracy of one item: the same calls (name and canonical arguments), any order."""
+    if len(predicted) != len(gold):
+        return False
+    return sorted(canonical_json([c]) for c in predicted) == sorted(
+        canonical_json([c]) for c in gold
+    )
+
+
+def resolve_menu(out: GeneratorOutput, offered: list[str]) -> list[dict]:
+    """Schemas of the registry tools the generator listed, else those of the offered menu."""
+    names = []
+    for item in out.tools or []:
+        name = (
+            item if isinstance(item, str) else item.get("name") if isinstance(item, dict) else None
+        )
+        if isinstance(name, str) and name in TOOLS and name not in names:
+            names.append(name)
+    return [TOOLS[n].schema() for n in (names or offered)]
+
+
+def validate_task(out: GeneratorOutput, offered: list[str]) -> tuple[dict | None, str]:
+    """Schema validation of a generated task: (task, "ok") or (None, the first failure)."""
+    if not out.tags_ok:
+        return None, "tags"
+    if not placeholder_gate(out.question):
+        return None, "placeholder"
+    if not out.tools_json_ok or not out.calls:
+        return None, "json"
+    menu = resolve_menu(out, offered)
+    listed = {s["name"] for s in menu}
+    for call in out.calls:
+        tool = TOOLS.get(call["name"])
+        if tool is None or call["name"] not in listed:
+            return None, "tool_not_in_menu"
+        if set(call["arguments"]) != set(tool.parameters):
+            return None, "arguments"
+        for param, value in call["arguments"].items():
+            if not _JSON_TYPES[tool.parameters[param]["type"]](value):
+                return None, "types"
+            if not grounded(value, out.question):
+                return None, "grounding"
+    task = {"question": out.question.strip(), "tools": menu, "gold": out.calls}
+    return task, "ok"
+
+
+def fingerprint(task: dict) -> str:
+    question = re.sub(r"\W+", " ", task["question"].lower()).strip()
+    return f"{question}|{canonical_json(task['gold'])}"
+
+
+def pass_rate(samples: list[SolverOutput], gold: list[dict]) -> float:
+    """p: the share of solver samples whose canonical call JSON equals the gold call's."""
+    target = canonical_json(gold)
+    return sum(canonical_json(s.calls) == target for s in samples if s.calls) / len(samples)
+
+
+def name_agreement(samples: list[SolverOutput], gold: list[dict]) -> float:
+    names = [c["name"] for c in gold]
+    return sum([c["name"] for c in s.calls] == names for s in samples) / len(samples)
+
+
+def rule_judge(task: dict | None, gold_executes: bool) -> int:
+    """The tiny-scale stand-in for the solver's 1-5 judge score: a rule-based grounding check.
+
+    1 + [question of 5+ words] + [every argument value grounded] + [no tool name leaked into
+    the question] + [the gold call runs in the sandbox].
+    """
+    if task is None:
+        return 1
+    question = task["question"]
+    values = [v for c in task["gold"] for v in c["arguments"].values()]
+    leaked = any(c["name"].lower() in question.lower() for c in task["gold"])
+    return (
+        1
+        + (len(question.split()) >= 5)
+        + (bool(values) and all(grounded(v, question) for v in values))
+        + (not leaked)
+        + bool(gold_executes)
+    )
+
+
+JUDGE_PROMPT = (
+    "Rate this tool-calling task from 1 (unusable) to 5 (clear, solvable, every argument given "
+    "in the question). Reply with one digit.\nQuestion: {question}\nAnswer: {gold}"
+)
+
+
+def parse_score(text: str) -> int:
+    match = re.search(r"[1-5]", text)
+    return int(match.group()) if match else 1
+
+
+class Solver:
+    """The solver as an inference backend: K samples per task, judge scores."""
+
+    def __init__(self, model_path: str, cfg: dict, model=None):
+        ev = cfg["evaluate"]
+        options = dict(ev.get("backend_options", {}))
+        if model is not None:
+            options["model"] = model
+        self.backend = get_backend(ev["backend"], str(model_path), **options)
+        self.cfg = cfg
+
+    def sample(
+        self, tasks: list[dict], k: int, temperature: float, max_new_tokens: int, seed: int
+    ) -> list[list[SolverOutput]]:
+        """k samples for each task, generated as one batch."""
+        prompts = self.cfg["prompts"]
+        conversations = [
+            solver_prompt(t["question"], t["tools"], prompts) for t in tasks for _ in range(k)
+        ]
+        if not conversations:
+            return []
+        params = SamplingParams(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
+        texts = self.backend.generate(conversations, params)
+        parsed = [parse_solver(t) for t in texts]
+        return [parsed[i * k : (i + 1) * k] for i in range(len(tasks))]
+
+    def judge(self, tasks: list[dict], max_new_tokens: int) -> list[int]:
+        """The solver's own 1-5 score of each task (the paper's judge)."""
+        if not tasks:
+            return []
+        conversations = [
+            [
+                {
+                    "role": "user",
+                    "content": JUDGE_PROMPT.format(
+                        question=t["question"], gold=json.dumps(t["gold"])
+                    ),
+                }
+            ]
+            for t in tasks
+        ]
+        texts = self.backend.generate(conversations, SamplingParams(max_new_tokens=max_new_tokens))
+        return [parse_score(t) for t in texts]
+
+
+def _completion_text(completion) -> str:
+    """TRL passes chat completions as message lists, plain ones as strings."""
+    if isinstance(completion, list):
+        return completion[-1]["content"] if completion else ""
+    return completion
+
+
+def curriculum_scores(
+    outs: list[GeneratorOutput], menus: list[list[str]], solver: Solver, cfg: dict, seed: int
+) -> list[tuple[float, int]]:
+    """(p, s) for each generated task: K solver samples at T=0.7 and the judge score."""
+    play = cfg["selfplay"]
+    tasks, index = [], []
+    for i, (out, menu) in enumerate(zip(outs, menus, strict=True)):
+        if out.question and out.calls:
+            tasks.append(
+                {"question": out.question, "tools": resolve_menu(out, menu), "gold": out.calls}
+            )
+            index.append(i)
+    scores = [(0.0, 1)] * len(outs)
+    if not tasks:
+        return scores
+    samples = solver.sample(
+        tasks, play["k_samples"], play["sample_temperature"], play["solver_max_new_tokens"], seed
+    )
+    if play["judge"] == "solver":
+        judged = solver.judge(tasks, play["judge_max_new_tokens"])
+    else:
+        with open_sandbox(cfg["sandbox"]) as box:
+            judged = [
+                rule_judge(task, all(r["ok"] for r in execute(box, task["gold"]))) for task in tasks
+            ]
+    for j, (i, task_samples, s) in enumerate(zip(index, samples, judged, strict=True)):
+        scores[i] = (pass_rate(task_samples, tasks[j]["gold"]), s)
+    return scores
+
+
+def generator_reward_funcs(
+    cfg: dict, solver_path: str, use_difficulty: bool, seed: int
+) -> list[Callable]:
+    """The three reward terms as GRPO reward functions (TRL logs each under its name)."""
+    solver: Solver | None = None
+    calls = {"n": 0}
+
+    def parsed(completions) -> list[GeneratorOutput]:
+        return [parse_generator(_completion_text(c)) for c in completions]
+
+    def r_format_reward(prompts, completions, **kwargs) -> list[float]:
+        return [placeholder_gate(o.question) * r_format(o) for o in parsed(completions)]
+
+    def r_valid_reward(prompts, completions, **kwargs) -> list[float]:
+        return [placeholder_gate(o.question) * r_valid(o, TOOLS) for o in parsed(completions)]
+
+    def r_curr_reward(prompts, completions, menu, **kwargs) -> list[float]:
+        nonlocal solver
+        if solver is None:  # loaded on first use, beside the generator being trained
+            solver = Solver(solver_path, cfg)
+        outs = parsed(completions)
+        menus = [json.loads(m) for m in menu]
+        calls["n"] += 1
+        scores = curriculum_scores(outs, menus, solver, cfg, seed + calls["n"])
+        rewards = [
+            generator_reward(o, TOOLS, p, s, use_difficulty)["r_curr"]
+            for o, (p, s) in zip(outs, scores, strict=True)
+        ]
+        log.info(
+            "r_curr batch %d: p=%s s=%s",
+            calls["n"],
+            [round(p, 2) for p, _ in scores],
+            [s for _, s in scores],
+        )
+        return rewards
+
+    return [r_format_reward, r_valid_reward, r_curr_reward]
+
+
+def solver_reward_funcs() -> list[Callable]:
+    """The solver's reward, r_fmt + r_acc, as two GRPO reward functions."""
+
+    def r_fmt_reward(prompts, completions, **kwargs) -> list[float]:
+        return [solver_format(parse_solver(_completion_text(c))) for c in completions]
+
+    def r_acc_reward(prompts, completions, gold, **kwargs) -> list[float]:
+        return [
+            solver_accuracy(parse_solver(_completion_text(c)), json.loads(g))
+            for c, g in zip(completions, gold, strict=True)
+        ]
+
+    return [r_fmt_reward, r_acc_reward]

@@ -1,0 +1,151 @@
+"""Task validation, filtering, selection and the metrics, on hand-made tasks and replies."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from reprolab.papers.toolr0.cli import _run_name
+from reprolab.papers.toolr0.evaluate import combine, score
+from reprolab.papers.toolr0.parse import parse_generator, parse_solver
+from reprolab.papers.toolr0.selfplay import (
+    calls_match,
+    name_agreement,
+    pass_rate,
+    results_match,
+    rule_judge,
+    validate_task,
+)
+from reprolab.papers.toolr0.tasks import difficulty, select
+
+SANDBOX = {"cpu_seconds": 2, "timeout_seconds": 5, "memory_mb": 256, "file_size_mb": 1}
+
+
+def generated(question, gold, tools='["add", "multiply"]'):
+    return parse_generator(
+        f"<think>x</think><question>{question}</question>"
+        f"<available_tools>{tools}</available_tools><tool_call_answer>{gold}</tool_call_answer>"
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "gold", "reason"),
+    [
+        ("What is 12 plus 30?", '[{"name": "add", "arguments": {"a": 12, "b": 30}}]', "ok"),
+        ("What is 12 plus 30?", '[{"name": "add", "arguments": {"a": 12, "b": 31}}]', "grounding"),
+        ("What is 12 plus 30?", '[{"name": "add", "arguments": {"a": 12}}]', "arguments"),
+        ("What is 12 plus 30?", '[{"name": "add", "arguments": {"a": "12", "b": 30}}]', "types"),
+        ("What is 12 minus 3?", '[{"name": "subtract", "arguments": {"a": 12, "b": 3}}]',
+         "tool_not_in_menu"),
+        ("<question> here", '[{"name": "add", "arguments": {"a": 1, "b": 2}}]', "placeholder"),
+    ],
+)  # fmt: skip
+def test_validate_task(question, gold, reason):
+    task, why = validate_task(generated(question, gold), ["add", "multiply"])
+    assert why == reason
+    assert (task is not None) == (reason == "ok")
+
+
+def test_pass_rate_agreement_and_difficulty_labels():
+    gold = [{"name": "add", "arguments": {"a": 1, "b": 2}}]
+    texts = [
+        '<tool_call>[{"name": "add", "arguments": {"b": 2.0, "a": 1}}]</tool_call>',  # exact
+        '<tool_call>[{"name": "add", "arguments": {"a": 1, "b": 3}}]</tool_call>',  # name only
+        '<tool_call>[{"name": "multiply", "arguments": {"a": 1, "b": 2}}]</tool_call>',
+        "no call",
+    ]
+    samples = [parse_solver(t) for t in texts]
+    assert pass_rate(samples, gold) == 0.25
+    assert name_agreement(samples, gold) == 0.5
+    assert [difficulty(p) for p in (0.0, 0.2, 0.25, 0.75, 0.8, 1.0)] == [
+        "hard", "hard", "medium", "medium", "easy", "easy"]  # fmt: skip
+
+
+def test_rule_judge_scores_one_to_five():
+    task = {"question": "What is 12 plus 30 please?", "gold": [
+        {"name": "add", "arguments": {"a": 12, "b": 30}}]}  # fmt: skip
+    assert rule_judge(task, True) == 5
+    assert rule_judge(task, False) == 4
+    leaked = {**task, "question": "Call add on 12 and 30 now"}
+    assert rule_judge(leaked, True) == 4
+    assert rule_judge(None, True) == 1
+
+
+def test_selection_follows_the_difficulty_mix_and_domain_quotas():
+    tasks = [
+        {"fingerprint": f"{d}{level}{i}", "domain": d, "difficulty": level}
+        for d in ("a", "b")
+        for level in ("easy", "medium", "hard")
+        for i in range(10)
+    ]
+    chosen = select(tasks, 10, {"easy": 0.2, "medium": 0.5, "hard": 0.3}, seed=0)
+    levels = [t["difficulty"] for t in chosen]
+    assert (levels.count("easy"), levels.count("medium"), levels.count("hard")) == (2, 5, 3)
+    assert sum(t["domain"] == "a" for t in chosen) in (4, 5, 6)
+    assert len({t["fingerprint"] for t in chosen}) == 10
+    assert chosen == select(tasks, 10, {"easy": 0.2, "medium": 0.5, "hard": 0.3}, seed=0)
+    short = [t for t in tasks if t["difficulty"] != "hard"]  # no hard task: others fill in
+    assert len(select(short, 10, {"easy": 0.2, "medium": 0.5, "hard": 0.3}, seed=0)) == 10
+
+
+def test_ast_and_execution_accuracy_on_hand_made_replies():
+    gcd = [{"name": "gcd", "arguments": {"a": 4, "b": 6}}]
+    items = [
+        {"id": "1", "split": "unseen_tool", "gold": gcd, "gold_results": [2]},
+        {"id": "2", "split": "unseen_tool", "gold": gcd, "gold_results": [2]},
+        {"id": "3", "split": "unseen_domain",
+         "gold": [{"name": "to_hex", "arguments": {"n": 255}}], "gold_results": ["ff"]},
+        {"id": "4", "split": "unseen_domain",
+         "gold": [{"name": "to_hex", "arguments": {"n": 255}}], "gold_results": ["ff"]},
+    ]  # fmt: skip
+    replies = [
+        '<think>t</think><tool_call>[{"name": "gcd", "arguments": {"a": 4, "b": 6}}]</tool_call>',
+        # Other arguments, same result: execution-correct but not AST-correct.
+        '<think>t</think><tool_call>[{"name": "gcd", "arguments": {"a": 6, "b": 4}}]</tool_call>',
+        '<tool_call>[{"name": "to_hex", "arguments": {"n": "255"}}]</tool_call>',  # a string
+        "I cannot call tools",
+    ]
+    summary, predictions = score(items, replies, SANDBOX)
+    assert [p["ast"] for p in predictions] == [True, False, False, False]
+    assert [p["exec"] for p in predictions] == [True, True, False, False]
+    assert not predictions[2]["results"][0]["ok"]  # the tool refused a string
+    assert summary["ast_accuracy"] == 0.25 and summary["exec_accuracy"] == 0.5
+    assert summary["unseen_tool.exec_accuracy"] == 1.0
+    assert summary["unseen_domain.format_rate"] == 0.5
+
+
+def test_two_call_matching_ignores_order():
+    a = {"name": "add", "arguments": {"a": 1, "b": 2}}
+    b = {"name": "gcd", "arguments": {"a": 4, "b": 6}}
+    assert calls_match([b, a], [a, b]) and not calls_match([a], [a, b])
+    ok = [{"ok": True, "value": 2}, {"ok": True, "value": 3}]
+    assert results_match(ok, [3, 2]) and not results_match(ok, [3, 3])
+    assert not results_match([{"ok": False, "value": None}], [None])
+
+
+def test_metrics_gains_ablations_and_run_names():
+    def ev(ast, ex):
+        return {"ast_accuracy": ast, "exec_accuracy": ex, "format_rate": 1.0}
+
+    evals = {
+        "base": ev(0.2, 0.25),
+        "toolr0.iter1": ev(0.3, 0.3),
+        "toolr0.iter2": ev(0.4, 0.5),
+        "shared.iter1": ev(0.1, 0.1),
+        "shared.iter2": ev(0.1, 0.2),
+    }
+    stats = {"toolr0.iter1": {"solver_pass_rate": 0.5, "n_selected": 3, "n_valid": 4}}
+    m = combine(evals, stats, iterations=2)
+    assert m["toolr0.ast_accuracy"] == 0.4
+    assert m["toolr0.gain_ast_accuracy"] == pytest.approx(0.2)
+    assert m["toolr0.relative_gain_ast_accuracy"] == pytest.approx(1.0)
+    assert m["ablation.shared.ast_accuracy_drop"] == pytest.approx(0.3)
+    assert m["toolr0.iter1.solver_pass_rate"] == 0.5
+    assert m["exec_minus_ast_gap"] == pytest.approx(0.1)
+    json.dumps(m)  # flat and numeric
+    no_base = combine({**evals, "base": ev(0.0, 0.0)}, stats, iterations=2)
+    assert "toolr0.relative_gain_ast_accuracy" not in no_base  # undefined, not invented
+    assert _run_name("results/tiny/toolr0/eval/base.json") == "base"
+    assert _run_name("results/tiny/toolr0/eval/shared/iter2.json") == "shared.iter2"
+    assert _run_name("results/tiny/toolr0/data/toolr0/stats_iter1.json") == "toolr0.iter1"
