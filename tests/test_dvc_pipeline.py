@@ -56,6 +56,16 @@ def test_dvc_yaml_covers_every_enabled_paper():
         assert any(f"/{paper}/figures/" in p and p.endswith(".csv") for p in plotted), paper
 
 
+def test_paper_stage_depends_on_the_whole_core():
+    """A core module missing from the paper stage's deps would leave results stale unseen."""
+    deps = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]["paper"]["do"]["deps"]
+    core = REPO / "src" / "reprolab"
+    for module in sorted(core.glob("*.py")) + sorted(p for p in core.iterdir() if p.is_dir()):
+        if module.name in ("report.py", "papers", "__pycache__"):
+            continue  # report.py feeds the report stage; papers are listed one by one
+        assert str(module.relative_to(REPO)) in deps, module.name
+
+
 def test_repro_builds_every_stage_then_nothing(dvc_suite):
     assert "Running stage 'paper@sgd_rlvr'" in dvc_suite.first
     assert "Running stage 'report'" in dvc_suite.first
