@@ -13,40 +13,16 @@ import random
 import re
 
 AGENTS = ("robot", "human")
-CAPABILITIES = {
-    "robot": {
-        "Navigate",
-        "Explore",
-        "Pick",
-        "Place",
-        "Open",
-        "Close",
-        "Wait",
-        "Done",
-        "SendMessage",
-    },
-    "human": {
-        "Navigate",
-        "Explore",
-        "Pick",
-        "Place",
-        "Open",
-        "Close",
-        "Clean",
-        "Fill",
-        "PowerOn",
-        "PowerOff",
-        "Wait",
-        "Done",
-        "SendMessage",
-    },
-}
 STATE_ACTIONS = {
     "Clean": ("clean", True),
     "Fill": ("filled", True),
     "PowerOn": ("powered_on", True),
     "PowerOff": ("powered_on", False),
 }
+# Every agent can move things and talk; only the human can change an object's state (PARTNR's
+# heterogeneous tasks).
+_COMMON = {"Navigate", "Explore", "Pick", "Place", "Open", "Close", "Wait", "Done", "SendMessage"}
+CAPABILITIES = {"robot": _COMMON, "human": _COMMON | set(STATE_ACTIONS)}
 _ACTION = re.compile(r"^\s*([A-Za-z]+)\[(.*)\]\s*$", re.S)
 
 
