@@ -3,6 +3,16 @@
 GAR = PAPER_CONFIG["gar"]
 GAR_OUT = f"{RESULTS}/gar"
 GAR_TASKS = list(GAR["generate"]["tasks"])
+# One decode job per (task, condition): small batches of like rows pad least, the jobs spread
+# over the cores, and a rerun resumes per condition.
+GAR_RUNS = [
+    (task, condition)
+    for task, conditions in GAR["generate"]["tasks"].items()
+    for condition in conditions
+]
+GAR_TRACES = [
+    f"{GAR_OUT}/eval/traces/{task}/{condition}" for task, condition in GAR_RUNS
+]
 GAR_FIGURES = [
     "gar_vs_turn",
     "recall_vs_turn",
@@ -14,6 +24,7 @@ GAR_FIGURES = [
 
 wildcard_constraints:
     gar_task="|".join(GAR_TASKS),
+    gar_condition="|".join(GAR["generate"]["conditions"]),
 
 
 rule gar_data:
@@ -37,13 +48,13 @@ rule gar_generate:
         data=f"{GAR_OUT}/data/{{gar_task}}.jsonl",
         model=model_dir(GAR["model"]),
     output:
-        traces=f"{GAR_OUT}/eval/traces/{{gar_task}}.jsonl",
-        hidden=f"{GAR_OUT}/eval/traces/{{gar_task}}.hidden.npz",
+        traces=f"{GAR_OUT}/eval/traces/{{gar_task}}/{{gar_condition}}.jsonl",
+        hidden=f"{GAR_OUT}/eval/traces/{{gar_task}}/{{gar_condition}}.hidden.npz",
     log:
-        log_path("gar", "generate_{gar_task}"),
+        log_path("gar", "generate_{gar_task}_{gar_condition}"),
     benchmark:
-        benchmark_path("gar", "generate_{gar_task}")
-    # On a CPU the decode loop is many small ops: one thread per task, tasks side by side.
+        benchmark_path("gar", "generate_{gar_task}_{gar_condition}")
+    # On a CPU the decode loop is many small ops: one thread per job, jobs side by side.
     threads: GAR["generate"].get("threads", job("generate")["threads"])
     resources:
         **job_resources("generate"),
@@ -51,14 +62,15 @@ rule gar_generate:
         cfg=step_config("gar", generate=GAR["generate"]),
     shell:
         "reprolab gar generate --config-json {params.cfg:q} --task {wildcards.gar_task}"
+        " --condition {wildcards.gar_condition}"
         " --model {input.model} --data {input.data} --out {output.traces}"
         " --hidden {output.hidden} --threads {threads} 2> {log}"
 
 
 rule gar_metrics:
     input:
-        traces=expand(f"{GAR_OUT}/eval/traces/{{task}}.jsonl", task=GAR_TASKS),
-        hidden=expand(f"{GAR_OUT}/eval/traces/{{task}}.hidden.npz", task=GAR_TASKS),
+        traces=[f"{path}.jsonl" for path in GAR_TRACES],
+        hidden=[f"{path}.hidden.npz" for path in GAR_TRACES],
     output:
         metrics=f"{GAR_OUT}/metrics.json",
         summary=f"{GAR_OUT}/eval/summary.json",

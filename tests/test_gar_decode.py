@@ -65,7 +65,7 @@ def _scripts(window):
             goal=goal,
             users=[f"Question {i} one?", "Tell me more about rivers please.", "And now?"],
             window=window,
-            hidden_turns=[2],
+            keep_crossover_state=True,
         )
         for i in range(3)
     ]
@@ -86,10 +86,10 @@ def test_closure_zeroes_goal_attention_after_the_crossover(eager):
             if cross is not None and number >= cross:
                 crossed += 1
                 assert turn.gar == 0.0 and math.isnan(turn.gar_norm)
-        assert trace.hidden[2].shape == (
-            model.config.num_hidden_layers + 1,
-            model.config.hidden_size,
-        )
+        # The residual state is kept at the crossover turn and nowhere else.
+        assert list(trace.hidden) == ([cross] if cross is not None else [])
+        for states in trace.hidden.values():
+            assert states.shape == (model.config.num_hidden_layers + 1, model.config.hidden_size)
     assert crossed > 0
     # Same episodes, same greedy decoder: the run is deterministic.
     again = decoder.run(_scripts(window))

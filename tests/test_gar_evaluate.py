@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from reprolab.papers.gar import evaluate as ev
@@ -16,6 +17,7 @@ SETTINGS = {
     "probe_conditions": [],
     "probe_components": 4,
     "probe_min_per_class": 2,
+    "probe_success_above": 0.0,
     "collapse_fraction": 0.5,
 }
 
@@ -64,6 +66,23 @@ def test_fact_task_recall_after_the_crossover_and_its_reference():
     assert metrics["w2.observed_cross"] == 3
     assert metrics["full.recall_turn1"] == 1.0 and math.isnan(metrics["full.predicted_cross"])
     assert summary["w2"]["recall"] == {"1": 1.0, "2": 0.5, "3": 0.0, "4": 0.0}
+
+
+def test_probe_samples_take_the_crossover_state_and_label_recall_after_it():
+    # W=40 closes at turn 2 in every trace: a answers none of turns 2-4, b one of three.
+    rows = [
+        trace("a", "w2", 40, [True, False, False, False], [0.4, 0.0, 0.0, 0.0]),
+        trace("b", "w2", 40, [True, True, False, False], [0.4, 0.0, 0.0, 0.0]),
+        trace("a", "full", None, [True, True, True, True], [0.4, 0.3, 0.2, 0.1]),
+    ]
+    hidden = {"a|w2|2": np.zeros((2, 3)), "b|w2|2": np.ones((2, 3))}
+    states, labels = ev.probe_samples(rows, hidden, ["w2", "full"], success_above=0.0)
+    assert labels.tolist() == [False, True]  # full attention never crosses: no sample
+    assert states[:, 0, 0].tolist() == [0.0, 1.0]
+    _, strict = ev.probe_samples(rows, hidden, ["w2"], success_above=0.5)
+    assert strict.tolist() == [False, False]
+    with pytest.raises(ValueError, match="b\\|w2\\|2"):
+        ev.probe_samples(rows, {"a|w2|2": hidden["a|w2|2"]}, ["w2"], success_above=0.0)
 
 
 def test_crossover_sweep_fits_lines():

@@ -42,9 +42,14 @@ def generate(args) -> None:
             f"generate.backend '{settings['backend']}': only 'transformers' returns attention "
             "weights (eager attention); vLLM cannot"
         )
+    if args.condition not in settings["tasks"].get(args.task, []):
+        raise ValueError(
+            f"generate.tasks.{args.task}: condition '{args.condition}' is not run for this "
+            f"task; expected one of {settings['tasks'].get(args.task, [])}"
+        )
     episodes = read_jsonl(Path(args.data))
-    params = {"task": args.task, "conditions": settings["tasks"][args.task]}
-    with tracked_run(cfg, f"generate:{args.task}", params) as tracker:
+    params = {"task": args.task, "condition": args.condition}
+    with tracked_run(cfg, f"generate:{args.task}:{args.condition}", params) as tracker:
         torch.set_num_threads(max(1, args.threads))
         model, tokenizer = load_model(
             args.model, dtype=getattr(torch, settings["dtype"]), attn="eager"
@@ -53,13 +58,13 @@ def generate(args) -> None:
         model.to("cuda" if torch.cuda.is_available() else "cpu").eval()
         started = time.monotonic()
         rows, hidden = run_task(
-            model, tokenizer, episodes, settings, args.task, cfg["suite"]["seed"]
+            model, tokenizer, episodes, settings, args.task, [args.condition], cfg["suite"]["seed"]
         )
         seconds = time.monotonic() - started
         write_jsonl(Path(args.out), rows)
         np.savez_compressed(Path(args.hidden), **hidden)
         tracker.log_metrics({"generate_seconds": seconds, "traces": len(rows)})
-        log.info("%s: %d traces in %.0f s", args.task, len(rows), seconds)
+        log.info("%s/%s: %d traces in %.0f s", args.task, args.condition, len(rows), seconds)
 
 
 def metrics(args) -> None:
@@ -70,7 +75,10 @@ def metrics(args) -> None:
     from reprolab.tracking import tracked_run
 
     cfg = resolve_config(args, PAPER)
-    rows_by_task = {Path(p).name.split(".")[0]: read_jsonl(Path(p)) for p in args.traces}
+    rows_by_task: dict[str, list[dict]] = {}
+    for path in args.traces:
+        for row in read_jsonl(Path(path)):
+            rows_by_task.setdefault(row["task"], []).append(row)
     hidden: dict = {}
     for path in args.hidden:
         with np.load(path) as stored:
@@ -120,8 +128,9 @@ def add_steps(steps: argparse._SubParsersAction) -> None:
     p = step("data", data, "generate the seeded episodes of every task, <task>.jsonl each")
     p.add_argument("--out-dir", required=True)
 
-    p = step("generate", generate, "decode every condition of one task, recording attention")
+    p = step("generate", generate, "decode one condition of one task, recording attention")
     p.add_argument("--task", required=True)
+    p.add_argument("--condition", required=True, help="a condition listed for the task")
     p.add_argument("--model", required=True, help="prepared model folder")
     p.add_argument("--data", required=True, help="the task's episodes.jsonl")
     p.add_argument("--out", required=True, help="traces (JSONL)")
@@ -129,8 +138,8 @@ def add_steps(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=2)
 
     p = step("metrics", metrics, "GAR trend, recall, crossover, probes, persona -> metrics.json")
-    p.add_argument("--traces", nargs="+", required=True, help="<task>.jsonl files")
-    p.add_argument("--hidden", nargs="+", required=True, help="<task>.hidden.npz files")
+    p.add_argument("--traces", nargs="+", required=True, help="traces of any tasks and conditions")
+    p.add_argument("--hidden", nargs="+", required=True, help="their residual states (.npz)")
     p.add_argument("--out", required=True)
     p.add_argument("--summary", required=True, help="the nested metrics, for the figures")
 

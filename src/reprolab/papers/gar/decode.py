@@ -4,8 +4,8 @@
 of the new user turn (left-padded within the batch) followed by greedy or sampled decoding with
 the KV cache. Every forward gets the additive mask of `mask.py` and explicit position_ids, in
 prefill and decoding alike. Attention weights are requested only while decoding, so only the
-rows of response tokens are kept; the residual stream is kept at the last prompt position of the
-turns asked for (the position before the response).
+rows of response tokens are kept; the residual stream is kept at the last prompt position (the
+position before the response) of the crossover turn, the first whose reply cannot see the goal.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ class Script:
     window: int | None = None  # None: full attention
     sinks: int = 0  # first tokens kept visible under the window
     hide: tuple[int, int] | None = None  # logical positions [start, end) hidden after `end`
-    hidden_turns: list[int] = field(default_factory=list)  # 1-based turns to keep residuals of
+    keep_crossover_state: bool = False  # keep the residual state at the crossover turn
 
 
 @dataclass
@@ -56,6 +56,14 @@ class Trace:
     goal_end: int  # last goal position (G_max)
     turns: list[Turn] = field(default_factory=list)
     hidden: dict[int, np.ndarray] = field(default_factory=dict)  # turn -> (layers + 1, d)
+
+    def crosses_at(self, response_start: int) -> bool:
+        """Whether a turn whose reply starts at response_start is this trace's crossover turn.
+
+        The same rule as `mask.crossover_turn`: R_min - G_max >= W, the first time only.
+        """
+        window = self.script.window
+        return window is not None and not self.hidden and response_start - self.goal_end >= window
 
 
 class ChatGlue:
@@ -239,7 +247,13 @@ class LockstepDecoder:
                 for i, (g0, g1) in enumerate(goal_rows):
                     shift = ids.shape[1] - len(rows[i])
                     goal[i, shift + g0 : shift + g1 + 1] = True
-            keep = [i for i, s in enumerate(scripts) if turn in s.hidden_turns]
+            # The reply of this turn starts after the prompt's real tokens.
+            reply_starts = (state.next_pos + valid.long().sum(1)).tolist()
+            keep = [
+                i
+                for i, s in enumerate(scripts)
+                if s.keep_crossover_state and traces[i].crosses_at(reply_starts[i])
+            ]
             out, _ = self._forward(state, cache, ids, valid, goal, hidden=bool(keep))
             cache = out.past_key_values
             if keep:

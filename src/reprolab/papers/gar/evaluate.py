@@ -195,8 +195,12 @@ def crossover_sweep(task_summary: dict, sweep: list[str]) -> tuple[dict, dict]:
     return metrics, summary
 
 
-def probe_samples(rows: list[dict], hidden: dict, conditions: list[str]):
-    """Residual states at the first probe turn at or after each episode's own crossover."""
+def probe_samples(rows: list[dict], hidden: dict, conditions: list[str], success_above: float):
+    """Residual states at each episode's crossover turn, labelled by its recall after it [recon].
+
+    An episode succeeds when the share of its probes at or after the crossover that it answers
+    exceeds success_above (0: at least one).
+    """
     states, labels = [], []
     for row in rows:
         if row["condition"] not in conditions:
@@ -204,19 +208,25 @@ def probe_samples(rows: list[dict], hidden: dict, conditions: list[str]):
         cross = episode_crossover(row)
         if cross is None:
             continue
-        probes = [t for t in row["turns"] if t.get("kind") == "probe" and t["turn"] >= cross]
-        if not probes:
+        after = [
+            recalled(t["response"], t["answer"])
+            for t in row["turns"]
+            if t.get("kind") == "probe" and t["turn"] >= cross
+        ]
+        if not after:
             continue
-        key = f"{row['episode']}|{row['condition']}|{probes[0]['turn']}"
+        key = f"{row['episode']}|{row['condition']}|{cross}"
         if key not in hidden:
             raise ValueError(f"no residual state kept for {key}; keep_hidden must list it")
         states.append(hidden[key])
-        labels.append(recalled(probes[0]["response"], probes[0]["answer"]))
+        labels.append(float(np.mean(after)) > success_above)
     return np.array(states), np.array(labels, dtype=bool)
 
 
 def probes(rows: list[dict], hidden: dict, settings: dict) -> tuple[dict, dict]:
-    states, labels = probe_samples(rows, hidden, settings["probe_conditions"])
+    states, labels = probe_samples(
+        rows, hidden, settings["probe_conditions"], settings["probe_success_above"]
+    )
     metrics = {"probe.n": float(len(labels)), "probe.positives": float(labels.sum())}
     if len(labels) == 0:
         return metrics, {"layers": [], "auc": []}

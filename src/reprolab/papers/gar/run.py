@@ -2,7 +2,8 @@
 
 A condition says how attention is closed (window W, sink tokens, a random span hidden instead
 of the goal) and what the user says (the goal restated in probe turns; the persona's passive or
-adversarial script). Episodes of all conditions of a task share batches: the mask is per row.
+adversarial script). The mask is per row, so conditions may share a batch; the workflow runs
+one condition per job, as rows of one condition pad least.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def build_scripts(
             raise ValueError(f"condition '{name}' is not defined under generate.conditions")
         condition = conditions[name]
         for episode in episodes:
-            users, turns = _users(episode, condition)
+            users, _ = _users(episode, condition)
             hide = None
             if condition.get("random_span"):
                 # A span as long as the goal, starting in the turns right after it [recon].
@@ -60,7 +61,6 @@ def build_scripts(
                 length = g1 - g0 + 1
                 start = g1 + 1 + rng.randint(0, length)
                 hide = (start, start + length)
-            probe_turns = [i for i, t in enumerate(turns, 1) if t.get("kind") == "probe"]
             scripts.append(
                 Script(
                     episode=episode["id"],
@@ -71,7 +71,7 @@ def build_scripts(
                     window=condition.get("window"),
                     sinks=condition.get("sinks", 0),
                     hide=hide,
-                    hidden_turns=probe_turns if name in keep_hidden else [],
+                    keep_crossover_state=name in keep_hidden,
                 )
             )
     return scripts
@@ -117,13 +117,13 @@ def generate(
     episodes: list[dict],
     settings: dict,
     task: str,
+    names: list[str],
     seed: int,
 ) -> tuple[list[dict], dict[str, np.ndarray]]:
-    """Run a task's conditions; return the trace rows and the kept residual states.
+    """Run conditions `names` of a task; return the trace rows and the kept residual states.
 
     Residuals are keyed '<episode>|<condition>|<turn>', each (layers + 1, hidden size).
     """
-    names = settings["tasks"][task]
     scripts = build_scripts(
         episodes,
         settings["conditions"],
