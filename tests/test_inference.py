@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from reprolab.inference import SamplingParams, get_backend
+from reprolab.inference import SamplingParams, get_backend, render_chat
 
 CONVERSATIONS = [
     [{"role": "user", "content": "hi"}],
@@ -77,3 +77,25 @@ def test_shared_context_scoring_equals_scoring_each_pair(backend):
     shared = backend.score_candidates([conv, other], [actions, ["x"]])
     single = backend.score([conv] * 3 + [other], [*actions, "x"])
     assert shared[0] + shared[1] == pytest.approx(single, abs=1e-4)
+
+
+def test_a_prefilled_reply_is_rendered_open(backend):
+    tok = backend.tokenizer
+    conversation = CONVERSATIONS[1]
+    prefilled = [*conversation, {"role": "assistant", "content": "<think>"}]
+    # The reply's header, then the prefill, with nothing closing the turn after it.
+    assert render_chat(tok, prefilled) == render_chat(tok, conversation) + "<think>"
+
+
+def test_a_prefilled_reply_is_continued_where_it_stops(backend):
+    # Greedy decoding is deterministic: prefill the first characters of the greedy reply and the
+    # continuation is the rest of that reply.
+    conversation = CONVERSATIONS[1]
+    whole = backend.generate([conversation], SamplingParams(max_new_tokens=8))[0]
+    assert len(whole) >= 4, whole
+    prefill = whole[:3]
+    rest = backend.generate(
+        [[*conversation, {"role": "assistant", "content": prefill}]],
+        SamplingParams(max_new_tokens=5),
+    )[0]
+    assert prefill + rest == whole

@@ -170,3 +170,18 @@ def test_scores_equal_the_log_probabilities_of_sampling_those_tokens(server, bac
     text, generated = choice["text"], choice["logprobs"]["token_logprobs"]
     assert text and len(generated) == 4
     assert backend.score([context], [text])[0] == pytest.approx(sum(generated), abs=0.02)
+
+
+def test_a_prefilled_reply_is_continued_where_it_stops(backend):
+    # Greedy decoding is deterministic: prefill the greedy reply's first words (rendered here,
+    # sent to /v1/completions) and the server writes on with the rest of that same reply.
+    conversation = ask("Write one sentence about the sea.")
+    whole = backend.generate([conversation], SamplingParams(max_new_tokens=16))[0]
+    words = whole.split(" ")
+    assert len(words) >= 4, whole
+    prefill = " ".join(words[:2])
+    rest = backend.generate(
+        [[*conversation, {"role": "assistant", "content": prefill}]],
+        SamplingParams(max_new_tokens=6),
+    )[0]
+    assert rest and whole.startswith(prefill + rest)

@@ -15,6 +15,7 @@ from reprolab.papers.toolr0.selfplay import (
     pass_rate,
     results_match,
     rule_judge,
+    solver_reward_funcs,
     validate_task,
 )
 from reprolab.papers.toolr0.tasks import difficulty, select
@@ -149,3 +150,16 @@ def test_metrics_gains_ablations_and_run_names():
     assert _run_name("results/tiny/toolr0/eval/base.json") == "base"
     assert _run_name("results/tiny/toolr0/eval/shared/iter2.json") == "shared.iter2"
     assert _run_name("results/tiny/toolr0/data/toolr0/stats_iter1.json") == "toolr0.iter1"
+
+
+def test_solver_rewards_read_the_prefill_with_the_continuation():
+    r_fmt, r_acc = solver_reward_funcs({"solver_prefill": "<think>"})
+    gold = json.dumps([{"name": "add", "arguments": {"a": 2, "b": 3}}])
+    # TRL hands over only what follows the prefill; the <think> r_acc requires is in the prefill.
+    call = '[{"name": "add", "arguments": {"a": 2, "b": 3}}]'
+    written = f"Add them.</think><tool_call>{call}</tool_call>"
+    assert r_fmt(None, [written]) == [1.0]
+    assert r_acc(None, [written], gold=[gold]) == [1.0]
+    bare_fmt, bare_acc = solver_reward_funcs({"solver_prefill": ""})
+    assert bare_acc(None, [written], gold=[gold]) == [0.0]  # no <think> without the prefill
+    assert bare_fmt(None, [written]) == [1.0]

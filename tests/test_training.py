@@ -167,3 +167,35 @@ def test_dpo_raises_the_chosen_reply_over_the_rejected_one(tiny_model, tmp_path)
     )
     assert summary["kind"] == "dpo" and summary["steps"] == 4
     assert margin(out) > margin(tiny_model) + 1.0
+
+
+def test_grpo_continues_a_prefilled_reply(tiny_model, tmp_path):
+    seen = {}
+
+    def record(prompts, completions, **kwargs):
+        seen["prompts"], seen["completions"] = prompts, completions
+        return [float(len(c)) for c in completions]
+
+    rows = [
+        {
+            "prompt": [
+                {"role": "user", "content": f"What is {i} + 1?"},
+                {"role": "assistant", "content": "<think>"},
+            ]
+        }
+        for i in range(4)
+    ]
+    train(
+        "grpo",
+        tiny_model,
+        rows,
+        tmp_path / "model",
+        tmp_path / "checkpoints",
+        trainer_args={**GRPO_ARGS, "max_steps": 1},
+        optimizer={"name": "sgd", "lr": 0.1},
+        seed=0,
+        reward_funcs=[record],
+    )
+    # TRL saw the rendered prompt left open after the prefill, and returned only what follows.
+    assert all(isinstance(p, str) and p.endswith("<think>") for p in seen["prompts"])
+    assert all(isinstance(c, str) for c in seen["completions"])

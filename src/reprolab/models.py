@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-import os
-import shutil
 from pathlib import Path
 
 import torch
+
+from reprolab.io import building_dir
 
 log = logging.getLogger(__name__)
 
@@ -138,12 +138,9 @@ def prepare_model(name: str, spec: dict, out_dir: Path, seed: int = 0) -> Path:
         raise ValueError(f"model '{name}': unknown source '{source}'")
     if spec.get("round_to"):
         round_weights(model, getattr(torch, spec["round_to"]))
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    os.replace(tmp, out_dir)
+    with building_dir(out_dir) as tmp:
+        model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
     log.info("prepared model %s (%s) at %s", name, source, out_dir)
     return out_dir
 

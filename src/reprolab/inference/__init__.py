@@ -40,7 +40,11 @@ class InferenceBackend(ABC):
 
     @abstractmethod
     def generate(self, conversations: list[Conversation], params: SamplingParams) -> list[str]:
-        """The assistant's next reply to each conversation, in input order."""
+        """The assistant's next reply to each conversation, in input order.
+
+        A conversation that ends with an assistant message is a prefilled reply: the model
+        continues it, and only the continuation is returned (see `render_chat`).
+        """
 
     @abstractmethod
     def score(self, contexts: list[Conversation], continuations: list[str]) -> list[float]:
@@ -75,6 +79,27 @@ class InferenceBackend(ABC):
             out.append(flat[start : start + len(cands)])
             start += len(cands)
         return out
+
+
+def is_prefilled(conversation: Conversation) -> bool:
+    """Whether the conversation ends inside the assistant's reply (a prefill to continue)."""
+    return bool(conversation) and conversation[-1]["role"] == "assistant"
+
+
+def render_chat(tokenizer, conversation: Conversation) -> str:
+    """The text the model reads before it writes: the chat template up to where the reply goes.
+
+    A final assistant message is left open rather than closed, so the model writes on from its
+    last character: a paper can fix how a reply starts (an opening tag, say) for a model too
+    small to find the format alone. Backends and the GRPO trainer all render through here.
+    """
+    prefilled = is_prefilled(conversation)
+    return tokenizer.apply_chat_template(
+        conversation,
+        tokenize=False,
+        add_generation_prompt=not prefilled,
+        continue_final_message=prefilled,
+    )
 
 
 def register_backend(name: str, target: str) -> None:

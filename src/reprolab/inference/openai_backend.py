@@ -1,6 +1,8 @@
 """A client for any OpenAI-compatible server: `vllm serve` on the cluster, llama.cpp's server.
 
-Generation goes through /v1/chat/completions, so the server applies the model's chat template.
+Generation goes through /v1/chat/completions, so the server applies the model's chat template;
+a prefilled reply (a conversation ending with an assistant message) goes through /v1/completions
+with the template rendered here, as no standard chat request continues a reply.
 Scoring goes through /v1/completions with `echo` and `logprobs`, the one standard request that
 returns the log-probabilities of given text; it needs the chat template on this side (the
 `tokenizer` option, a folder or hub id), and a server that supports it (vLLM's does, and
@@ -16,7 +18,13 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from reprolab.inference import Conversation, InferenceBackend, SamplingParams
+from reprolab.inference import (
+    Conversation,
+    InferenceBackend,
+    SamplingParams,
+    is_prefilled,
+    render_chat,
+)
 
 
 class ServerError(RuntimeError):
@@ -85,6 +93,10 @@ class OpenAIBackend(InferenceBackend):
             }
             if params.stop:
                 body["stop"] = list(params.stop)
+            if is_prefilled(conversation):
+                del body["messages"]
+                body["prompt"] = self._prompt(conversation)
+                return self._post("completions", body)["choices"][0]["text"] or ""
             return self._post("chat/completions", body)["choices"][0]["message"]["content"] or ""
 
         return self._map(reply, list(enumerate(conversations)))
@@ -94,9 +106,7 @@ class OpenAIBackend(InferenceBackend):
             from transformers import AutoTokenizer
 
             self._tokenizer = AutoTokenizer.from_pretrained(self._tokenizer_source)
-        return self._tokenizer.apply_chat_template(
-            conversation, tokenize=False, add_generation_prompt=True
-        )
+        return render_chat(self._tokenizer, conversation)
 
     def score(self, contexts: list[Conversation], continuations: list[str]) -> list[float]:
         prompts = [self._prompt(c) for c in contexts]

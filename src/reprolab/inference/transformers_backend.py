@@ -8,7 +8,7 @@ import time
 
 import torch
 
-from reprolab.inference import Conversation, InferenceBackend, SamplingParams
+from reprolab.inference import Conversation, InferenceBackend, SamplingParams, render_chat
 from reprolab.models import load_model
 
 log = logging.getLogger(__name__)
@@ -26,10 +26,7 @@ class TransformersBackend(InferenceBackend):
         self.batch_size = batch_size
 
     def _prompts(self, conversations: list[Conversation]) -> list[str]:
-        return [
-            self.tokenizer.apply_chat_template(c, tokenize=False, add_generation_prompt=True)
-            for c in conversations
-        ]
+        return [render_chat(self.tokenizer, c) for c in conversations]
 
     def _batches(self, texts: list[str]):
         """Index batches of similar length, so little compute goes to padding."""

@@ -5,7 +5,7 @@ vLLM is imported when this backend is built, never before: CPU machines do not h
 
 from __future__ import annotations
 
-from reprolab.inference import Conversation, InferenceBackend, SamplingParams
+from reprolab.inference import Conversation, InferenceBackend, SamplingParams, render_chat
 
 MISSING_VLLM = (
     "the 'vllm' inference backend needs the vllm package, which runs on NVIDIA GPUs only: "
@@ -63,7 +63,18 @@ class VLLMBackend(InferenceBackend):
             )
             for i in range(len(conversations))
         ]
-        outputs = self.llm.chat(conversations, sampling, use_tqdm=False)
+        # Rendered here rather than by llm.chat, so a prefilled reply is continued (render_chat);
+        # token ids, as the template already holds any BOS the tokenizer would add again.
+        tokenizer = self.llm.get_tokenizer()
+        prompts = [
+            {
+                "prompt_token_ids": tokenizer(render_chat(tokenizer, c), add_special_tokens=False)[
+                    "input_ids"
+                ]
+            }
+            for c in conversations
+        ]
+        outputs = self.llm.generate(prompts, sampling, use_tqdm=False)
         return [out.outputs[0].text for out in outputs]
 
     def score(self, contexts: list[Conversation], continuations: list[str]) -> list[float]:
@@ -73,9 +84,7 @@ class VLLMBackend(InferenceBackend):
         tokenizer = self.llm.get_tokenizer()
         rows, lengths = [], []
         for context, continuation in zip(contexts, continuations, strict=True):
-            prompt = tokenizer.apply_chat_template(
-                context, tokenize=False, add_generation_prompt=True
-            )
+            prompt = render_chat(tokenizer, context)
             prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
             cont_ids = tokenizer(continuation, add_special_tokens=False)["input_ids"]
             rows.append({"prompt_token_ids": prompt_ids + cont_ids})

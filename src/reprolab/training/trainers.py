@@ -18,7 +18,8 @@ from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback
 from transformers.trainer_utils import get_last_checkpoint
 
-from reprolab.io import append_jsonl, read_jsonl, write_json, write_jsonl
+from reprolab.inference import is_prefilled, render_chat
+from reprolab.io import append_jsonl, building_dir, read_jsonl, write_json, write_jsonl
 from reprolab.models import load_model
 from reprolab.training.optimizers import build_optimizer, describe, optimizer_state_bytes
 
@@ -66,6 +67,27 @@ def _truncate_log(log_path: Path, step: int) -> None:
         write_jsonl(log_path, [r for r in read_jsonl(log_path) if r["step"] <= step])
 
 
+def continue_prefills(rows: Sequence[dict], tokenizer) -> list[dict]:
+    """GRPO rows with a prefilled reply turned into text prompts that TRL continues as they are.
+
+    TRL renders chat prompts with a fresh assistant header, which would close the prefill; a
+    text prompt is only tokenized. Rendering goes through `render_chat`, as in every backend;
+    a BOS the template writes is dropped when the tokenizer adds its own. Completions are then
+    plain strings: the continuation after the prefill.
+    """
+    if not any(isinstance(r.get("prompt"), list) and is_prefilled(r["prompt"]) for r in rows):
+        return list(rows)
+    bos = tokenizer.bos_token
+    adds_bos = bos is not None and tokenizer("x")["input_ids"][:1] == [tokenizer.bos_token_id]
+    out = []
+    for row in rows:
+        text = render_chat(tokenizer, row["prompt"])
+        if adds_bos and text.startswith(bos):
+            text = text[len(bos) :]
+        out.append({**row, "prompt": text})
+    return out
+
+
 def train(
     kind: str,
     model_path: Path,
@@ -110,6 +132,8 @@ def train(
         "disable_tqdm": True,
         **trainer_args,
     }
+    if kind == "grpo":
+        rows = continue_prefills(rows, tokenizer)
     dataset = Dataset.from_list(list(rows))
     hooks = [LogCallback(log_path, tracker), *callbacks]
     if kind == "grpo":
@@ -160,12 +184,9 @@ def train(
     seconds = time.monotonic() - started
 
     out_dir = Path(out_dir)
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    trainer.model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    shutil.rmtree(out_dir, ignore_errors=True)
-    tmp.rename(out_dir)
+    with building_dir(out_dir) as tmp:
+        trainer.model.save_pretrained(tmp)
+        tokenizer.save_pretrained(tmp)
     n_params = sum(p.numel() for p in model.parameters())  # tied weights appear once
     summary = {
         "kind": kind,

@@ -77,6 +77,22 @@ def format_tools(schemas: list[dict], style: str) -> str:
     return "\n" + "\n".join(lines)
 
 
+def with_prefill(conversation: list[dict], prefill: str) -> list[dict]:
+    """The conversation with the reply's first characters written for the model (none if '').
+
+    Backends and the GRPO trainer continue a final assistant message; the parsers read the
+    prefill and the continuation together (`full_reply`).
+    """
+    if not prefill:
+        return conversation
+    return [*conversation, {"role": "assistant", "content": prefill}]
+
+
+def full_reply(prompts: dict, role: str, continuation: str) -> str:
+    """A role's whole reply: its configured prefill followed by what the model wrote."""
+    return prompts[f"{role}_prefill"] + continuation
+
+
 def generator_prompt(spec: dict, menu: list[str], prompts: dict) -> list[dict]:
     """Chat prompt of the generator for one spec: instructions, one worked example, the request."""
     calls = "one tool call" if spec["n_calls"] == 1 else f"{spec['n_calls']} tool calls"
@@ -93,27 +109,33 @@ def generator_prompt(spec: dict, menu: list[str], prompts: dict) -> list[dict]:
         menu_format=prompts["menu_formats"][prompts["menu_format"]],
     )
     example = prompts["generator_example"]
-    return [
-        {"role": "system", "content": prompts["generator_system"]},
-        {"role": "user", "content": example["request"]},
-        {"role": "assistant", "content": example["reply"]},
-        {"role": "user", "content": request},
-    ]
+    return with_prefill(
+        [
+            {"role": "system", "content": prompts["generator_system"]},
+            {"role": "user", "content": example["request"]},
+            {"role": "assistant", "content": example["reply"]},
+            {"role": "user", "content": request},
+        ],
+        prompts["generator_prefill"],
+    )
 
 
 def solver_prompt(question: str, tool_schemas: list[dict], prompts: dict) -> list[dict]:
     """Chat prompt of the solver: instructions, one worked example, the tools and question."""
     example = prompts["solver_example"]
-    return [
-        {"role": "system", "content": prompts["solver_system"]},
-        {"role": "user", "content": example["request"]},
-        {"role": "assistant", "content": example["reply"]},
-        {
-            "role": "user",
-            "content": f"Tools: {format_tools(tool_schemas, prompts['tool_format'])}\n"
-            f"Question: {question}",
-        },
-    ]
+    return with_prefill(
+        [
+            {"role": "system", "content": prompts["solver_system"]},
+            {"role": "user", "content": example["request"]},
+            {"role": "assistant", "content": example["reply"]},
+            {
+                "role": "user",
+                "content": f"Tools: {format_tools(tool_schemas, prompts['tool_format'])}\n"
+                f"Question: {question}",
+            },
+        ],
+        prompts["solver_prefill"],
+    )
 
 
 def generator_rows(cfg: dict, n: int, seed: int, pool: list[str]) -> list[dict]:

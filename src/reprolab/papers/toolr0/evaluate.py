@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 
 from reprolab.inference import SamplingParams
-from reprolab.papers.toolr0.data import solver_prompt
+from reprolab.papers.toolr0.data import full_reply, solver_prompt
 from reprolab.papers.toolr0.parse import parse_solver
 from reprolab.papers.toolr0.selfplay import (
     Solver,
@@ -34,7 +34,7 @@ def add_gold_results(items: list[dict], sandbox_cfg: dict) -> list[dict]:
 
 
 def score(items: list[dict], texts: list[str], sandbox_cfg: dict) -> tuple[dict, list[dict]]:
-    """(summary, per-item predictions) of solver replies against the items' gold calls."""
+    """(summary, per-item predictions) of whole solver replies against the items' gold calls."""
     predictions = []
     with open_sandbox(sandbox_cfg) as box:
         for item, text in zip(items, texts, strict=True):
@@ -79,7 +79,7 @@ def evaluate_model(model: Path, items: list[dict], cfg: dict) -> tuple[dict, lis
     params = SamplingParams(max_new_tokens=cfg["evaluate"]["max_new_tokens"], temperature=0.0)
     conversations = [solver_prompt(i["question"], i["tools"], cfg["prompts"]) for i in items]
     texts = solver.backend.generate(conversations, params)
-    return score(items, texts, cfg["sandbox"])
+    return score(items, [full_reply(cfg["prompts"], "solver", t) for t in texts], cfg["sandbox"])
 
 
 def combine(evals: dict[str, dict], stats: dict[str, dict], iterations: int) -> dict:

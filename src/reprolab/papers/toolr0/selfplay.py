@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 
 from reprolab.inference import SamplingParams, get_backend
-from reprolab.papers.toolr0.data import solver_prompt
+from reprolab.papers.toolr0.data import full_reply, solver_prompt
 from reprolab.papers.toolr0.parse import (
     GeneratorOutput,
     SolverOutput,
@@ -183,7 +183,7 @@ class Solver:
             return []
         params = SamplingParams(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
         texts = self.backend.generate(conversations, params)
-        parsed = [parse_solver(t) for t in texts]
+        parsed = [parse_solver(full_reply(prompts, "solver", t)) for t in texts]
         return [parsed[i * k : (i + 1) * k] for i in range(len(tasks))]
 
     def judge(self, tasks: list[dict], max_new_tokens: int) -> list[int]:
@@ -250,7 +250,10 @@ def generator_reward_funcs(
     calls = {"n": 0}
 
     def parsed(completions) -> list[GeneratorOutput]:
-        return [parse_generator(_completion_text(c)) for c in completions]
+        return [
+            parse_generator(full_reply(cfg["prompts"], "generator", _completion_text(c)))
+            for c in completions
+        ]
 
     def r_format_reward(prompts, completions, **kwargs) -> list[float]:
         return [placeholder_gate(o.question) * r_format(o) for o in parsed(completions)]
@@ -281,16 +284,21 @@ def generator_reward_funcs(
     return [r_format_reward, r_valid_reward, r_curr_reward]
 
 
-def solver_reward_funcs() -> list[Callable]:
-    """The solver's reward, r_fmt + r_acc, as two GRPO reward functions."""
+def solver_reward_funcs(prompt_cfg: dict) -> list[Callable]:
+    """The solver's reward, r_fmt + r_acc, as two GRPO reward functions (on whole replies)."""
+
+    def parsed(completions) -> list[SolverOutput]:
+        return [
+            parse_solver(full_reply(prompt_cfg, "solver", _completion_text(c))) for c in completions
+        ]
 
     def r_fmt_reward(prompts, completions, **kwargs) -> list[float]:
-        return [solver_format(parse_solver(_completion_text(c))) for c in completions]
+        return [solver_format(o) for o in parsed(completions)]
 
     def r_acc_reward(prompts, completions, gold, **kwargs) -> list[float]:
         return [
-            solver_accuracy(parse_solver(_completion_text(c)), json.loads(g))
-            for c, g in zip(completions, gold, strict=True)
+            solver_accuracy(o, json.loads(g))
+            for o, g in zip(parsed(completions), gold, strict=True)
         ]
 
     return [r_fmt_reward, r_acc_reward]

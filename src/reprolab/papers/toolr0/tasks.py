@@ -14,7 +14,7 @@ import random
 from collections import Counter
 
 from reprolab.inference import SamplingParams, get_backend
-from reprolab.papers.toolr0.data import generator_rows, split_tools
+from reprolab.papers.toolr0.data import full_reply, generator_rows, split_tools
 from reprolab.papers.toolr0.parse import parse_generator
 from reprolab.papers.toolr0.selfplay import (
     Solver,
@@ -84,7 +84,8 @@ def build_tasks(
     valid: list[dict] = []
     with open_sandbox(cfg["sandbox"]) as box:
         for row, text in zip(rows, texts, strict=True):
-            task, reason = validate_task(parse_generator(text), json.loads(row["menu"]))
+            reply = full_reply(cfg["prompts"], "generator", text)
+            task, reason = validate_task(parse_generator(reply), json.loads(row["menu"]))
             if task is not None:
                 results = execute(box, task["gold"])
                 if not all(r["ok"] for r in results):

@@ -8,7 +8,7 @@ import logging
 import shutil
 from pathlib import Path
 
-from reprolab.io import write_json
+from reprolab.io import building_dir, write_json
 from reprolab.papers.toolr0.data import generator_rows, solver_prompt, split_tools
 from reprolab.papers.toolr0.selfplay import generator_reward_funcs, solver_reward_funcs
 from reprolab.training.trainers import train
@@ -71,11 +71,10 @@ def train_solver(
     """
     if not tasks:
         log.warning("no generated task survived filtering: the solver is carried over untrained")
-        tmp = out_dir.with_name(out_dir.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(init_model, tmp, ignore=shutil.ignore_patterns("train_*"))
-        shutil.rmtree(out_dir, ignore_errors=True)
-        tmp.rename(out_dir)
+        with building_dir(out_dir) as tmp:
+            shutil.copytree(
+                init_model, tmp, ignore=shutil.ignore_patterns("train_*"), dirs_exist_ok=True
+            )
         summary = {"kind": "grpo", "steps": 0, "skipped": "no tasks", "train_seconds": 0.0}
         write_json(out_dir / "train_summary.json", summary)
         return summary
@@ -95,6 +94,6 @@ def train_solver(
         trainer_args=_trainer_args(cfg["solver"]),
         optimizer=cfg["solver"]["optimizer"],
         seed=cfg["suite"]["seed"] + 50 + iteration,
-        reward_funcs=solver_reward_funcs(),
+        reward_funcs=solver_reward_funcs(cfg["prompts"]),
         tracker=tracker,
     )
