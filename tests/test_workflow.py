@@ -120,8 +120,10 @@ def test_smoke_suite_runs_gar(smoke_run):
     assert metrics["crossover.predicted_slope"] > 0  # wider windows close later
     assert 0.0 <= metrics["persona.closed_passive.violation_rate"] <= 1.0
     assert metrics["probe.n"] >= 4
-    traces = (paper / "eval" / "traces" / "fact5.jsonl").read_text().splitlines()
-    assert len(traces) == 8 * 2  # conditions x episodes
+    # One decode job per condition, each with every episode.
+    traces = sorted((paper / "eval" / "traces" / "fact5").glob("*.jsonl"))
+    assert len(traces) == 8
+    assert all(len(path.read_text().splitlines()) == 2 for path in traces)
     claims = json.loads((paper / "claims.json").read_text())
     by_id = {c["id"]: c for c in claims["claims"]}
     assert by_id["closure_zeroes_goal_attention"]["verdict"] == "reproduced"
