@@ -74,3 +74,18 @@ def test_parallel_jobs_on_a_fresh_sqlite_store(smoke_config, mlflow_uri, tmp_pat
 
 def test_flatten():
     assert flatten({"a": {"b": 1, "c": {"d": 2}}, "e": 3}) == {"a.b": 1, "a.c.d": 2, "e": 3}
+
+
+def test_published_metrics_leave_undefined_values_out_of_file_and_run(
+    smoke_config, mlflow_uri, tmp_path
+):
+    from reprolab.cli import publish_metrics
+
+    out = tmp_path / "metrics.json"
+    kept = publish_metrics(smoke_config, {"acc": 0.5, "auc": float("nan"), "n": 3}, out)
+    assert kept == {"acc": 0.5, "n": 3.0}
+    # Strict JSON: a NaN would make the file unreadable to strict parsers and to DVC's diff.
+    assert json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(c)) == kept
+    _, (run,) = runs_of(mlflow_uri)
+    assert run.info.run_name == "sgd_rlvr/metrics"
+    assert run.data.metrics == kept

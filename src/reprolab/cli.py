@@ -42,6 +42,29 @@ def resolve_config(args: argparse.Namespace, paper: str) -> dict:
     return cfg
 
 
+def publish_metrics(cfg: dict, metrics: dict[str, float], out: Path) -> dict[str, float]:
+    """Write a paper's flat metrics.json and log the same numbers to its MLflow 'metrics' run.
+
+    Undefined values (NaN: a probe with one class, a window that never closes) are left out, so
+    the file stays strict JSON and the claims on them read "metric missing".
+    """
+    import math
+
+    from reprolab.io import write_json
+    from reprolab.tracking import tracked_run
+
+    undefined = sorted(k for k, v in metrics.items() if math.isnan(v))
+    if undefined:
+        logging.getLogger(__name__).info(
+            "undefined at this scale, left out: %s", ", ".join(undefined)
+        )
+    defined = {k: float(v) for k, v in metrics.items() if not math.isnan(v)}
+    write_json(Path(out), defined)
+    with tracked_run(cfg, "metrics") as tracker:
+        tracker.log_metrics(defined)
+    return defined
+
+
 def add_step(steps: argparse._SubParsersAction, name: str, func, help_text: str):
     """A paper step's subcommand, with the config options every step takes."""
     parser = steps.add_parser(name, help=help_text)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+from functools import partial
 from pathlib import Path
 
-from reprolab.cli import add_step, resolve_config
+from reprolab.cli import add_step, publish_metrics, resolve_config
 from reprolab.papers.dialdefer import METHODS
 
 PAPER = "dialdefer"
@@ -82,7 +83,6 @@ def train(args) -> None:
 def metrics(args) -> None:
     from reprolab.io import read_jsonl, write_json
     from reprolab.papers.dialdefer.evaluate import flatten_metrics, summarize_mode
-    from reprolab.tracking import tracked_run
 
     cfg = resolve_config(args, PAPER)
     # <mode>.jsonl holds the base model's verdicts, <mode>.<arm>.jsonl a fine-tuned judge's.
@@ -95,9 +95,7 @@ def metrics(args) -> None:
     }
     write_json(Path(args.summary), by_mode)
     flat = flatten_metrics(by_mode)
-    write_json(Path(args.out), flat)
-    with tracked_run(cfg, "metrics") as tracker:
-        tracker.log_metrics(flat)
+    publish_metrics(cfg, flat, Path(args.out))
 
 
 def plot(args) -> None:
@@ -117,8 +115,7 @@ def plot(args) -> None:
 
 
 def add_steps(steps: argparse._SubParsersAction) -> None:
-    def step(name: str, func, help_text: str) -> argparse.ArgumentParser:
-        return add_step(steps, name, func, help_text)
+    step = partial(add_step, steps)  # step(name, func, help) -> its argument parser
 
     p = step("data", data, "generate the judged items (eval) and the SFT split (train)")
     p.add_argument("--eval", required=True)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
+from functools import partial
 from pathlib import Path
 
-from reprolab.cli import add_step, resolve_config
+from reprolab.cli import add_step, publish_metrics, resolve_config
 
 PAPER = "gar"
 log = logging.getLogger(__name__)
@@ -72,7 +72,6 @@ def metrics(args) -> None:
 
     from reprolab.io import read_jsonl, write_json
     from reprolab.papers.gar.evaluate import evaluate
-    from reprolab.tracking import tracked_run
 
     cfg = resolve_config(args, PAPER)
     rows_by_task: dict[str, list[dict]] = {}
@@ -85,15 +84,7 @@ def metrics(args) -> None:
             hidden.update({k: stored[k] for k in stored.files})
     flat, summary = evaluate(rows_by_task, hidden, cfg["evaluate"])
     write_json(Path(args.summary), summary)
-    # Undefined values (a probe with one class, a window that never closes) are left out, so
-    # metrics.json stays strict JSON; their claims read "metric missing".
-    undefined = sorted(k for k, v in flat.items() if math.isnan(v))
-    if undefined:
-        log.info("undefined at this scale, left out: %s", ", ".join(undefined))
-    flat = {k: v for k, v in flat.items() if not math.isnan(v)}
-    write_json(Path(args.out), flat)
-    with tracked_run(cfg, "metrics") as tracker:
-        tracker.log_metrics(flat)
+    publish_metrics(cfg, flat, Path(args.out))
 
 
 def plot(args) -> None:
@@ -122,8 +113,7 @@ def plot(args) -> None:
 
 
 def add_steps(steps: argparse._SubParsersAction) -> None:
-    def step(name: str, func, help_text: str) -> argparse.ArgumentParser:
-        return add_step(steps, name, func, help_text)
+    step = partial(add_step, steps)  # step(name, func, help) -> its argument parser
 
     p = step("data", data, "generate the seeded episodes of every task, <task>.jsonl each")
     p.add_argument("--out-dir", required=True)

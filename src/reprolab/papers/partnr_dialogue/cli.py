@@ -7,7 +7,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from reprolab.cli import add_step, resolve_config
+from reprolab.cli import add_step, publish_metrics, resolve_config
 
 PAPER = "partnr_dialogue"
 log = logging.getLogger(__name__)
@@ -64,7 +64,6 @@ def run(args) -> None:
 def metrics(args) -> None:
     from reprolab.io import read_jsonl, write_json
     from reprolab.papers.partnr_dialogue.metrics import flatten, summarize
-    from reprolab.tracking import tracked_run
 
     cfg = resolve_config(args, PAPER)
     summary: dict[str, dict] = {}
@@ -76,9 +75,7 @@ def metrics(args) -> None:
     primary = cfg["llm"]["models"][0]
     # In metrics.json the first LLM also answers to 'llm', the name the claims use.
     flat = flatten({"llm": summary[primary], **summary} if primary in summary else summary)
-    write_json(Path(args.out), flat)
-    with tracked_run(cfg, "metrics") as tracker:
-        tracker.log_metrics(flat)
+    publish_metrics(cfg, flat, Path(args.out))
 
 
 def plot(args) -> None:

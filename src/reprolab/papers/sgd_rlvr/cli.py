@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+from functools import partial
 from pathlib import Path
 
-from reprolab.cli import add_step, resolve_config
+from reprolab.cli import add_step, publish_metrics, resolve_config
 
 PAPER = "sgd_rlvr"
 log = logging.getLogger(__name__)
@@ -77,16 +78,13 @@ def evaluate(args) -> None:
 
 
 def metrics(args) -> None:
-    from reprolab.io import read_json, write_json
+    from reprolab.io import read_json
     from reprolab.papers.sgd_rlvr.evaluate import summarize
-    from reprolab.tracking import tracked_run
 
     cfg = resolve_config(args, PAPER)
     evals = {Path(p).stem: read_json(Path(p)) for p in args.evals}
     result = summarize(evals)
-    write_json(Path(args.out), result)
-    with tracked_run(cfg, "metrics") as tracker:
-        tracker.log_metrics(result)
+    publish_metrics(cfg, result, Path(args.out))
 
 
 def plot(args) -> None:
@@ -108,8 +106,7 @@ def plot(args) -> None:
 
 
 def add_steps(steps: argparse._SubParsersAction) -> None:
-    def step(name: str, func, help_text: str) -> argparse.ArgumentParser:
-        return add_step(steps, name, func, help_text)
+    step = partial(add_step, steps)  # step(name, func, help) -> its argument parser
 
     p = step("data", data, "generate the train/test problems")
     p.add_argument("--train", required=True)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+from functools import partial
 from pathlib import Path
 
-from reprolab.cli import add_step, resolve_config
+from reprolab.cli import add_step, publish_metrics, resolve_config
 
 PAPER = "toolr0"
 log = logging.getLogger(__name__)
@@ -99,17 +100,14 @@ def evaluate(args) -> None:
 
 
 def metrics(args) -> None:
-    from reprolab.io import read_json, write_json
+    from reprolab.io import read_json
     from reprolab.papers.toolr0.evaluate import combine
-    from reprolab.tracking import tracked_run
 
     cfg = resolve_config(args, PAPER)
     evals = {_run_name(p): read_json(Path(p)) for p in args.evals}
     stats = {_run_name(p): read_json(Path(p)) for p in args.stats}
     result = combine(evals, stats, cfg["selfplay"]["iterations"])
-    write_json(Path(args.out), result)
-    with tracked_run(cfg, "metrics") as tracker:
-        tracker.log_metrics(result)
+    publish_metrics(cfg, result, Path(args.out))
 
 
 def plot(args) -> None:
@@ -133,8 +131,7 @@ def plot(args) -> None:
 
 
 def add_steps(steps: argparse._SubParsersAction) -> None:
-    def step(name: str, func, help_text: str) -> argparse.ArgumentParser:
-        return add_step(steps, name, func, help_text)
+    step = partial(add_step, steps)  # step(name, func, help) -> its argument parser
 
     p = step("data", data, "the held-out test set (gold results run in the sandbox)")
     p.add_argument("--test", required=True)
