@@ -66,14 +66,11 @@ class VLLMBackend(InferenceBackend):
         # Rendered here rather than by llm.chat, so a prefilled reply is continued (render_chat);
         # token ids, as the template already holds any BOS the tokenizer would add again.
         tokenizer = self.llm.get_tokenizer()
-        prompts = [
-            {
-                "prompt_token_ids": tokenizer(render_chat(tokenizer, c), add_special_tokens=False)[
-                    "input_ids"
-                ]
-            }
+        ids = [
+            tokenizer(render_chat(tokenizer, c), add_special_tokens=False)["input_ids"]
             for c in conversations
         ]
+        prompts = [{"prompt_token_ids": row} for row in ids]
         outputs = self.llm.generate(prompts, sampling, use_tqdm=False)
         return [out.outputs[0].text for out in outputs]
 
