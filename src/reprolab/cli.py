@@ -15,6 +15,7 @@ import argparse
 import importlib
 import json
 import logging
+import math
 import os
 import sys
 import warnings
@@ -48,17 +49,13 @@ def publish_metrics(cfg: dict, metrics: dict[str, float], out: Path) -> dict[str
     Undefined values (NaN: a probe with one class, a window that never closes) are left out, so
     the file stays strict JSON and the claims on them read "metric missing".
     """
-    import math
-
     from reprolab.io import write_json
     from reprolab.tracking import tracked_run
 
-    undefined = sorted(k for k, v in metrics.items() if math.isnan(v))
-    if undefined:
-        logging.getLogger(__name__).info(
-            "undefined at this scale, left out: %s", ", ".join(undefined)
-        )
     defined = {k: float(v) for k, v in metrics.items() if not math.isnan(v)}
+    if len(defined) < len(metrics):
+        left_out = sorted(set(metrics) - set(defined))
+        logging.getLogger(__name__).info("undefined at this scale, left out: %s", left_out)
     write_json(Path(out), defined)
     with tracked_run(cfg, "metrics") as tracker:
         tracker.log_metrics(defined)

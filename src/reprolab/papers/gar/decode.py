@@ -260,13 +260,11 @@ class LockstepDecoder:
                 stacked = torch.stack([h[:, -1, :] for h in out.hidden_states], 1).float()
                 for i in keep:
                     traces[i].hidden[turn] = stacked[i].cpu().numpy().astype(np.float32)
-            starts = state.next_pos.clone()
             token = self._next_token(out.logits)
             active = torch.ones(len(scripts), dtype=torch.bool, device=self.device)
             replies = [[] for _ in scripts]
             mass = torch.zeros(len(scripts), dtype=torch.float64)
             mass_norm = torch.zeros(len(scripts), dtype=torch.float64)
-            counted = torch.zeros(len(scripts), dtype=torch.float64)
             counted_norm = torch.zeros(len(scripts), dtype=torch.float64)
             ended = [False] * len(scripts)
             for _ in range(self.max_new_tokens):
@@ -280,11 +278,11 @@ class LockstepDecoder:
                 mass += torch.where(now, gar, 0.0)
                 defined = now & ~torch.isnan(gar_norm)
                 mass_norm += torch.where(defined, gar_norm, 0.0)
-                counted += now.double()
                 counted_norm += defined.double()
+                fed = feed.tolist()  # one device-to-host copy a step, not one a row
                 for i in torch.nonzero(now)[:, 0].tolist():
-                    replies[i].append(int(feed[i]))
-                    if int(feed[i]) in self.stops:
+                    replies[i].append(fed[i])
+                    if fed[i] in self.stops:
                         ended[i] = True
                         active[i] = False
                 if not bool(active.any()):
@@ -292,12 +290,12 @@ class LockstepDecoder:
                 token = self._next_token(out.logits)
             for i, trace in enumerate(traces):
                 text_ids = [t for t in replies[i] if t not in self.stops]
-                n = max(float(counted[i]), 1.0)
+                n = max(len(replies[i]), 1)  # the response tokens GAR averages over
                 trace.turns.append(
                     Turn(
                         response=self.tokenizer.decode(text_ids, skip_special_tokens=True),
                         n_tokens=len(replies[i]),
-                        response_start=int(starts[i]),
+                        response_start=reply_starts[i],
                         gar=float(mass[i] / n),
                         gar_norm=float(mass_norm[i] / counted_norm[i])
                         if counted_norm[i] > 0

@@ -13,7 +13,6 @@ import random
 import zlib
 
 import numpy as np
-import torch
 
 from reprolab.papers.gar.decode import ChatGlue, LockstepDecoder, Script, Trace, goal_token_span
 
@@ -145,7 +144,6 @@ def generate(
     n_batches = -(-len(scripts) // batch_size)
     for number in range(n_batches):
         batch = scripts[number * batch_size : (number + 1) * batch_size]
-        torch.manual_seed(seed + number)
         traces = decoder.run(batch, label=f"{task} batch {number + 1}/{n_batches}")
         for trace in traces:
             condition = settings["conditions"][trace.script.condition]

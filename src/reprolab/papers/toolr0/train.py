@@ -72,9 +72,7 @@ def train_solver(
     if not tasks:
         log.warning("no generated task survived filtering: the solver is carried over untrained")
         with building_dir(out_dir) as tmp:
-            shutil.copytree(
-                init_model, tmp, ignore=shutil.ignore_patterns("train_*"), dirs_exist_ok=True
-            )
+            shutil.copytree(init_model, tmp, ignore=shutil.ignore_patterns("train_*"))
         summary = {"kind": "grpo", "steps": 0, "skipped": "no tasks", "train_seconds": 0.0}
         write_json(out_dir / "train_summary.json", summary)
         return summary
