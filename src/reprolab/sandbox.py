@@ -121,11 +121,10 @@ class Sandbox:
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        if os.environ.get("PYTHONPATH"):
-            env["PYTHONPATH"] = os.environ["PYTHONPATH"]
-        # Where this process found reprolab, so the worker imports the same code.
+        # Where this process found reprolab first, so the worker imports the same code.
         package_root = str(Path(__file__).resolve().parents[1])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+        paths = (package_root, os.environ.get("PYTHONPATH"))
+        env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
         stderr = (self._root / "stderr").open("wb")
         # exec of a fresh interpreter (no fork of a process holding torch threads), in its own
         # session, so a timeout can kill its whole process group.

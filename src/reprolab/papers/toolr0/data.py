@@ -9,17 +9,17 @@ from __future__ import annotations
 import json
 import random
 
-from reprolab.papers.toolr0.tools import TOOLS, Tool
+from reprolab.papers.toolr0.tools import DOMAINS, TOOLS, Tool
 
 
 def split_tools(cfg_tools: dict) -> tuple[list[str], list[str]]:
     """(train tool names, test tool names): test = the held-out domains plus held-out tools."""
-    unknown_domains = set(cfg_tools["test_domains"]) - {t.domain for t in TOOLS.values()}
+    unknown_domains = set(cfg_tools["test_domains"]) - set(DOMAINS)
     unknown_tools = set(cfg_tools["test_tools"]) - set(TOOLS)
     if unknown_domains or unknown_tools:
         raise ValueError(
             f"tools.test_domains/test_tools: unknown {sorted(unknown_domains | unknown_tools)}; "
-            f"expected domains of {sorted({t.domain for t in TOOLS.values()})} and tool names"
+            f"expected domains of {DOMAINS} and tool names"
         )
     test = [
         name

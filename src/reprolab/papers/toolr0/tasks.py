@@ -16,6 +16,7 @@ from collections import Counter
 from reprolab.inference import SamplingParams, get_backend
 from reprolab.papers.toolr0.data import full_reply, generator_rows, split_tools
 from reprolab.papers.toolr0.parse import parse_generator
+from reprolab.papers.toolr0.rewards import BAND_HIGH, BAND_LOW
 from reprolab.papers.toolr0.selfplay import (
     Solver,
     execute,
@@ -33,9 +34,9 @@ LEVELS = ("easy", "medium", "hard")
 
 def difficulty(p: float) -> str:
     """The solver's label from its pass rate: easy above the r_diff band, hard below it."""
-    if p > 0.75:
+    if p > BAND_HIGH:
         return "easy"
-    return "medium" if p >= 0.25 else "hard"
+    return "medium" if p >= BAND_LOW else "hard"
 
 
 def select(tasks: list[dict], n: int, mix: dict[str, float], seed: int) -> list[dict]:
