@@ -4,6 +4,7 @@
 #   snakemake --profile profiles/slurm --config scale=full   # a SLURM GPU cluster
 import os
 
+from reprolab.claims import validate_paper_card
 from reprolab.config import load_paper_config, validate_suite_config
 
 
@@ -20,6 +21,9 @@ SCALE = config["scale"]
 RESULTS = f"{config['results_dir']}/{SCALE}"
 MODELS = config["models_dir"]
 PAPER_CONFIG = {paper: load_paper_config(paper, config) for paper in config["papers"]}
+# Every card readable (claims, tests, thresholds with their sources) before any job runs.
+for _paper in config["papers"]:
+    validate_paper_card(_paper, f"seeds/{_paper}.yaml")
 
 if SCALE != "full":
     # smoke and tiny never touch the network; every job inherits this.
@@ -43,6 +47,7 @@ for _paper in config["papers"]:
     include: f"rules/{_paper}.smk"
 
 
+include: "rules/claims.smk"
 include: "rules/report.smk"
 
 

@@ -113,6 +113,7 @@ rule dialdefer_metrics:
         ),
     output:
         metrics=f"{DIALDEFER_OUT}/metrics.json",
+        units=f"{DIALDEFER_OUT}/units.json",
         summary=f"{DIALDEFER_OUT}/eval/summary.json",
     log:
         log_path("dialdefer", "metrics"),
@@ -149,22 +150,3 @@ rule dialdefer_plot:
     shell:
         "reprolab dialdefer plot --config-json {params.cfg:q} --summary {input}"
         " --out-dir {DIALDEFER_OUT}/figures 2> {log}"
-
-
-rule dialdefer_claims:
-    input:
-        card="seeds/dialdefer.yaml",
-        metrics=rules.dialdefer_metrics.output.metrics,
-        figures=rules.dialdefer_plot.output,
-    output:
-        paper_claims("dialdefer", f"{DIALDEFER_OUT}/claims.json"),
-    log:
-        log_path("dialdefer", "claims"),
-    benchmark:
-        benchmark_path("dialdefer", "claims")
-    threads: job("light")["threads"]
-    resources:
-        **job_resources("light"),
-    shell:
-        "reprolab claims dialdefer --card {input.card} --metrics {input.metrics}"
-        " --scale {SCALE} --out {output} 2> {log}"

@@ -73,6 +73,7 @@ rule gar_metrics:
         hidden=[f"{path}.hidden.npz" for path in GAR_TRACES],
     output:
         metrics=f"{GAR_OUT}/metrics.json",
+        units=f"{GAR_OUT}/units.json",
         summary=f"{GAR_OUT}/eval/summary.json",
     log:
         log_path("gar", "metrics"),
@@ -109,22 +110,3 @@ rule gar_plot:
     shell:
         "reprolab gar plot --config-json {params.cfg:q} --summary {input}"
         " --out-dir {GAR_OUT}/figures 2> {log}"
-
-
-rule gar_claims:
-    input:
-        card="seeds/gar.yaml",
-        metrics=rules.gar_metrics.output.metrics,
-        figures=rules.gar_plot.output,
-    output:
-        paper_claims("gar", f"{GAR_OUT}/claims.json"),
-    log:
-        log_path("gar", "claims"),
-    benchmark:
-        benchmark_path("gar", "claims")
-    threads: job("light")["threads"]
-    resources:
-        **job_resources("light"),
-    shell:
-        "reprolab claims gar --card {input.card} --metrics {input.metrics}"
-        " --scale {SCALE} --out {output} 2> {log}"

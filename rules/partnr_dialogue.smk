@@ -84,6 +84,7 @@ rule partnr_dialogue_metrics:
         ),
     output:
         metrics=f"{PARTNR_OUT}/metrics.json",
+        units=f"{PARTNR_OUT}/units.json",
         summary=f"{PARTNR_OUT}/eval/summary.json",
     log:
         log_path("partnr_dialogue", "metrics"),
@@ -122,22 +123,3 @@ rule partnr_dialogue_plot:
     shell:
         "reprolab partnr_dialogue plot --config-json {params.cfg:q} --summary {input}"
         " --out-dir {PARTNR_OUT}/figures 2> {log}"
-
-
-rule partnr_dialogue_claims:
-    input:
-        card="seeds/partnr_dialogue.yaml",
-        metrics=rules.partnr_dialogue_metrics.output.metrics,
-        figures=rules.partnr_dialogue_plot.output,
-    output:
-        paper_claims("partnr_dialogue", f"{PARTNR_OUT}/claims.json"),
-    log:
-        log_path("partnr_dialogue", "claims"),
-    benchmark:
-        benchmark_path("partnr_dialogue", "claims")
-    threads: job("light")["threads"]
-    resources:
-        **job_resources("light"),
-    shell:
-        "reprolab claims partnr_dialogue --card {input.card} --metrics {input.metrics}"
-        " --scale {SCALE} --out {output} 2> {log}"

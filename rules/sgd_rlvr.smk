@@ -101,7 +101,8 @@ rule sgd_rlvr_metrics:
     input:
         expand(f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=SGD_RLVR_ARMS),
     output:
-        f"{SGD_RLVR_OUT}/metrics.json",
+        metrics=f"{SGD_RLVR_OUT}/metrics.json",
+        units=f"{SGD_RLVR_OUT}/units.json",
     log:
         log_path("sgd_rlvr", "metrics"),
     benchmark:
@@ -113,7 +114,7 @@ rule sgd_rlvr_metrics:
         cfg=step_config("sgd_rlvr"),
     shell:
         "reprolab sgd_rlvr metrics --config-json {params.cfg:q} --evals {input}"
-        " --out {output} 2> {log}"
+        " --out {output.metrics} 2> {log}"
 
 
 rule sgd_rlvr_plot:
@@ -139,22 +140,3 @@ rule sgd_rlvr_plot:
     shell:
         "reprolab sgd_rlvr plot --config-json {params.cfg:q} --evals {input.evals}"
         " --logs {params.logs} --out-dir {SGD_RLVR_OUT}/figures 2> {log}"
-
-
-rule sgd_rlvr_claims:
-    input:
-        card="seeds/sgd_rlvr.yaml",
-        metrics=rules.sgd_rlvr_metrics.output,
-        figures=rules.sgd_rlvr_plot.output,
-    output:
-        paper_claims("sgd_rlvr", f"{SGD_RLVR_OUT}/claims.json"),
-    log:
-        log_path("sgd_rlvr", "claims"),
-    benchmark:
-        benchmark_path("sgd_rlvr", "claims")
-    threads: job("light")["threads"]
-    resources:
-        **job_resources("light"),
-    shell:
-        "reprolab claims sgd_rlvr --card {input.card} --metrics {input.metrics}"
-        " --scale {SCALE} --out {output} 2> {log}"

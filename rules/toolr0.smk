@@ -222,7 +222,8 @@ rule toolr0_metrics:
             iteration=TOOLR0_ITERS,
         ),
     output:
-        f"{TOOLR0_OUT}/metrics.json",
+        metrics=f"{TOOLR0_OUT}/metrics.json",
+        units=f"{TOOLR0_OUT}/units.json",
     log:
         log_path("toolr0", "metrics"),
     benchmark:
@@ -234,7 +235,7 @@ rule toolr0_metrics:
         cfg=step_config("toolr0", selfplay=TOOLR0["selfplay"]),
     shell:
         "reprolab toolr0 metrics --config-json {params.cfg:q}"
-        " --evals {input.base} {input.evals} --stats {input.stats} --out {output} 2> {log}"
+        " --evals {input.base} {input.evals} --stats {input.stats} --out {output.metrics} 2> {log}"
 
 
 rule toolr0_plot:
@@ -259,22 +260,3 @@ rule toolr0_plot:
     shell:
         "reprolab toolr0 plot --config-json {params.cfg:q} --metrics {input.metrics}"
         " --stats {input.stats} --out-dir {TOOLR0_OUT}/figures 2> {log}"
-
-
-rule toolr0_claims:
-    input:
-        card="seeds/toolr0.yaml",
-        metrics=rules.toolr0_metrics.output,
-        figures=rules.toolr0_plot.output,
-    output:
-        paper_claims("toolr0", f"{TOOLR0_OUT}/claims.json"),
-    log:
-        log_path("toolr0", "claims"),
-    benchmark:
-        benchmark_path("toolr0", "claims")
-    threads: job("light")["threads"]
-    resources:
-        **job_resources("light"),
-    shell:
-        "reprolab claims toolr0 --card {input.card} --metrics {input.metrics}"
-        " --scale {SCALE} --out {output} 2> {log}"

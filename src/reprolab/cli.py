@@ -43,15 +43,21 @@ def resolve_config(args: argparse.Namespace, paper: str) -> dict:
     return cfg
 
 
-def publish_metrics(cfg: dict, metrics: dict[str, float], out: Path) -> dict[str, float]:
+def publish_metrics(
+    cfg: dict, metrics: dict[str, float], out: Path, units=None, units_out: Path | None = None
+) -> dict[str, float]:
     """Write a paper's flat metrics.json and log the same numbers to its MLflow 'metrics' run.
 
     Undefined values (NaN: a probe with one class, a window that never closes) are left out, so
-    the file stays strict JSON and the claims on them read "metric missing".
+    the file stays strict JSON and the claims on them read "missing". `units` (an
+    evidence.Units) holds the per-unit values the claims engine resamples; it is written to
+    `units_out` (default: units.json beside metrics.json).
     """
+    from reprolab.evidence import Units
     from reprolab.io import write_json
     from reprolab.tracking import tracked_run
 
+    (units or Units()).write(Path(units_out or Path(out).with_name("units.json")))
     defined = {k: float(v) for k, v in metrics.items() if not math.isnan(v)}
     if len(defined) < len(metrics):
         left_out = sorted(set(metrics) - set(defined))
@@ -83,16 +89,55 @@ def _prepare_model(args: argparse.Namespace) -> None:
     prepare_model(args.name, models[args.name], Path(args.out), seed=suite.get("seed", 0))
 
 
-def _claims(args: argparse.Namespace) -> None:
-    from reprolab.claims import check_claims
-    from reprolab.io import read_json, write_json
+def run_provenance(seeds: list[int]) -> dict:
+    """What claims.json records of the run: the commit, the versions that matter, the seeds."""
+    from importlib.metadata import PackageNotFoundError, version
 
+    from reprolab.tracking import git_commit
+
+    packages = {}
+    for name in ("torch", "transformers", "trl", "vllm"):
+        try:
+            packages[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return {"commit": git_commit(), "packages": packages, "seeds": seeds}
+
+
+def _claims(args: argparse.Namespace) -> None:
+    from reprolab.claims import Settings, check_claims, paper_statistics
+    from reprolab.evidence import Units, pool_seeds
+    from reprolab.io import read_json, write_json
+    from reprolab.plotting import forest_plot
+
+    suite = load_yaml(args.config_dir / "config.yaml")
+    block = {**suite.get("claims", {}), **json.loads(args.settings or "{}")}
+    seeds = args.seeds or [suite.get("seed", 0)]
+    settings = Settings(
+        level=block.get("level", 0.95),
+        resamples=block.get("resamples", 2000),
+        power=block.get("power", 0.8),
+        seed=seeds[0],
+    )
+    if len(args.units) != len(seeds):
+        raise ValueError(f"claims: {len(args.units)} units files for seeds {seeds}")
+    units = pool_seeds(
+        {seed: Units.read(Path(p)) for seed, p in zip(seeds, args.units, strict=True)}
+    )
     result = check_claims(
-        load_yaml(Path(args.card)), read_json(Path(args.metrics)), args.scale_name
+        load_yaml(Path(args.card)),
+        read_json(Path(args.metrics)),
+        units,
+        args.scale_name,
+        settings,
+        paper_statistics(args.paper),
+        run_provenance(seeds),
     )
     write_json(Path(args.out), result)
+    if args.forest:
+        forest_plot(result, Path(args.forest))
     for claim in result["claims"]:
-        logging.info("%-40s %s", claim["id"], claim["verdict"])
+        logging.info("%-8s %-40s %s", claim["kind"], claim["id"], claim["verdict"])
 
 
 def _scorecard(args: argparse.Namespace) -> None:
@@ -115,7 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("paper")
     claims.add_argument("--card", required=True, help="seeds/<paper>.yaml")
     claims.add_argument("--metrics", required=True)
+    claims.add_argument("--units", nargs="+", required=True, help="units.json, one per seed")
+    claims.add_argument("--seeds", nargs="+", type=int, help="the seeds of --units, in order")
     claims.add_argument("--scale", dest="scale_name", required=True)
+    claims.add_argument("--settings", help="JSON over config.yaml's claims block")
+    claims.add_argument("--config-dir", default="config", type=Path)
+    claims.add_argument("--forest", help="where to draw the forest plot (PNG, CSV beside)")
     claims.add_argument("--out", required=True)
     claims.set_defaults(func=_claims)
 

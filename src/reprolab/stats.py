@@ -117,3 +117,63 @@ def linear_fit(x, y) -> dict[str, float]:
     total = ((y - y.mean()) ** 2).sum()
     r2 = 1.0 - (residual**2).sum() / total if total > 0 else 1.0
     return {"slope": float(slope), "intercept": float(intercept), "r2": float(r2)}
+
+
+def bootstrap_replicates(
+    statistic,
+    groups: list[list[np.ndarray]],
+    resamples: int,
+    rng: np.random.Generator,
+    vectorized: bool = False,
+) -> np.ndarray:
+    """Replicates of statistic(*arrays) under resampling of units.
+
+    `groups` lists the arrays in groups that share their units: the arrays of one group are
+    indexed by the same draw (a paired design), different groups are resampled independently.
+    The statistic receives the arrays in group order, flattened. A `vectorized` statistic takes
+    (resamples, n) arrays and reduces the last axis, all replicates in one call.
+    """
+    if vectorized:
+        drawn = []
+        for group in groups:
+            n = len(group[0])
+            idx = rng.integers(0, n, size=(resamples, n))
+            drawn += [a[idx] for a in group]
+        return np.asarray(statistic(*drawn), dtype=float)
+    out = np.empty(resamples)
+    for r in range(resamples):
+        drawn = []
+        for group in groups:
+            n = len(group[0])
+            idx = rng.integers(0, n, size=n)
+            drawn += [a[idx] for a in group]
+        out[r] = statistic(*drawn)
+    return out
+
+
+def percentile_interval(replicates: np.ndarray, level: float) -> tuple[float, float]:
+    """The central `level` interval of bootstrap replicates (NaN replicates dropped)."""
+    finite = replicates[np.isfinite(replicates)]
+    if finite.size == 0:
+        return (float("nan"), float("nan"))
+    alpha = (1.0 - level) / 2.0
+    low, high = np.quantile(finite, [alpha, 1.0 - alpha])
+    return float(low), float(high)
+
+
+def permutation_p(observed: float, null, greater: bool = True) -> float:
+    """One-sided p of an observed statistic against null draws, (1 + #as extreme) / (1 + N)."""
+    draws = np.asarray(null, dtype=float)
+    if draws.size == 0:
+        return float("nan")
+    extreme = (draws >= observed).sum() if greater else (draws <= observed).sum()
+    return float((1 + extreme) / (1 + draws.size))
+
+
+def detectable_effect(standard_error: float, level: float, power: float) -> float:
+    """Smallest true effect a two-sided `level` interval excludes from its null with `power`:
+    (z_{1-alpha/2} + z_power) * SE, the usual design-stage minimum detectable effect."""
+    from scipy.stats import norm
+
+    alpha = 1.0 - level
+    return float((norm.ppf(1 - alpha / 2) + norm.ppf(power)) * standard_error)
