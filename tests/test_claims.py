@@ -157,7 +157,8 @@ def test_magnitude_outside_the_papers_range_is_contradicted():
 
 def test_custom_statistic_and_independent_groups():
     units = Units()
-    units.add("x", "episode", ["a", "b", "c", "d"], [[1, 2, 3], [2, 3, 4], [1, 3, 5], [2, 2, 4]])
+    curves = [[1, 2, 3], [2, 3, 4], [1, 3, 5], [2, 2, 4], [1.5, 2.5, 4]]
+    units.add("x", "episode", ["a", "b", "c", "d", "e"], curves)
     claim = {
         "id": "rises",
         "kind": "science",
@@ -246,3 +247,9 @@ def test_units_round_trip_and_seed_pooling(tmp_path):
     assert pooled.samples["acc"].values == (1.0, 0.0, 1.0, 1.0)
     with pytest.raises(ValueError, match="repeats"):
         Units().add("acc", "item", ["q1", "q1"], [1, 0])
+
+
+def test_too_few_units_is_inconclusive_however_large_the_effect():
+    """One training run per arm (one seed) gives a zero-width bootstrap interval: no verdict."""
+    v = verdict([direction_claim()], paired_units(np.array([0.9]), np.array([0.1])))[0]
+    assert v["verdict"] == INCONCLUSIVE and "at least 5" in v["why"]

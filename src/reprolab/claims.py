@@ -73,6 +73,8 @@ class Settings:
     resamples: int = 2000
     power: float = 0.8
     seed: int = 0
+    # Fewer sampled units than this give no interval worth reading (one seed, two episodes).
+    min_units: int = 5
 
 
 # --- reading a card -------------------------------------------------------------------------
@@ -250,6 +252,9 @@ def _precondition(claim: dict, metrics: dict) -> str | None:
 
 def _interval_verdict(claim: dict, result: dict, scale: str, settings: Settings) -> dict:
     low, high = result["ci"]
+    if result["n"] < settings.min_units:
+        why = f"{result['n']} {result['unit']}(s): an interval needs at least {settings.min_units}"
+        return {"verdict": INCONCLUSIVE, "why": why}
     if not (math.isfinite(low) and math.isfinite(high)):
         return {"verdict": INCONCLUSIVE, "why": "the interval is undefined"}
     test = claim["test"]

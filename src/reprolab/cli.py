@@ -117,6 +117,7 @@ def _claims(args: argparse.Namespace) -> None:
         level=block.get("level", 0.95),
         resamples=block.get("resamples", 2000),
         power=block.get("power", 0.8),
+        min_units=block.get("min_units", 5),
         seed=seeds[0],
     )
     if len(args.units) != len(seeds):
