@@ -200,6 +200,8 @@ def test_card_threshold_needs_provenance():
     bad = direction_claim(threshold={"value": 0.75, "source": "card"})
     with pytest.raises(CardError, match="written 'reason'"):
         validate_card({"claims": [bad]}, "seeds/demo.yaml")
+    with pytest.raises(CardError, match="not an engine null"):
+        validate_card({"claims": [direction_claim(threshold={"value": 0.75, "source": "engine"})]})
     with pytest.raises(CardError, match="margin"):
         validate_card({"claims": [{**equivalence_claim(), "margin": None}]}, "seeds/demo.yaml")
     with pytest.raises(CardError, match="expected one of"):

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 if not (Path(sys.executable).parent / "dvc").exists():
     pytest.skip("dvc is not installed: pip install -e '.[dvc]'", allow_module_level=True)
 
-PAPER_OUTS = ("data", "models", "eval", "figures", "claims.json", "metrics.json")
+PAPER_OUTS = ("data", "models", "eval", "figures", "units.json", "claims.json", "metrics.json")
 
 
 def enabled_papers() -> list[str]:

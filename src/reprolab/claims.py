@@ -46,6 +46,8 @@ from reprolab.stats import (
 OPS = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 TESTS = ("direction", "equivalence", "noninferiority", "permutation")
 SOURCES = ("paper", "engine", "card")
+# The only thresholds the engine sets itself: no difference (0) and no ratio (1).
+ENGINE_NULLS = (0.0, 1.0)
 
 REPRODUCED = "reproduced"
 CONTRADICTED = "contradicted"
@@ -96,6 +98,11 @@ def _threshold(claim: dict, key: str, scale: str, where: str) -> dict | None:
         raise CardError(f"{where}: '{key}.source' is {source!r}; expected one of {SOURCES}")
     if source == "card" and not spec.get("reason"):
         raise CardError(f"{where}: '{key}' set by the card needs a written 'reason'")
+    if source == "engine" and float(spec["value"]) not in ENGINE_NULLS:
+        raise CardError(
+            f"{where}: '{key}' {spec['value']} is not an engine null {ENGINE_NULLS}; "
+            "give source paper, or card with a written reason"
+        )
     return {"value": float(spec["value"]), "source": source, "reason": spec.get("reason", "")}
 
 
