@@ -99,3 +99,30 @@ def test_a_prefilled_reply_is_continued_where_it_stops(backend):
         SamplingParams(max_new_tokens=5),
     )[0]
     assert prefill + rest == whole
+
+
+def test_n_samples_are_seeded_and_distinct(backend):
+    params = SamplingParams(max_new_tokens=8, temperature=1.0, seed=3)
+    first = backend.sample(CONVERSATIONS, params, n=3)
+    assert [len(s) for s in first] == [3, 3, 3]
+    assert backend.sample(CONVERSATIONS, params, n=3) == first
+    assert len({c.text for c in first[1]}) > 1  # three draws of a random model differ
+    with_logprobs = backend.sample(CONVERSATIONS, params, n=3, top_logprobs=2)
+    assert with_logprobs == backend.sample(CONVERSATIONS, params, n=3, top_logprobs=2)
+
+
+def test_token_logprobs_add_up_to_the_score_of_the_reply(backend):
+    """Greedy: the reply is generate()'s, its token log-probabilities sum to score(reply), and
+    each chosen token is the top alternative."""
+    params = SamplingParams(max_new_tokens=6, temperature=0.0)
+    samples = backend.sample(CONVERSATIONS, params, n=1, top_logprobs=3)
+    replies = backend.generate(CONVERSATIONS, params)
+    scores = backend.score(CONVERSATIONS, replies)
+    for (completion,), reply, score in zip(samples, replies, scores, strict=True):
+        assert completion.text == reply
+        assert sum(t.logprob for t in completion.tokens) == pytest.approx(score, abs=1e-3)
+        for token in completion.tokens:
+            assert len(token.top) == 3
+            assert token.top[0][1] >= token.top[1][1] >= token.top[2][1]
+            assert token.logprob == pytest.approx(token.top[0][1], abs=1e-5)
+        assert all(0.0 <= m <= 1.0 for m in completion.top_margins())

@@ -185,3 +185,19 @@ def test_a_prefilled_reply_is_continued_where_it_stops(backend):
         SamplingParams(max_new_tokens=6),
     )[0]
     assert rest and whole.startswith(prefill + rest)
+
+
+def test_n_samples_with_token_logprobs_from_the_server(backend):
+    """Greedy samples through the completions endpoint: the reply is generate()'s, each token's
+    log-probability is its top alternative's, and they add up to the reply's score."""
+    context = ask("What is 2 + 3?")
+    params = SamplingParams(max_new_tokens=6)
+    ((first, second),) = backend.sample([context], params, n=2, top_logprobs=2)
+    reply = backend.generate([context], params)[0]
+    assert first.text == second.text == reply
+    assert first.tokens and all(len(t.top) == 2 for t in first.tokens)
+    for token in first.tokens:
+        assert token.logprob == pytest.approx(token.top[0][1], abs=1e-4)
+    assert sum(t.logprob for t in first.tokens) == pytest.approx(
+        backend.score([context], [reply])[0], abs=0.05
+    )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 Message = dict[str, str]
 Conversation = list[Message]
@@ -35,6 +35,35 @@ class SamplingParams:
     stop: tuple[str, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class TokenLogprob:
+    """One generated token: its text, its log-probability under the model (before temperature
+    or top-p), and the top alternatives at that position, best first."""
+
+    token: str
+    logprob: float
+    top: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Completion:
+    """One sampled reply, with its tokens' log-probabilities when they were asked for."""
+
+    text: str
+    tokens: tuple[TokenLogprob, ...] = ()
+
+    def top_margins(self) -> list[float]:
+        """Per token, top-1 minus top-2 probability (a confidence signal; needs top >= 2)."""
+        import math
+
+        return [math.exp(t.top[0][1]) - math.exp(t.top[1][1]) for t in self.tokens]
+
+
+# Seeds of the k-th sample of a request list lie this far apart, so they never collide with the
+# per-request or per-batch seeds (seed + index) of another sample.
+SAMPLE_SEED_STRIDE = 1_000_003
+
+
 class InferenceBackend(ABC):
     """A loaded model that answers batches of requests."""
 
@@ -45,6 +74,27 @@ class InferenceBackend(ABC):
         A conversation that ends with an assistant message is a prefilled reply: the model
         continues it, and only the continuation is returned (see `render_chat`).
         """
+
+    def sample(
+        self,
+        conversations: list[Conversation],
+        params: SamplingParams,
+        n: int = 1,
+        top_logprobs: int = 0,
+    ) -> list[list[Completion]]:
+        """n replies per conversation (seeded: the same call gives the same samples), each with
+        per-token log-probabilities and the top `top_logprobs` alternatives when asked.
+
+        The default draws n rounds of `generate` with seeds SAMPLE_SEED_STRIDE apart and has no
+        log-probabilities; backends that can return them override this.
+        """
+        if top_logprobs:
+            raise NotImplementedError(f"{type(self).__name__} returns no token log-probabilities")
+        rounds = [
+            self.generate(conversations, replace(params, seed=params.seed + k * SAMPLE_SEED_STRIDE))
+            for k in range(n)
+        ]
+        return [[Completion(r[i]) for r in rounds] for i in range(len(conversations))]
 
     @abstractmethod
     def score(self, contexts: list[Conversation], continuations: list[str]) -> list[float]:
@@ -107,9 +157,18 @@ def register_backend(name: str, target: str) -> None:
     BACKENDS[name] = target
 
 
-def get_backend(name: str, model_path: str, **options) -> InferenceBackend:
+def get_backend(
+    name: str, model_path: str, cache: str | None = None, **options
+) -> InferenceBackend:
+    """The backend `name` on model_path; with `cache` (a SQLite file), deterministic requests
+    are answered from it when they were asked before (inference.cache)."""
     if name not in BACKENDS:
         raise ValueError(f"unknown inference backend '{name}'; expected one of {sorted(BACKENDS)}")
     module_name, class_name = BACKENDS[name].split(":")
     cls = getattr(importlib.import_module(module_name), class_name)
-    return cls(model_path, **options)
+    backend = cls(model_path, **options)
+    if cache:
+        from reprolab.inference.cache import CachedBackend, model_identity
+
+        backend = CachedBackend(backend, cache, model_identity(model_path))
+    return backend

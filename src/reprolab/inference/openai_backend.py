@@ -19,9 +19,12 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from reprolab.inference import (
+    SAMPLE_SEED_STRIDE,
+    Completion,
     Conversation,
     InferenceBackend,
     SamplingParams,
+    TokenLogprob,
     is_prefilled,
     render_chat,
 )
@@ -101,6 +104,39 @@ class OpenAIBackend(InferenceBackend):
 
         return self._map(reply, list(enumerate(conversations)))
 
+    def sample(
+        self,
+        conversations: list[Conversation],
+        params: SamplingParams,
+        n: int = 1,
+        top_logprobs: int = 0,
+    ) -> list[list[Completion]]:
+        """n requests per conversation to /v1/completions (the prompt rendered here, so chat
+        and prefilled conversations are alike), seeds SAMPLE_SEED_STRIDE apart, each with the
+        server's per-token log-probabilities and top alternatives when asked."""
+        prompts = [self._prompt(c) for c in conversations]
+        items = [(i, k) for i in range(len(prompts)) for k in range(n)]
+
+        def complete(item: tuple[int, int]) -> Completion:
+            index, k = item
+            body = {
+                "model": self.model,
+                "prompt": prompts[index],
+                "max_tokens": params.max_new_tokens,
+                "temperature": params.temperature,
+                "top_p": params.top_p,
+                "seed": params.seed + index + k * SAMPLE_SEED_STRIDE,
+            }
+            if params.stop:
+                body["stop"] = list(params.stop)
+            if top_logprobs:
+                body["logprobs"] = top_logprobs
+            choice = self._post("completions", body)["choices"][0]
+            return Completion(choice["text"] or "", _token_logprobs(choice.get("logprobs")))
+
+        flat = self._map(complete, items)
+        return [flat[i * n : (i + 1) * n] for i in range(len(prompts))]
+
     def _prompt(self, conversation: Conversation) -> str:
         if self._tokenizer is None:
             from transformers import AutoTokenizer
@@ -134,6 +170,19 @@ class OpenAIBackend(InferenceBackend):
             )
 
         return self._map(logprob, list(zip(prompts, continuations, strict=True)))
+
+
+def _token_logprobs(logprobs: dict | None) -> tuple[TokenLogprob, ...]:
+    """The completions API's legacy logprobs block (tokens, token_logprobs, top_logprobs as one
+    {token: logprob} per position) as TokenLogprob rows, alternatives best first."""
+    if not logprobs:
+        return ()
+    tops = logprobs.get("top_logprobs") or [{}] * len(logprobs["tokens"])
+    rows = []
+    for token, value, top in zip(logprobs["tokens"], logprobs["token_logprobs"], tops, strict=True):
+        ranked = tuple(sorted((top or {}).items(), key=lambda kv: -kv[1]))
+        rows.append(TokenLogprob(token, float(value), ranked))
+    return tuple(rows)
 
 
 def _continuation_logprob(logprobs: dict | None, continuation: str, generated: int) -> float:

@@ -8,7 +8,15 @@ import time
 
 import torch
 
-from reprolab.inference import Conversation, InferenceBackend, SamplingParams, render_chat
+from reprolab.inference import (
+    SAMPLE_SEED_STRIDE,
+    Completion,
+    Conversation,
+    InferenceBackend,
+    SamplingParams,
+    TokenLogprob,
+    render_chat,
+)
 from reprolab.models import load_model
 
 log = logging.getLogger(__name__)
@@ -70,6 +78,66 @@ class TransformersBackend(InferenceBackend):
                 "generated %d/%d replies (%.1f s)", done, len(prompts), time.monotonic() - started
             )
         return outputs
+
+    @torch.no_grad()
+    def sample(
+        self,
+        conversations: list[Conversation],
+        params: SamplingParams,
+        n: int = 1,
+        top_logprobs: int = 0,
+    ) -> list[list[Completion]]:
+        """n replies per conversation from one generate call per batch (num_return_sequences),
+        with the raw model's log-probabilities of each token and its top alternatives."""
+        if not top_logprobs:
+            return super().sample(conversations, params, n)
+        prompts = self._prompts(conversations)
+        out: list[list[Completion]] = [[] for _ in prompts]
+        stops = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id}
+        for number, batch in enumerate(self._batches(prompts)):
+            torch.manual_seed(params.seed + number * SAMPLE_SEED_STRIDE)
+            enc = self.tokenizer(
+                [prompts[i] for i in batch],
+                return_tensors="pt",
+                padding=True,
+                add_special_tokens=False,
+            ).to(self.model.device)
+            sampling = params.temperature > 0
+            result = self.model.generate(
+                **enc,
+                max_new_tokens=params.max_new_tokens,
+                do_sample=sampling,
+                num_return_sequences=n,
+                temperature=params.temperature if sampling else None,
+                top_p=params.top_p if sampling else None,
+                top_k=None,
+                pad_token_id=self.tokenizer.pad_token_id,
+                output_logits=True,
+                return_dict_in_generate=True,
+            )
+            new = result.sequences[:, enc["input_ids"].shape[1] :]
+            logprobs = torch.log_softmax(torch.stack(result.logits, dim=1).float(), dim=-1)
+            top = logprobs.topk(top_logprobs, dim=-1)
+            for row in range(new.shape[0]):
+                ids = new[row].tolist()
+                length = next((t for t, tok in enumerate(ids) if tok in stops), len(ids))
+                text = self.tokenizer.decode(ids[:length], skip_special_tokens=True)
+                text = _cut_at_stop(text, params.stop)
+                tokens = []
+                for t in range(length):
+                    if len(self.tokenizer.decode(ids[:t], skip_special_tokens=True)) >= len(text):
+                        break  # past a stop string
+                    ranked = zip(
+                        top.indices[row, t].tolist(), top.values[row, t].tolist(), strict=True
+                    )
+                    alternatives = tuple((self.tokenizer.decode([k]), float(v)) for k, v in ranked)
+                    piece = self.tokenizer.decode([ids[t]])
+                    tokens.append(
+                        TokenLogprob(piece, float(logprobs[row, t, ids[t]]), alternatives)
+                    )
+                out[batch[row // n]].append(Completion(text, tuple(tokens)))
+            log.info("sampled %d x %d replies (batch %d)", len(batch), n, number)
+        return out
 
     def _forward(self, rows: list[list[int]]):
         """Log-probabilities of every next token of left-padded rows, and the padded ids."""

@@ -5,7 +5,15 @@ vLLM is imported when this backend is built, never before: CPU machines do not h
 
 from __future__ import annotations
 
-from reprolab.inference import Conversation, InferenceBackend, SamplingParams, render_chat
+from reprolab.inference import (
+    SAMPLE_SEED_STRIDE,
+    Completion,
+    Conversation,
+    InferenceBackend,
+    SamplingParams,
+    TokenLogprob,
+    render_chat,
+)
 
 MISSING_VLLM = (
     "the 'vllm' inference backend needs the vllm package, which runs on NVIDIA GPUs only: "
@@ -65,14 +73,54 @@ class VLLMBackend(InferenceBackend):
         ]
         # Rendered here rather than by llm.chat, so a prefilled reply is continued (render_chat);
         # token ids, as the template already holds any BOS the tokenizer would add again.
+        outputs = self.llm.generate(self._prompts(conversations), sampling, use_tqdm=False)
+        return [out.outputs[0].text for out in outputs]
+
+    def _prompts(self, conversations: list[Conversation]) -> list[dict]:
         tokenizer = self.llm.get_tokenizer()
         ids = [
             tokenizer(render_chat(tokenizer, c), add_special_tokens=False)["input_ids"]
             for c in conversations
         ]
-        prompts = [{"prompt_token_ids": row} for row in ids]
-        outputs = self.llm.generate(prompts, sampling, use_tqdm=False)
-        return [out.outputs[0].text for out in outputs]
+        return [{"prompt_token_ids": row} for row in ids]
+
+    def sample(
+        self,
+        conversations: list[Conversation],
+        params: SamplingParams,
+        n: int = 1,
+        top_logprobs: int = 0,
+    ) -> list[list[Completion]]:
+        """vLLM's own `n` per request (seeded per request) and its per-token `logprobs`: the
+        chosen token's log-probability and the top alternatives, ranked."""
+        sampling = [
+            self._vllm.SamplingParams(
+                n=n,
+                temperature=params.temperature,
+                top_p=params.top_p,
+                max_tokens=params.max_new_tokens,
+                seed=params.seed + i * SAMPLE_SEED_STRIDE,
+                stop=list(params.stop) or None,
+                logprobs=top_logprobs or None,
+            )
+            for i in range(len(conversations))
+        ]
+        outputs = self.llm.generate(self._prompts(conversations), sampling, use_tqdm=False)
+        result = []
+        for out in outputs:
+            completions = []
+            for choice in out.outputs:
+                tokens = []
+                for token_id, position in zip(
+                    choice.token_ids, choice.logprobs or [], strict=False
+                ):
+                    ranked = sorted(position.values(), key=lambda lp: lp.rank)[:top_logprobs]
+                    top = tuple((lp.decoded_token, float(lp.logprob)) for lp in ranked)
+                    chosen = position[token_id]
+                    tokens.append(TokenLogprob(chosen.decoded_token, float(chosen.logprob), top))
+                completions.append(Completion(choice.text, tuple(tokens)))
+            result.append(completions)
+        return result
 
     def score(self, contexts: list[Conversation], continuations: list[str]) -> list[float]:
         # Token ids as the transformers backend builds them: the rendered prompt, then the
