@@ -1,0 +1,96 @@
+"""Tool environments: schemas, call parsing, state-bound execution in the sandbox, diffs."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+
+from reprolab.sandbox import Sandbox
+from reprolab.tools import ToolEnv, ToolSpec, parse_tool_calls, state_diff
+
+RETAIL = textwrap.dedent(
+    """
+    def cancel_order(state, order_id):
+        order = state["orders"].get(order_id)
+        if order is None:
+            return {"result": "no such order", "state": state}
+        order["status"] = "cancelled"
+        return {"result": "ok", "state": state}
+
+    def get_order(state, order_id):
+        return {"result": state["orders"].get(order_id), "state": state}
+
+    def broken(state):
+        return 42
+    """
+)
+SPECS = [
+    ToolSpec("cancel_order", "Cancel an order", {"order_id": {"type": "string"}}, ("order_id",)),
+    ToolSpec("get_order", "Look up an order", {"order_id": {"type": "string"}}, ("order_id",)),
+    ToolSpec("broken", "Returns the wrong shape"),
+]
+STATE = {"orders": {"A1": {"status": "paid", "items": ["mug"]}, "B2": {"status": "paid"}}}
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    (tmp_path / "retail_tools.py").write_text(RETAIL)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with Sandbox(modules=["retail_tools"]) as box:
+        yield ToolEnv("retail_tools", SPECS, STATE, box)
+    sys.modules.pop("retail_tools", None)
+
+
+def test_a_call_mutates_the_state_and_reports_exactly_its_diff(env):
+    outcome = env.call("cancel_order", {"order_id": "A1"})
+    assert outcome.ok and outcome.value == "ok"
+    assert outcome.diff == (
+        {"path": "orders.A1.status", "op": "change", "before": "paid", "after": "cancelled"},
+    )
+    assert env.state["orders"]["A1"]["status"] == "cancelled"
+    assert STATE["orders"]["A1"]["status"] == "paid"  # the caller's dict is never touched
+    read = env.call("get_order", {"order_id": "B2"})
+    assert read.value == {"status": "paid"} and read.diff == ()
+
+
+def test_wrong_tools_and_arguments_are_refused_before_running(env):
+    assert env.call("drop_tables", {}).error == "unknown tool 'drop_tables'"
+    missing = env.call("cancel_order", {})
+    assert not missing.ok and "'order_id' is a required property" in missing.error
+    extra = env.call("cancel_order", {"order_id": "A1", "refund": True})
+    assert not extra.ok and "refund" in extra.error
+    assert env.call("broken", {}).error == "broken: tool must return result and state"
+    assert env.state == STATE and [h["ok"] for h in env.history] == [False] * 4
+
+
+def test_schemas_are_in_the_chat_template_format():
+    schema = SPECS[0].schema()
+    assert schema["type"] == "function"
+    assert schema["function"]["parameters"]["required"] == ["order_id"]
+
+
+def test_parse_tool_calls_by_hand():
+    tagged = '<tool_call>{"name": "get_order", "arguments": {"order_id": "A1"}}</tool_call>'
+    assert parse_tool_calls(tagged) == [{"name": "get_order", "arguments": {"order_id": "A1"}}]
+    encoded = '{"name": "cancel_order", "arguments": "{\\"order_id\\": \\"B2\\"}"}'
+    two = f"{tagged}\n<tool_call>{encoded}</tool_call>"
+    assert [c["name"] for c in parse_tool_calls(two)] == ["get_order", "cancel_order"]
+    assert parse_tool_calls('Sure! [{"name": "x", "parameters": {}}]') == [
+        {"name": "x", "arguments": {}}
+    ]
+    assert parse_tool_calls("The order is on its way.") is None
+    assert parse_tool_calls('{"name": "x", "arguments": {') is None
+
+
+def test_state_diff_by_hand():
+    before = {"a": 1, "b": {"c": [1, 2]}, "gone": True}
+    after = {"a": 1, "b": {"c": [1, 3, 4]}, "new": "x"}
+    assert state_diff(before, after) == [
+        {"path": "b.c[1]", "op": "change", "before": 2, "after": 3},
+        {"path": "b.c[2]", "op": "add", "after": 4},
+        {"path": "gone", "op": "remove", "before": True},
+        {"path": "new", "op": "add", "after": "x"},
+    ]
