@@ -199,3 +199,95 @@ def test_grpo_continues_a_prefilled_reply(tiny_model, tmp_path):
     # TRL saw the rendered prompt left open after the prefill, and returned only what follows.
     assert all(isinstance(p, str) and p.endswith("<think>") for p in seen["prompts"])
     assert all(isinstance(c, str) for c in seen["completions"])
+
+
+def test_a_model_reward_is_loaded_once_and_scores_each_batch_in_one_request(tiny_model, tmp_path):
+    """The reward asks the student model for the log-probability of each completion (as
+    acqsynth's rewards do); it must equal scoring the same pairs directly."""
+    from reprolab.inference import get_backend
+    from reprolab.training.trainers import ModelReward
+
+    seen = []
+
+    def logprob(backend, prompts, completions, **columns):
+        contexts = [[{"role": "user", "content": "Say anything."}] for _ in completions]
+        texts = [c if isinstance(c, str) else c[0]["content"] for c in completions]
+        scores = backend.score(contexts, texts)
+        seen.append((texts, scores))
+        return scores
+
+    reward = ModelReward("student_logprob", logprob, "transformers", str(tiny_model))
+    train(
+        "grpo",
+        tiny_model,
+        grpo_rows()[:4],
+        tmp_path / "model",
+        tmp_path / "checkpoints",
+        trainer_args={**GRPO_ARGS, "max_steps": 2},
+        optimizer={"name": "sgd", "lr": 0.1},
+        seed=0,
+        reward_funcs=[reward],
+    )
+    assert reward.calls == 2 and len(seen) == 2  # one batched request per step
+    first_backend = reward.backend
+    assert reward.backend is first_backend  # loaded once
+    direct = get_backend("transformers", str(tiny_model))
+    texts, scores = seen[0]
+    expected = direct.score([[{"role": "user", "content": "Say anything."}]] * len(texts), texts)
+    assert scores == pytest.approx(expected, abs=1e-4)
+    log = read_jsonl(tmp_path / "model" / "train_log.jsonl")
+    assert "rewards/student_logprob/mean" in log[0]
+
+
+def test_agentic_grpo_options_pass_through_and_others_are_refused(
+    tiny_model, tmp_path, monkeypatch
+):
+    """TRL's tools / environment_factory / rollout_func reach GRPOTrainer as given (a random
+    model's ChatML template cannot render tool calls, so TRL itself is stood in for here)."""
+    import trl
+
+    received = {}
+
+    class Stop(Exception):
+        pass
+
+    class Recording:
+        def __init__(self, **kwargs):
+            received.update(kwargs)
+            raise Stop
+
+    def add(a: int, b: int) -> int:
+        return a + b
+
+    def rollout(prompts, trainer):
+        raise AssertionError("not called")
+
+    monkeypatch.setattr(trl, "GRPOTrainer", Recording)
+    options = {"tools": [add], "rollout_func": rollout}
+    with pytest.raises(Stop):
+        train(
+            "grpo",
+            tiny_model,
+            grpo_rows()[:4],
+            tmp_path / "model",
+            tmp_path / "checkpoints",
+            trainer_args={**GRPO_ARGS, "max_steps": 1},
+            optimizer={"name": "sgd", "lr": 0.1},
+            seed=0,
+            reward_funcs=[correctness_reward],
+            grpo_options=options,
+        )
+    assert received["tools"] == [add] and received["rollout_func"] is rollout
+    for kind, bad in (("sft", {"tools": [add]}), ("grpo", {"reward_model": "x"})):
+        with pytest.raises(ValueError, match="only for kind grpo"):
+            train(
+                kind,
+                tiny_model,
+                [],
+                tmp_path / "m2",
+                tmp_path / "c2",
+                trainer_args={},
+                optimizer={"name": "sgd", "lr": 0.1},
+                seed=0,
+                grpo_options=bad,
+            )

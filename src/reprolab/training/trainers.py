@@ -27,6 +27,42 @@ log = logging.getLogger(__name__)
 
 RewardFunc = Callable[..., list[float | None]]
 TRAINER_KINDS = ("grpo", "sft", "dpo")
+# TRL's GRPOTrainer arguments for tool use and custom rollouts, passed through as they are.
+GRPO_AGENTIC_OPTIONS = ("tools", "environment_factory", "rollout_func")
+
+
+class ModelReward:
+    """A GRPO reward that asks a model: the backend is loaded once per job, on first use, and
+    each call scores the whole batch of completions in one request.
+
+        reward = ModelReward("judge", lambda backend, prompts, completions, **cols: [...],
+                             backend="transformers", model_path="models/smollm2")
+
+    `score(backend, prompts, completions, **columns)` returns one float (or None) a completion;
+    TRL calls the instance like any reward function and logs it under `__name__`.
+    """
+
+    def __init__(self, name: str, score: Callable, backend: str, model_path: str, **options):
+        self.__name__ = name
+        self.score, self.backend_name, self.model_path = score, backend, model_path
+        self.options = options
+        self._backend = None
+        self.calls = 0
+
+    @property
+    def backend(self):
+        if self._backend is None:
+            from reprolab.inference import get_backend
+
+            self._backend = get_backend(self.backend_name, self.model_path, **self.options)
+        return self._backend
+
+    def __call__(self, prompts, completions, **columns) -> list[float | None]:
+        self.calls += 1
+        rewards = self.score(self.backend, prompts, completions, **columns)
+        if len(rewards) != len(completions):
+            raise ValueError(f"{self.__name__}: {len(rewards)} rewards for {len(completions)}")
+        return rewards
 
 
 class LogCallback(TrainerCallback):
@@ -100,11 +136,15 @@ def train(
     reward_funcs: Sequence[RewardFunc] = (),
     tracker=None,
     callbacks: Sequence[TrainerCallback] = (),
+    grpo_options: dict | None = None,
 ) -> dict:
     """Train model_path on rows with TRL's GRPO, SFT or DPO trainer; save the result to out_dir.
 
     Rows: GRPO `prompt` (+ columns the rewards read), SFT `prompt` + `completion`, DPO `prompt` +
     `chosen` + `rejected` (DPO's reference model is TRL's frozen copy of the starting model).
+
+    `grpo_options` pass TRL's agentic GRPO arguments through unchanged: `tools` (callables the
+    policy may call during rollouts), `environment_factory`, `rollout_func`.
 
     Returns a summary (steps, resume point, optimizer really used and its state size) that is also
     written to out_dir/train_summary.json.
@@ -113,6 +153,12 @@ def train(
 
     if kind not in TRAINER_KINDS:
         raise ValueError(f"trainer kind '{kind}': expected one of {TRAINER_KINDS}")
+    unknown = set(grpo_options or {}) - set(GRPO_AGENTIC_OPTIONS)
+    if unknown or (grpo_options and kind != "grpo"):
+        raise ValueError(
+            f"grpo_options {sorted(grpo_options or {})}: only for kind grpo, "
+            f"and only {GRPO_AGENTIC_OPTIONS}"
+        )
     torch.manual_seed(seed)
     model, tokenizer = load_model(model_path)
     opt = build_optimizer(model.parameters(), optimizer)
@@ -147,6 +193,7 @@ def train(
             processing_class=tokenizer,
             optimizers=(opt, None),
             callbacks=hooks,
+            **(grpo_options or {}),
         )
     elif kind == "dpo":
         from trl import DPOConfig, DPOTrainer
