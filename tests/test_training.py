@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 import torch
 from transformers import TrainerCallback
@@ -9,7 +11,7 @@ from transformers import TrainerCallback
 from reprolab.io import read_json, read_jsonl
 from reprolab.papers.sgd_rlvr.answers import correctness_reward, make_format_reward
 from reprolab.training.optimizers import build_optimizer, describe, optimizer_state_bytes
-from reprolab.training.trainers import train
+from reprolab.training.trainers import last_complete_checkpoint, train
 
 
 @pytest.mark.parametrize(
@@ -98,6 +100,25 @@ def test_grpo_resumes_from_its_last_checkpoint(tiny_model, tmp_path):
     log = read_jsonl(tmp_path / "run" / "model" / "train_log.jsonl")
     assert [row["step"] for row in log if "reward" in row] == [1, 2, 3]  # none logged twice
     assert not (tmp_path / "run" / "checkpoints").exists()  # cleaned once the model is saved
+
+
+def test_a_checkpoint_cut_mid_write_is_skipped_and_the_last_complete_one_resumes(
+    tiny_model, tmp_path
+):
+    with pytest.raises(KeyboardInterrupt):
+        run_grpo(tiny_model, tmp_path, "cut", callbacks=[Interrupt(step=2)])
+    checkpoints = tmp_path / "cut" / "checkpoints"
+    complete = checkpoints / "checkpoint-2"
+    # A job killed while writing checkpoint-3: weights written, trainer_state.json cut short.
+    torn = checkpoints / "checkpoint-3"
+    shutil.copytree(complete, torn)
+    (torn / "trainer_state.json").write_text('{"global_step": 3, "log_hist')
+    assert last_complete_checkpoint(checkpoints) == complete
+    assert not torn.exists()
+    shutil.copytree(complete, torn)
+    (torn / "trainer_state.json").unlink()  # killed before the state was written at all
+    summary = run_grpo(tiny_model, tmp_path, "cut")
+    assert summary["resumed_from_step"] == 2 and summary["steps"] == 3
 
 
 def test_grpo_logs_rewards_and_the_optimizer_it_used(tiny_model, tmp_path):

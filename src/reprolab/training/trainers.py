@@ -7,6 +7,7 @@ killed job keeps them and a rerun resumes from the last one.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 import torch
 from transformers import TrainerCallback
 from transformers.trainer_callback import PrinterCallback
-from transformers.trainer_utils import get_last_checkpoint
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 
 from reprolab.inference import is_prefilled, render_chat
 from reprolab.io import append_jsonl, building_dir, read_jsonl, write_json, write_jsonl
@@ -95,6 +96,34 @@ class LogCallback(TrainerCallback):
             time.monotonic() - self.started,
             shown,
         )
+
+
+def is_complete_checkpoint(folder: Path) -> bool:
+    """Whether a checkpoint folder was written to the end: the Trainer writes trainer_state.json
+    last (after the weights, optimizer and RNG state), so it must exist and parse, and the
+    weights must be there."""
+    state = folder / "trainer_state.json"
+    try:
+        json.loads(state.read_text())
+    except (OSError, ValueError):
+        return False
+    return any(folder.glob("*.safetensors")) or (folder / "pytorch_model.bin").exists()
+
+
+def last_complete_checkpoint(checkpoint_dir: Path) -> Path | None:
+    """The newest complete checkpoint; newer ones cut mid-write (a job killed while saving) are
+    removed, with a log line naming each, so the rerun resumes from the last good step."""
+    found = []
+    for folder in Path(checkpoint_dir).glob(f"{PREFIX_CHECKPOINT_DIR}-*"):
+        step = folder.name.rsplit("-", 1)[-1]
+        if folder.is_dir() and step.isdigit():
+            found.append((int(step), folder))
+    for _, folder in sorted(found, reverse=True):
+        if is_complete_checkpoint(folder):
+            return folder
+        log.warning("%s was cut mid-write (no readable trainer_state.json): removed", folder)
+        shutil.rmtree(folder, ignore_errors=True)
+    return None
 
 
 def _truncate_log(log_path: Path, step: int) -> None:
@@ -218,11 +247,12 @@ def train(
             callbacks=hooks,
         )
     trainer.remove_callback(PrinterCallback)  # LogCallback already reports each step
-    last = get_last_checkpoint(str(checkpoint_dir))
+    newest = last_complete_checkpoint(checkpoint_dir)
+    last = str(newest) if newest else None
     resumed_from = 0
     if last:
         resumed_from = int(Path(last).name.split("-")[-1])
-        log.info("resuming from %s", last)
+        log.info("resuming from %s, the newest complete checkpoint", last)
         _truncate_log(log_path, resumed_from)
     elif log_path.exists():
         log_path.unlink()
