@@ -5,7 +5,10 @@
 import os
 
 from reprolab.claims import validate_paper_card
-from reprolab.config import load_paper_config, validate_suite_config
+from reprolab.config import load_paper_config, load_yaml, validate_suite_config
+
+# Read first by the project, so that a YAML syntax error names the file, line and column.
+load_yaml("config/config.yaml")
 
 
 configfile: "config/config.yaml"

@@ -106,3 +106,55 @@ def test_snakemake_refuses_bad_config_before_any_job(tmp_path):
     assert run.returncode != 0
     assert "key 'scale': expected 'huge' is not one of" in run.stdout + run.stderr
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize(
+    ("paper", "change", "message"),
+    [
+        (
+            "sgd_rlvr",
+            lambda d: d["common"]["evaluate"].update(backend="vllmm"),
+            r"key 'evaluate.backend': unknown backend 'vllmm'; expected one of",
+        ),
+        (
+            "sgd_rlvr",
+            lambda d: d["common"]["grpo"]["trainer"].update(max_stpes=3),
+            r"key 'grpo.trainer': unknown trainer keys \['max_stpes'\]",
+        ),
+        (
+            "dialdefer",
+            lambda d: d["common"]["sft"]["trainer"].update(num_generations=4),
+            r"key 'sft.trainer': unknown trainer keys \['num_generations'\]",  # a GRPO key
+        ),
+        (
+            "sgd_rlvr",
+            lambda d: d["smoke"]["data"].update(min_operand=12, max_operand=9),
+            r"key 'data': min_operand \(12\) is above max_operand \(9\)",
+        ),
+    ],
+)
+def test_value_errors_before_any_job_name_file_key_and_expectation(
+    config_dir, paper, change, message
+):
+    edit(config_dir / "papers" / f"{paper}.yaml", change)
+    with pytest.raises(ConfigError, match=message):
+        load_config(paper, "smoke", config_dir)
+
+
+def test_model_shapes_and_yaml_syntax_errors_name_where(config_dir):
+    edit(
+        config_dir / "config.yaml",
+        lambda d: d["models"]["tiny-random-llama"].update(hidden_size=-64),
+    )
+    with pytest.raises(ConfigError, match=r"models.tiny-random-llama.hidden_size"):
+        load_config("sgd_rlvr", "smoke", config_dir)
+    edit(
+        config_dir / "config.yaml",
+        lambda d: d["models"]["tiny-random-llama"].update(hidden_size=66),
+    )
+    with pytest.raises(ConfigError, match=r"hidden_size \(66\) must divide"):
+        load_config("sgd_rlvr", "smoke", config_dir)
+    path = config_dir / "config.yaml"
+    path.write_text("scale: tiny\npapers: [sgd_rlvr\nseed: 0\n")
+    with pytest.raises(ConfigError, match=r"config.yaml:3:5: not valid YAML"):
+        load_config("sgd_rlvr", "smoke", config_dir)

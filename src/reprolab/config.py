@@ -30,7 +30,10 @@ def load_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as err:
-        raise ConfigError(f"{path}: not valid YAML: {err}") from err
+        mark = getattr(err, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(f"{where}: not valid YAML: {problem}") from err
 
 
 def deep_merge(base: dict, override: dict) -> dict:
@@ -83,9 +86,86 @@ def _without_required(schema: Any) -> Any:
     return schema
 
 
+def _walk(data: Any, path: tuple = ()):
+    """Every (path, dict) inside a config, depth first."""
+    if isinstance(data, dict):
+        yield path, data
+        for key, value in data.items():
+            yield from _walk(value, (*path, str(key)))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _walk(value, (*path, str(i)))
+
+
+def _range_pairs(block: dict):
+    """(low key, high key) pairs of one dict: min_x/max_x and x_min/x_max."""
+    for key in block:
+        if key.startswith("min_") and f"max_{key[4:]}" in block:
+            yield key, f"max_{key[4:]}"
+        if key.endswith("_min") and f"{key[:-4]}_max" in block:
+            yield key, f"{key[:-4]}_max"
+
+
+def _trainer_fields(section: str) -> set[str]:
+    """TRL's config fields for a trainer block under `section` (grpo, sft, dpo; else any)."""
+    import dataclasses
+
+    from trl import DPOConfig, GRPOConfig, SFTConfig
+
+    classes = {"grpo": [GRPOConfig], "sft": [SFTConfig], "dpo": [DPOConfig]}
+    chosen = classes.get(section, [GRPOConfig, SFTConfig, DPOConfig])
+    return {f.name for cls in chosen for f in dataclasses.fields(cls)}
+
+
+def check_values(config: dict, source: str, trainer_keys: bool = True) -> None:
+    """What a schema cannot say, checked before any job: backend names are registered, trainer
+    keys are fields of TRL's config for that trainer, and min/max pairs are ordered."""
+    from reprolab.inference import BACKENDS
+
+    for path, block in _walk(config):
+        where = ".".join(path)
+        backend = block.get("backend")
+        if isinstance(backend, str) and backend not in BACKENDS:
+            raise ConfigError(
+                f"{source}: key '{'.'.join((*path, 'backend'))}': unknown backend '{backend}'; "
+                f"expected one of {sorted(BACKENDS)}"
+            )
+        for low, high in _range_pairs(block):
+            lo, hi = block[low], block[high]
+            if isinstance(lo, int | float) and isinstance(hi, int | float) and lo > hi:
+                raise ConfigError(
+                    f"{source}: key '{where}': {low} ({lo}) is above {high} ({hi}); "
+                    f"expected {low} <= {high}"
+                )
+        trainer = block.get("trainer")
+        if trainer_keys and isinstance(trainer, dict):
+            section = path[-1] if path else ""
+            unknown = sorted(set(trainer) - _trainer_fields(section))
+            if unknown:
+                raise ConfigError(
+                    f"{source}: key '{'.'.join((*path, 'trainer'))}': unknown trainer keys "
+                    f"{unknown}; expected fields of TRL's {section or 'trainer'} config"
+                )
+
+
+def _check_model_shapes(models: dict, source: str) -> None:
+    for name, spec in models.items():
+        if spec.get("source") != "random_llama":
+            continue
+        hidden = spec.get("hidden_size", 64)
+        heads = spec.get("num_attention_heads", 4)
+        kv = spec.get("num_key_value_heads", 2)
+        if hidden % heads or heads % kv:
+            raise ConfigError(
+                f"{source}: key 'models.{name}': hidden_size ({hidden}) must divide by "
+                f"num_attention_heads ({heads}), and that by num_key_value_heads ({kv})"
+            )
+
+
 def validate_suite_config(config: dict, source: str, config_dir: Path = CONFIG_DIR) -> dict:
     schema = load_yaml(Path(config_dir) / "schemas" / "config.schema.yaml")
     validate(config, schema, source)
+    _check_model_shapes(config["models"], source)
     for paper in config["papers"]:
         if not (Path(config_dir) / "papers" / f"{paper}.yaml").exists():
             raise ConfigError(
@@ -112,6 +192,7 @@ def load_paper_config(paper: str, suite: dict, config_dir: Path = CONFIG_DIR) ->
     scale = suite["scale"]
     merged = deep_merge(raw.get("common", {}), raw[scale])
     validate(merged, block_schema, f"{path} (common + {scale})")
+    check_values(merged, f"{path} (common + {scale})")
     model = merged.get("model")
     if model is not None and model not in suite["models"]:
         raise ConfigError(
