@@ -70,9 +70,11 @@ onstart:
 onsuccess:
     from pathlib import Path
     from reprolab.report import run_summary
+    from reprolab.tracking import sync_spool
     from reprolab.workflow_runs import finish_parent_runs
 
     finish_parent_runs(PAPER_CONFIG, Path(RESULTS))
+    sync_spool()
     print(
         run_summary(
             Path(RESULTS), config["papers"], os.environ["MLFLOW_TRACKING_URI"]
@@ -82,6 +84,8 @@ onsuccess:
 
 onerror:
     from pathlib import Path
+    from reprolab.tracking import sync_spool
     from reprolab.workflow_runs import finish_parent_runs
 
     finish_parent_runs(PAPER_CONFIG, Path(RESULTS), status="FAILED")
+    sync_spool()

@@ -30,6 +30,9 @@ def tiny_model(tmp_path_factory) -> Path:
 def mlflow_uri(tmp_path, monkeypatch) -> str:
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    # Tracking spooled while a server is away lands in the test's folder, never the project's.
+    monkeypatch.setenv("REPROLAB_TRACKING_SPOOL", str(tmp_path / "spool"))
+    monkeypatch.delenv("REPROLAB_TRACKING_OFFLINE", raising=False)
     return uri
 
 

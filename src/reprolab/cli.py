@@ -141,6 +141,13 @@ def _claims(args: argparse.Namespace) -> None:
         logging.info("%-8s %-40s %s", claim["kind"], claim["id"], claim["verdict"])
 
 
+def _tracking_sync(args: argparse.Namespace) -> None:
+    from reprolab.tracking import sync_spool
+
+    outcome = sync_spool(args.spool)
+    print(f"replayed {outcome['replayed']} tracking calls; {outcome['left']} spool files left")
+
+
 def _scorecard(args: argparse.Namespace) -> None:
     from reprolab.report import write_scorecard
 
@@ -169,6 +176,12 @@ def build_parser() -> argparse.ArgumentParser:
     claims.add_argument("--forest", help="where to draw the forest plot (PNG, CSV beside)")
     claims.add_argument("--out", required=True)
     claims.set_defaults(func=_claims)
+
+    tracking = commands.add_parser("tracking", help="MLflow tracking maintenance")
+    tracking_steps = tracking.add_subparsers(dest="action", required=True)
+    sync = tracking_steps.add_parser("sync", help="replay runs spooled while MLflow was away")
+    sync.add_argument("--spool", type=Path, help="spool folder (REPROLAB_TRACKING_SPOOL)")
+    sync.set_defaults(func=_tracking_sync)
 
     score = commands.add_parser("scorecard", help="join every paper's claims and metrics")
     score.add_argument("--results", required=True, type=Path, help="results/<scale>")

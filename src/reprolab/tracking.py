@@ -3,6 +3,12 @@
 Files are the source of truth (metrics.json and friends); MLflow mirrors them for comparison in
 its UI. SQLite is the default store; concurrent jobs serialise their writes through a file lock
 next to the database and retry on "database is locked", so parallel rules cannot break it.
+
+Tracking never costs a job. A server that is away (or goes away mid-run) is tried with a short
+timeout; from then on the job's tracking calls are appended to a local spool (one JSONL file a
+job, under REPROLAB_TRACKING_SPOOL, default .reprolab/tracking-spool), and `reprolab tracking
+sync` (also run when a workflow ends) replays them once the server is back. `tracking.uri: none`
+turns tracking off.
 """
 
 from __future__ import annotations
@@ -14,6 +20,8 @@ import logging
 import os
 import subprocess
 import time
+import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -24,6 +32,51 @@ T = TypeVar("T")
 # JSON {paper: run id} of the parent runs of the current workflow execution; set by the
 # Snakefile's onstart (reprolab.workflow_runs) and inherited by every job it starts.
 PARENT_RUNS_ENV = "REPROLAB_PARENT_RUN_IDS"
+# Where jobs spool tracking calls a server could not take, and a switch the workflow sets when
+# the server was unreachable at its start (jobs then spool without trying).
+SPOOL_ENV = "REPROLAB_TRACKING_SPOOL"
+OFFLINE_ENV = "REPROLAB_TRACKING_OFFLINE"
+LOCAL_PREFIX = "spool-"
+# The MLflow client's own retries wait minutes on a dead server; a job waits seconds.
+HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "10", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1"}
+
+
+def spool_dir() -> Path:
+    return Path(os.environ.get(SPOOL_ENV, ".reprolab/tracking-spool"))
+
+
+def tracking_off(uri: str) -> bool:
+    return uri.strip().lower() == "none"
+
+
+def _unreachable(err: BaseException) -> bool:
+    """A connection failure (server down, refused, timed out), not a bad request."""
+    text = f"{type(err).__name__}: {err}".lower()
+    signs = ("connection", "max retries", "timed out", "timeout", "api request to", "refused")
+    return any(sign in text for sign in signs)
+
+
+def check_tracking(uri: str, timeout: float = 5.0) -> str:
+    """At workflow start: 'off', 'ok', or 'offline' (an http server that does not answer
+    /health; then OFFLINE_ENV is set so every job spools at once), with a clear log line."""
+    if tracking_off(uri):
+        log.info("tracking is off (tracking.uri: none); results are in files only")
+        return "off"
+    if not uri.startswith(("http://", "https://")):
+        return "ok"
+    try:
+        with urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout):
+            return "ok"
+    except OSError as err:
+        os.environ[OFFLINE_ENV] = "1"
+        log.warning(
+            "MLflow server %s does not answer (%s): the jobs run anyway and spool their runs "
+            "in %s; `reprolab tracking sync` replays them (the workflow tries at its end)",
+            uri,
+            err,
+            spool_dir(),
+        )
+        return "offline"
 
 
 def parent_run_id(paper: str) -> str | None:
@@ -64,15 +117,50 @@ def _lock_path(uri: str) -> Path | None:
 
 
 class Tracker:
-    """A thin, lock-guarded handle on one MLflow run."""
+    """A thin, lock-guarded handle on one MLflow run that spools when the server is away."""
 
     def __init__(self, uri: str):
-        import mlflow
-
-        self.mlflow = mlflow
         self.uri = uri
+        self.disabled = tracking_off(uri)
+        self.offline = os.environ.get(OFFLINE_ENV) == "1"
         self.lock = _lock_path(uri)
         self.run_id: str | None = None
+        self.spool: Path | None = None
+        if uri.startswith(("http://", "https://")):
+            for key, value in HTTP_DEFAULTS.items():
+                os.environ.setdefault(key, value)
+        if not self.disabled:
+            import mlflow
+
+            self.mlflow = mlflow
+
+    def _spool(self, op: dict) -> None:
+        if self.spool is None:
+            folder = spool_dir()
+            folder.mkdir(parents=True, exist_ok=True)
+            self.spool = folder / f"{time.time_ns()}-{uuid.uuid4().hex[:8]}.jsonl"
+        with self.spool.open("a") as handle:
+            handle.write(json.dumps({"uri": self.uri, **op}) + "\n")
+
+    def _send(self, op: dict, fn: Callable[..., T], *args, **kwargs) -> T | None:
+        """Call the server, or spool `op` when it is away (and keep spooling this run)."""
+        if self.disabled:
+            return None
+        local = str(self.run_id or "").startswith(LOCAL_PREFIX)
+        if self.offline or local:
+            self._spool(op)
+            return None
+        try:
+            return self._call(fn, *args, **kwargs)
+        except Exception as err:
+            if not _unreachable(err):
+                raise
+            log.warning(
+                "MLflow at %s unreachable (%s): spooling this run's tracking", self.uri, err
+            )
+            self.offline = True
+            self._spool(op)
+            return None
 
     def _call(self, fn: Callable[..., T], *args, **kwargs) -> T:
         for attempt in range(8):
@@ -98,50 +186,76 @@ class Tracker:
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
-    def start(self, experiment: str, run_name: str, tags: dict[str, str]) -> str:
-        def _start() -> str:
-            self.mlflow.set_tracking_uri(self.uri)
-            found = self.mlflow.get_experiment_by_name(experiment)
-            exp_id = found.experiment_id if found else self.mlflow.create_experiment(experiment)
-            client = self.mlflow.MlflowClient(self.uri)
-            run = client.create_run(exp_id, run_name=run_name, tags=tags)
-            return run.info.run_id
+    def start(self, experiment: str, run_name: str, tags: dict[str, str]) -> str | None:
+        if self.disabled:
+            return None
 
-        self.run_id = self._call(_start)
+        local = f"{LOCAL_PREFIX}{uuid.uuid4().hex}"
+        op = {"op": "start", "run": local, "experiment": experiment, "name": run_name, "tags": tags}
+        self.run_id = self._send(op, self._create_run, experiment, run_name, tags) or local
         return self.run_id
 
+    def _create_run(self, experiment: str, run_name: str, tags: dict[str, str]) -> str:
+        self.mlflow.set_tracking_uri(self.uri)
+        found = self.mlflow.get_experiment_by_name(experiment)
+        exp_id = found.experiment_id if found else self.mlflow.create_experiment(experiment)
+        client = self.mlflow.MlflowClient(self.uri)
+        return client.create_run(exp_id, run_name=run_name, tags=tags).info.run_id
+
     def log_params(self, params: dict[str, Any]) -> None:
+        if self.disabled:
+            return
         from mlflow.entities import Param
 
         flat = {k: str(v)[:6000] for k, v in flatten(params).items()}
         client = self.mlflow.MlflowClient(self.uri)
-        items = [Param(k, v) for k, v in flat.items()]
-        for start in range(0, len(items), 100):
-            self._call(client.log_batch, self.run_id, params=items[start : start + 100])
+        keys = list(flat)
+        for start in range(0, len(keys), 100):
+            chunk = {k: flat[k] for k in keys[start : start + 100]}
+            op = {"op": "params", "run": self.run_id, "params": chunk}
+            items = [Param(k, v) for k, v in chunk.items()]
+            self._send(op, client.log_batch, self.run_id, params=items)
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
+        if self.disabled:
+            return
         from mlflow.entities import Metric
 
         now = int(time.time() * 1000)
-        items = [
-            Metric(k, float(v), now, step or 0)
+        numeric = {
+            k: float(v)
             for k, v in metrics.items()
             if isinstance(v, int | float) and not isinstance(v, bool)
-        ]
+        }
         client = self.mlflow.MlflowClient(self.uri)
-        for start in range(0, len(items), 500):
-            self._call(client.log_batch, self.run_id, metrics=items[start : start + 500])
+        keys = list(numeric)
+        for start in range(0, len(keys), 500):
+            chunk = {k: numeric[k] for k in keys[start : start + 500]}
+            op = {"op": "metrics", "run": self.run_id, "metrics": chunk, "step": step or 0}
+            op["time"] = now
+            items = [Metric(k, v, now, step or 0) for k, v in chunk.items()]
+            self._send(op, client.log_batch, self.run_id, metrics=items)
 
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
+        if self.disabled:
+            return
         client = self.mlflow.MlflowClient(self.uri)
-        self._call(client.log_artifact, self.run_id, str(path), artifact_path)
+        op = {"op": "artifact", "run": self.run_id, "path": str(Path(path).resolve())}
+        op["artifact_path"] = artifact_path
+        self._send(op, client.log_artifact, self.run_id, str(path), artifact_path)
 
     def end(self, status: str) -> None:
+        if self.disabled:
+            return
         client = self.mlflow.MlflowClient(self.uri)
-        self._call(client.set_terminated, self.run_id, status)
+        op = {"op": "end", "run": self.run_id, "status": status}
+        self._send(op, client.set_terminated, self.run_id, status)
 
     def has_children(self, experiment: str) -> bool:
-        """Whether any run of `experiment` names this run as its parent."""
+        """Whether any run of `experiment` names this run as its parent (assumed so when the
+        server cannot be asked: a spooled parent is kept)."""
+        if self.disabled or self.offline or str(self.run_id).startswith(LOCAL_PREFIX):
+            return True
         client = self.mlflow.MlflowClient(self.uri)
         exp = self._call(client.get_experiment_by_name, experiment)
         found = self._call(
@@ -153,8 +267,93 @@ class Tracker:
         return bool(found)
 
     def delete(self) -> None:
+        if self.disabled:
+            return
         client = self.mlflow.MlflowClient(self.uri)
-        self._call(client.delete_run, self.run_id)
+        self._send({"op": "delete", "run": self.run_id}, client.delete_run, self.run_id)
+
+
+def close_stale_runs(uri: str, experiment: str, workdir: str) -> int:
+    """Runs of this working directory still RUNNING when a new workflow starts there were left
+    by a crash (Snakemake's lock forbids two executions in one directory): mark them KILLED."""
+    tracker = Tracker(uri)
+    if tracker.disabled or tracker.offline:
+        return 0
+    client = tracker.mlflow.MlflowClient(uri)
+    found = tracker._call(client.get_experiment_by_name, experiment)
+    if found is None:
+        return 0
+    stale = tracker._call(
+        client.search_runs,
+        [found.experiment_id],
+        filter_string=f"attributes.status = 'RUNNING' and tags.workdir = '{workdir}'",
+    )
+    for run in stale:
+        tracker._call(client.set_terminated, run.info.run_id, "KILLED")
+    if stale:
+        log.info("%s: %d runs left RUNNING by a crash marked KILLED", experiment, len(stale))
+    return len(stale)
+
+
+def sync_spool(folder: Path | None = None) -> dict[str, int]:
+    """Replay spooled tracking calls, oldest job first; {'replayed': ops, 'left': files}.
+
+    Runs started while the server was away get a server id on replay; the mapping (kept in
+    mapping.json, since a child may name a spooled parent in its tags) rewrites later ops. A
+    file is deleted once all its ops went through; a replay cut short resumes where it stopped
+    (`<file>.done` counts the ops already sent).
+    """
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+
+    folder = Path(folder or spool_dir())
+    if not folder.exists():
+        return {"replayed": 0, "left": 0}
+    mapping_path = folder / "mapping.json"
+    mapping = json.loads(mapping_path.read_text()) if mapping_path.exists() else {}
+    replayed, left = 0, 0
+    for path in sorted(folder.glob("*.jsonl")):
+        done_path = path.with_suffix(".done")
+        done = int(done_path.read_text()) if done_path.exists() else 0
+        ops = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        try:
+            for index, op in enumerate(ops[done:], start=done):
+                tracker = Tracker(op["uri"])
+                client = MlflowClient(op["uri"])
+                run = mapping.get(op["run"], op["run"])
+                if op["op"] == "start":
+                    tags = {k: mapping.get(v, v) for k, v in op["tags"].items()}
+                    mapping[op["run"]] = tracker._call(
+                        tracker._create_run, op["experiment"], op["name"], tags
+                    )
+                elif op["op"] == "params":
+                    items = [Param(k, v) for k, v in op["params"].items()]
+                    tracker._call(client.log_batch, run, params=items)
+                elif op["op"] == "metrics":
+                    items = [Metric(k, v, op["time"], op["step"]) for k, v in op["metrics"].items()]
+                    tracker._call(client.log_batch, run, metrics=items)
+                elif op["op"] == "artifact":
+                    tracker._call(client.log_artifact, run, op["path"], op["artifact_path"])
+                elif op["op"] == "end":
+                    tracker._call(client.set_terminated, run, op["status"])
+                elif op["op"] == "delete":
+                    tracker._call(client.delete_run, run)
+                done_path.write_text(str(index + 1))
+                mapping_path.write_text(json.dumps(mapping))
+                replayed += 1
+        except Exception as err:
+            if not _unreachable(err):
+                raise
+            log.warning(
+                "tracking sync stopped at %s: %s (rerun `reprolab tracking sync`)", path, err
+            )
+            left += 1
+            break
+        path.unlink()
+        done_path.unlink(missing_ok=True)
+    left = max(left, len(list(folder.glob("*.jsonl"))))
+    log.info("tracking sync: %d calls replayed, %d spool files left", replayed, left)
+    return {"replayed": replayed, "left": left}
 
 
 def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
@@ -187,6 +386,7 @@ def tracked_run(cfg: dict, rule: str, params: dict | None = None) -> Iterator[Tr
         "seed": str(suite["seed"]),
         "git_commit": git_commit(),
         "slurm_job_id": os.environ.get("SLURM_JOB_ID", ""),
+        "workdir": os.getcwd(),
     }
     parent = parent_run_id(suite["paper"])
     if parent:

@@ -17,6 +17,8 @@ from pathlib import Path
 from reprolab.tracking import (
     PARENT_RUNS_ENV,
     Tracker,
+    check_tracking,
+    close_stale_runs,
     experiment_name,
     git_commit,
     tracking_uri,
@@ -33,9 +35,17 @@ def start_parent_runs(paper_configs: dict[str, dict]) -> dict[str, str]:
     """
     execution = uuid.uuid4().hex[:12]
     ids: dict[str, str] = {}
+    checked: dict[str, str] = {}
     for paper, cfg in paper_configs.items():
         suite = cfg["suite"]
-        tracker = Tracker(tracking_uri(suite))
+        uri = tracking_uri(suite)
+        if uri not in checked:
+            checked[uri] = check_tracking(uri)
+        if checked[uri] == "off":
+            continue
+        if checked[uri] == "ok":
+            close_stale_runs(uri, experiment_name(suite, paper), os.getcwd())
+        tracker = Tracker(uri)
         tags = {
             "paper": paper,
             "scale": suite["scale"],
@@ -44,6 +54,7 @@ def start_parent_runs(paper_configs: dict[str, dict]) -> dict[str, str]:
             "git_commit": git_commit(),
             "workflow_execution": execution,
             "slurm_job_id": os.environ.get("SLURM_JOB_ID", ""),
+            "workdir": os.getcwd(),
         }
         ids[paper] = tracker.start(
             experiment_name(suite, paper), f"{paper}/{PARENT_RULE} {execution}", tags
