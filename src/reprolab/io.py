@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -48,12 +49,48 @@ def read_json(path: Path) -> Any:
         raise ValueError(f"{path}: not valid JSON ({err})") from err
 
 
+def sidecar(path: Path) -> Path:
+    """`<file>.meta.json`: the row count and sha256 a JSONL file had when it was written."""
+    path = Path(path)
+    return path.with_name(path.name + ".meta.json")
+
+
 def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
-    _atomic_write(path, "".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
+    """Rows as JSON lines, atomically, then their count and hash in the sidecar, so a reader
+    can tell a file cut short or changed afterwards from the one its producer wrote."""
+    lines = [json.dumps(r, sort_keys=True) + "\n" for r in rows]
+    text = "".join(lines)
+    sidecar(path).unlink(missing_ok=True)
+    _atomic_write(path, text)
+    meta = {"rows": len(lines), "sha256": hashlib.sha256(text.encode()).hexdigest()}
+    _atomic_write(sidecar(path), json.dumps(meta) + "\n")
+
+
+def check_against_sidecar(path: Path) -> None:
+    """A JSONL file whose rows or bytes differ from its sidecar is removed (with the sidecar),
+    so the next workflow run rebuilds it with its producer, and the reader fails naming it."""
+    path = Path(path)
+    meta_path = sidecar(path)
+    if not meta_path.exists():
+        return
+    meta = json.loads(meta_path.read_text())
+    data = path.read_bytes()
+    if hashlib.sha256(data).hexdigest() == meta["sha256"]:
+        return
+    rows = sum(1 for line in data.decode(errors="replace").splitlines() if line.strip())
+    path.unlink()
+    meta_path.unlink()
+    raise ValueError(
+        f"{path}: {rows} rows and a different content than the {meta['rows']} rows its producer "
+        "wrote (cut short or changed after it was written); removed, so the next run of the "
+        "workflow rebuilds it"
+    )
 
 
 def read_jsonl(path: Path) -> list[dict]:
     path = Path(path)
+    if path.exists():
+        check_against_sidecar(path)
     rows = []
     with path.open() as f:
         for number, line in enumerate(f, 1):
@@ -66,7 +103,9 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def append_jsonl(path: Path, row: dict) -> None:
+    """One row added to a growing file (a training log): no longer the file a sidecar describes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    sidecar(path).unlink(missing_ok=True)
     with path.open("a") as f:
         f.write(json.dumps(row, sort_keys=True) + "\n")
