@@ -1,19 +1,28 @@
-"""Run untrusted tool calls and code in a separate, limited process.
+"""Run untrusted tool calls and code isolated by the operating system.
 
 Model-written tool calls and code never run in the process that holds the model. A `Sandbox`
-starts one fresh worker interpreter (`python -m reprolab.sandbox_worker`, never a fork of this
-process) that serves many calls in turn, each with its own limits:
+starts a worker (`python -m reprolab.sandbox_worker`) inside bubblewrap (Debian package
+`bubblewrap`):
 
     with Sandbox(SandboxLimits(timeout_seconds=2), modules=["mypkg.tools"]) as box:
         box.call("mypkg.tools", "add", {"a": 1, "b": 2})   # SandboxResult(ok=True, value=3)
         box.run_code("result = sum(range(10))")            # value 45
 
-The worker has a private temporary working directory (deleted on close), CPU-time, address-space
-and file-size limits (`resource.setrlimit`), no network (a fresh network namespace where the
-kernel allows it, and an audit hook in every case), and an audit hook that refuses process
-creation, signals to other processes, native code (ctypes) and writes outside its directory. A
-wall-clock timeout kills the worker's whole process group; the next call starts a new worker.
-Every failure comes back as a result with `ok=False` and an error naming what happened.
+Isolation, first layer (the kernel): new user, PID, network, IPC, UTS and cgroup namespaces (no
+network at all; no host process visible or signalable; nothing outlives the worker), a
+read-only view of only the interpreter, the system libraries and the allowed modules' folders
+(no host file, no repository, no socket of the host), a private size-limited tmpfs as the only
+writable place, a seccomp filter refusing the kernel calls a tool never needs (ptrace, mount,
+namespaces, kernel keys, bpf, ...), a pids cgroup where the host allows one, rlimits (CPU time,
+memory, file size, processes) per call, and a wall-clock timeout. Every call runs in a fresh
+process forked from a pristine server, which alone writes the protocol (see sandbox_worker), so
+nothing carries from one call to the next and no call can forge another's result. Second layer:
+an audit hook in each call refusing sockets, process creation, signals and native code.
+
+Where bubblewrap or user namespaces are missing the sandbox refuses to run untrusted code and
+says why, unless `SandboxLimits(allow_weak_isolation=True)` (config: `sandbox:
+{allow_weak_isolation: true}`) accepts a fresh interpreter with rlimits and the audit hook only;
+that choice is logged and recorded in `Sandbox.isolation`.
 """
 
 from __future__ import annotations
@@ -22,9 +31,11 @@ import contextlib
 import json
 import logging
 import os
+import platform
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -35,13 +46,6 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-_SIGNAL_ERRORS = {
-    signal.SIGXCPU: "CPU time limit exceeded",
-    signal.SIGKILL: "killed",
-    signal.SIGSEGV: "segmentation fault",
-    signal.SIGXFSZ: "file size limit exceeded",
-}
-
 
 @dataclass(frozen=True)
 class SandboxLimits:
@@ -51,10 +55,12 @@ class SandboxLimits:
     timeout_seconds: float = 5.0
     memory_mb: int = 512
     file_size_mb: int = 4
+    tmp_size_mb: int = 64
+    max_processes: int = 64
     max_result_chars: int = 100_000
-    # A worker is replaced after this many calls, so no state leaks across many calls.
-    calls_per_worker: int = 500
-    network_namespace: bool = True
+    # A worker is replaced after this many calls (each call is a fresh process anyway).
+    calls_per_worker: int = 5000
+    allow_weak_isolation: bool = False
 
 
 @dataclass
@@ -71,18 +77,147 @@ class SandboxResult:
         return asdict(self)
 
 
+# The only writable place inside: a private tmpfs at a path no host folder uses (a repository
+# under /work or a test's module under /tmp must stay visible, read-only, at its own path).
+SANDBOX_DIR = "/.sandbox"
+
+
+class SandboxUnavailable(RuntimeError):
+    """OS isolation cannot be set up here, and weak isolation was not allowed."""
+
+
+# x86_64 system calls a tool or snippet never needs; refused with EPERM by the seccomp filter.
+_DENIED_SYSCALLS_X86_64 = {
+    "ptrace": 101,
+    "acct": 163,
+    "settimeofday": 164,
+    "mount": 165,
+    "umount2": 166,
+    "swapon": 167,
+    "swapoff": 168,
+    "reboot": 169,
+    "init_module": 175,
+    "delete_module": 176,
+    "clock_settime": 227,
+    "kexec_load": 246,
+    "add_key": 248,
+    "request_key": 249,
+    "keyctl": 250,
+    "unshare": 272,
+    "perf_event_open": 298,
+    "name_to_handle_at": 303,
+    "open_by_handle_at": 304,
+    "setns": 308,
+    "process_vm_readv": 310,
+    "process_vm_writev": 311,
+    "finit_module": 313,
+    "bpf": 321,
+    "userfaultfd": 323,
+    "pidfd_send_signal": 424,
+    "pivot_root": 155,
+}
+
+
+def seccomp_program() -> bytes | None:
+    """A classic-BPF seccomp filter (the bytes bwrap --seccomp reads): other architectures are
+    killed, x32 calls and the denied calls get EPERM, everything else is allowed. None off
+    x86_64 (the namespaces still hold; isolation records that no filter was applied)."""
+    if platform.machine() != "x86_64":
+        return None
+
+    def op(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
+        return struct.pack("<HBBI", code, jt, jf, k)
+
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06
+    allow, deny, kill = 0x7FFF0000, 0x00050000 | 1, 0x80000000  # ALLOW, ERRNO(EPERM), KILL
+    numbers = sorted(_DENIED_SYSCALLS_X86_64.values())
+    n = len(numbers)
+    # 0 ld arch; 1 jeq x86_64 else -> kill; 2 ld nr; 3 jge x32 -> deny; 4.. jeq nr -> deny;
+    # then ret allow; ret deny; ret kill.
+    program = [op(ld, 4), op(jeq, 0xC000003E, 0, n + 4), op(ld, 0)]
+    program.append(op(jge, 0x40000000, n + 1, 0))
+    for i, number in enumerate(numbers):
+        program.append(op(jeq, number, n - i, 0))
+    program += [op(ret, allow), op(ret, deny), op(ret, kill)]
+    return b"".join(program)
+
+
+def _filesystem_args() -> list[str]:
+    """bwrap arguments for what the worker may read: the system libraries (top-level symlinks
+    such as /lib64 -> usr/lib64 kept as symlinks, the ELF loader's path among them), the
+    interpreter (venv and base), reprolab's own source folder and the folders of the PYTHONPATH
+    (where tool modules live). Nothing else of the host exists inside."""
+    args: list[str] = []
+    for top in ("/usr", "/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    package_root = str(Path(__file__).resolve().parents[1])
+    paths = ["/etc/ld.so.cache", "/etc/alternatives", sys.prefix, sys.base_prefix, package_root]
+    paths += [os.path.dirname(os.path.realpath(sys.executable))]
+    paths += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    seen = {"/usr"}
+    for path in paths:
+        for candidate in {os.path.abspath(path), os.path.realpath(path)}:
+            covered = any(candidate == s or candidate.startswith(s + "/") for s in seen)
+            if os.path.exists(candidate) and not covered:
+                seen.add(candidate)
+                args += ["--ro-bind", candidate, candidate]
+    return args
+
+
+def _pids_cgroup(limit: int) -> Path | None:
+    """A pids cgroup (v2, else v1) holding at most `limit` processes, where this process may
+    make one (root on most machines); None elsewhere (RLIMIT_NPROC binds non-root users)."""
+    for base in (Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/pids")):
+        if not (base / "cgroup.procs").exists():
+            continue
+        if base == Path("/sys/fs/cgroup") and "pids" not in (
+            (base / "cgroup.controllers").read_text()
+            if (base / "cgroup.controllers").exists()
+            else ""
+        ):
+            continue
+        group = base / f"reprolab-sandbox-{os.getpid()}-{time.monotonic_ns()}"
+        try:
+            group.mkdir()
+            (group / "pids.max").write_text(str(limit))
+            return group
+        except OSError:
+            with contextlib.suppress(OSError):
+                group.rmdir()
+    return None
+
+
+def isolation_problem() -> str | None:
+    """Why OS isolation cannot be set up here, or None when it can."""
+    if shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
+    probe = subprocess.run(
+        ["bwrap", "--unshare-all", "--ro-bind", "/", "/", "true"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    if probe.returncode != 0:
+        return f"bubblewrap cannot create namespaces here: {probe.stderr.strip()[-300:]}"
+    return None
+
+
 class Sandbox:
-    """A worker process serving tool calls and code snippets under limits (see module doc)."""
+    """A worker serving tool calls and code snippets, each isolated (see module doc)."""
 
     def __init__(self, limits: SandboxLimits | None = None, modules: list[str] | tuple = ()):
         self.limits = limits or SandboxLimits()
         self.modules = list(modules)
         self._proc: subprocess.Popen | None = None
         self._root: Path | None = None
+        self._cgroup: Path | None = None
         self._calls = 0
         self._buffer = b""
         self.workers_started = 0
-        # What the current worker achieved, e.g. {"network_namespace": True}.
+        # How the current worker is isolated: {"mode": "bubblewrap" | "weak", ...}.
         self.isolation: dict = {}
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -93,64 +228,101 @@ class Sandbox:
         self.close()
 
     @property
-    def workdir(self) -> Path | None:
-        """The current worker's private directory (None before the first call)."""
-        return self._root / "work" if self._root else None
-
-    @property
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
-    def _start(self) -> None:
-        self._root = Path(tempfile.mkdtemp(prefix="reprolab-sandbox-"))
-        work = self._root / "work"
-        work.mkdir()
-        config = {
-            "workdir": str(work),
-            "modules": self.modules,
-            "memory_mb": self.limits.memory_mb,
-            "file_size_mb": self.limits.file_size_mb,
-            "cpu_total_seconds": self.limits.cpu_seconds * (self.limits.calls_per_worker + 1),
-            "network_namespace": self.limits.network_namespace,
-        }
+    def _command(self, config: dict) -> tuple[list[str], dict, tuple[int, ...]]:
+        """bwrap's command line, the worker's environment and the descriptors it inherits."""
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "HOME": str(work),
-            "TMPDIR": str(work),
+            "PATH": "/usr/bin:/bin",
+            "HOME": SANDBOX_DIR,
+            "TMPDIR": SANDBOX_DIR,
             "LANG": "C.UTF-8",
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
+            "PYTHONPATH": os.pathsep.join(
+                [str(Path(__file__).resolve().parents[1])]
+                + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+            ),
         }
-        # Where this process found reprolab first, so the worker imports the same code.
-        package_root = str(Path(__file__).resolve().parents[1])
-        paths = (package_root, os.environ.get("PYTHONPATH"))
-        env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
+        worker = [sys.executable, "-m", "reprolab.sandbox_worker", json.dumps(config)]
+        problem = None if self.limits.allow_weak_isolation else isolation_problem()
+        if self.limits.allow_weak_isolation and isolation_problem() is not None:
+            problem = isolation_problem()
+            log.warning("sandbox: weak isolation (allowed by the config): %s", problem)
+            self.isolation = {"mode": "weak", "why": problem}
+            config["workdir"] = str(self._root / "work")
+            env["HOME"] = env["TMPDIR"] = config["workdir"]
+            worker[-1] = json.dumps(config)
+            return worker, env, ()
+        if problem is not None:
+            raise SandboxUnavailable(
+                f"the sandbox cannot isolate untrusted code: {problem}. Install bubblewrap, or "
+                "set sandbox.allow_weak_isolation: true to accept a weaker sandbox"
+            )
+        command = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session"]
+        command += ["--uid", "65534", "--gid", "65534", "--cap-drop", "ALL"]
+        command += _filesystem_args()
+        command += ["--proc", "/proc", "--dev", "/dev"]
+        command += ["--size", str(self.limits.tmp_size_mb * 1024 * 1024), "--tmpfs", SANDBOX_DIR]
+        command += ["--remount-ro", "/", "--chdir", SANDBOX_DIR]
+        fds: tuple[int, ...] = ()
+        program = seccomp_program()
+        if program is not None:
+            read, write = os.pipe()
+            os.write(write, program)
+            os.close(write)
+            command += ["--seccomp", str(read)]
+            fds = (read,)
+        self.isolation = {"mode": "bubblewrap", "seccomp": program is not None}
+        config["pid_namespace"] = True
+        worker[-1] = json.dumps(config)
+        return command + ["--", *worker], env, fds
+
+    def _start(self) -> None:
+        self._root = Path(tempfile.mkdtemp(prefix="reprolab-sandbox-"))
+        (self._root / "work").mkdir()
+        config = {
+            "workdir": SANDBOX_DIR,
+            "modules": self.modules,
+            "memory_mb": self.limits.memory_mb,
+            "file_size_mb": self.limits.file_size_mb,
+            "max_processes": self.limits.max_processes,
+            "pid_namespace": False,
+        }
+        command, env, fds = self._command(config)
+        if self.isolation.get("mode") == "bubblewrap":
+            self._cgroup = _pids_cgroup(self.limits.max_processes + 8)
+        if self._cgroup is not None:
+            # Joined before bwrap starts, so every process of the sandbox is counted.
+            procs = self._cgroup / "cgroup.procs"
+            command = ["/bin/sh", "-c", f'echo $$ > "{procs}" && exec "$@"', "sh", *command]
+        self.isolation["pids_cgroup"] = self._cgroup is not None
         stderr = (self._root / "stderr").open("wb")
-        # exec of a fresh interpreter (no fork of a process holding torch threads), in its own
-        # session, so a timeout can kill its whole process group.
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "reprolab.sandbox_worker", json.dumps(config)],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=stderr,
-            cwd=work,
+            cwd=self._root / "work",
             env=env,
             start_new_session=True,
-            close_fds=True,
+            pass_fds=fds,
         )
+        for fd in fds:
+            os.close(fd)
         stderr.close()
         self._buffer = b""
         self._calls = 0
         self.workers_started += 1
-        ready = self._read_message(time.monotonic() + 30.0)
+        ready = self._read_message(time.monotonic() + 60.0)
         if not ready or not ready.get("ready"):
             detail = self._stderr_tail()
             self._kill()
             raise RuntimeError(f"sandbox worker failed to start: {detail or ready}")
-        self.isolation = ready.get("isolation", {})
 
     def _kill(self) -> None:
-        """Kill the worker's process group and remove its directory."""
+        """Kill the worker (its PID namespace dies with it) and remove its folders."""
         if self._proc is not None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self._proc.pid, signal.SIGKILL)
@@ -159,6 +331,13 @@ class Sandbox:
                     stream.close()
             self._proc.wait()
             self._proc = None
+        if self._cgroup is not None:
+            for _ in range(50):  # the namespace's processes leave the group as they die
+                with contextlib.suppress(OSError):
+                    self._cgroup.rmdir()
+                    break
+                time.sleep(0.02)
+            self._cgroup = None
         if self._root is not None:
             shutil.rmtree(self._root, ignore_errors=True)
             self._root = None
@@ -175,7 +354,7 @@ class Sandbox:
         return text.strip().splitlines()[-1] if text.strip() else ""
 
     def _read_message(self, deadline: float) -> dict | None:
-        """One JSON line from the worker, or None on timeout or end of stream."""
+        """One JSON object line from the worker's server, or None on timeout or end of stream."""
         fd = self._proc.stdout.fileno()
         while b"\n" not in self._buffer:
             remaining = deadline - time.monotonic()
@@ -189,7 +368,11 @@ class Sandbox:
                 return None
             self._buffer += chunk
         line, self._buffer = self._buffer.split(b"\n", 1)
-        return json.loads(line)
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return None
+        return message if isinstance(message, dict) else None
 
     def _request(self, request: dict) -> SandboxResult:
         if self._proc is None or self._calls >= self.limits.calls_per_worker:
@@ -199,6 +382,7 @@ class Sandbox:
         request = {
             **request,
             "cpu_seconds": self.limits.cpu_seconds,
+            "timeout_seconds": self.limits.timeout_seconds,
             "max_result_chars": self.limits.max_result_chars,
         }
         try:
@@ -212,24 +396,15 @@ class Sandbox:
         except BrokenPipeError:
             self._kill()
             return SandboxResult(False, error="sandbox worker died before the call")
-        reply = self._read_message(started + self.limits.timeout_seconds)
+        # The server enforces the call's timeout; this one only guards against a dead server.
+        reply = self._read_message(started + self.limits.timeout_seconds + 10.0)
         seconds = time.monotonic() - started
-        if reply is None:
-            alive = self._proc.poll() is None
-            code = self._proc.returncode
+        if reply is None or not isinstance(reply.get("ok"), bool):
             detail = self._stderr_tail()
             self._kill()
-            if alive:
-                error = f"timeout: no result within {self.limits.timeout_seconds:g} s (killed)"
-            elif code is not None and code < 0:
-                reason = _SIGNAL_ERRORS.get(-code, f"signal {-code}")
-                error = f"sandbox worker ended: {reason}"
-                if -code == signal.SIGXCPU:
-                    error += f" ({self.limits.cpu_seconds:g} s)"
-            else:
-                error = f"sandbox worker ended with exit code {code}" + (
-                    f": {detail}" if detail else ""
-                )
+            error = "sandbox worker ended or answered out of protocol" + (
+                f": {detail}" if detail else ""
+            )
             return SandboxResult(False, error=error, seconds=seconds)
         return SandboxResult(
             ok=reply["ok"],
@@ -241,7 +416,7 @@ class Sandbox:
 
     # -- API -------------------------------------------------------------------------------
     def call(self, module: str, function: str, arguments: dict) -> SandboxResult:
-        """Call module.function(**arguments) in the worker; module must be one of `modules`."""
+        """Call module.function(**arguments) in a fresh call process; module must be loaded."""
         if module not in self.modules:
             return SandboxResult(False, error=f"module '{module}' is not loaded in this sandbox")
         if not isinstance(arguments, dict):
@@ -251,7 +426,7 @@ class Sandbox:
         )
 
     def call_many(self, module: str, calls: list[tuple[str, dict]]) -> list[SandboxResult]:
-        """Many calls through the same worker, each with its own limits and timeout."""
+        """Many calls through the same worker, each in its own process with its own limits."""
         return [self.call(module, name, arguments) for name, arguments in calls]
 
     def run_code(self, code: str) -> SandboxResult:

@@ -1,9 +1,13 @@
-"""The sandbox's worker process (started by reprolab.sandbox; not imported by anything else).
+"""The sandbox's worker (started by reprolab.sandbox inside bubblewrap; imported by nothing else).
 
-Start-up order matters: open the protocol pipes, leave the network (a new user + network
-namespace where the kernel allows it), import the allowed modules, set the resource limits, and
-only then install the audit hook, which can never be removed. After that the worker reads one JSON
-request a line and answers one JSON line, until its input closes.
+Two processes inside the sandbox. The *server* never runs untrusted code: it imports the tool
+modules once, then for every request forks a *call* process, which drops to the call's limits,
+closes the protocol descriptors, installs the audit hook, runs the tool call or code, and writes
+one length-prefixed JSON result on a pipe of its own before it exits. The server reads that
+result (malformed becomes an error for this call only), kills whatever the call left running in
+the sandbox's PID namespace, wipes the call's directory, and answers the host with one JSON line
+on a descriptor no call can reach. So nothing a call does (threads, rebinding modules, forged
+output, changed globals) survives into the next call, and no call can write the protocol.
 """
 
 from __future__ import annotations
@@ -14,11 +18,15 @@ import io
 import json
 import os
 import resource
+import select
+import shutil
 import signal
+import struct
 import sys
+import time
 import traceback
 
-# Audit events refused outright: process creation, signals, native code, network, new hooks.
+# Audit events refused in a call (the second layer; the namespace sandbox is the first).
 _REFUSED_PREFIXES = ("socket.", "ctypes.", "_ctypes.", "subprocess.", "pty.")
 _REFUSED = {
     "os.fork",
@@ -27,116 +35,36 @@ _REFUSED = {
     "os.exec",
     "os.system",
     "os.spawn",
-    "os.startfile",
     "os.kill",
     "os.killpg",
     "os.setuid",
     "os.setgid",
-    "_thread.start_new_thread",
     "sys.addaudithook",
     "resource.prlimit",
+    "resource.setrlimit",
     "signal.pthread_kill",
 }
 _REFUSED_IMPORTS = {"ctypes", "_ctypes", "multiprocessing", "_posixsubprocess", "socket", "_socket"}
-# Events whose path arguments must lie inside the private directory (they change the filesystem).
-_PATH_EVENTS = {
-    "os.remove": 1,
-    "os.rmdir": 1,
-    "os.mkdir": 1,
-    "os.rename": 2,
-    "os.replace": 2,
-    "os.link": 2,
-    "os.symlink": 2,
-    "os.chmod": 1,
-    "os.chown": 1,
-    "os.truncate": 1,
-    "os.utime": 1,
-    "shutil.rmtree": 1,
-    "shutil.copyfile": 2,
-    "shutil.move": 2,
+_SIGNAL_ERRORS = {
+    signal.SIGXCPU: "CPU time limit exceeded",
+    signal.SIGKILL: "killed",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGXFSZ: "file size limit exceeded",
 }
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
 
 
 class SandboxViolation(PermissionError):
     """An action the sandbox refuses."""
 
 
-def _leave_network() -> bool:
-    """A fresh user + network namespace: no interface but a down loopback. Best effort."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        clone_newuser, clone_newnet = 0x10000000, 0x40000000
-        return libc.unshare(clone_newuser | clone_newnet) == 0
-    except (OSError, AttributeError):
-        return False
+def _hook(event: str, args: tuple) -> None:
+    if event in _REFUSED or event.startswith(_REFUSED_PREFIXES):
+        raise SandboxViolation(f"sandbox: '{event}' is not allowed")
+    if event == "import" and args and args[0] in _REFUSED_IMPORTS:
+        raise SandboxViolation(f"sandbox: importing '{args[0]}' is not allowed")
 
 
-def _make_hook(workdir: str, state: dict):
-    root = os.path.realpath(workdir)
-    allowed_devices = {"/dev/null", "/dev/urandom"}
-
-    def inside(path) -> bool:
-        if isinstance(path, int):
-            return True  # an already-open descriptor
-        if isinstance(path, bytes):
-            path = os.fsdecode(path)
-        real = os.path.realpath(os.fspath(path))
-        return real == root or real.startswith(root + os.sep) or real in allowed_devices
-
-    def hook(event: str, args: tuple) -> None:
-        if state["trusted"]:
-            return
-        if event in _REFUSED or event.startswith(_REFUSED_PREFIXES):
-            raise SandboxViolation(f"sandbox: '{event}' is not allowed")
-        if event == "import" and args and args[0] in _REFUSED_IMPORTS:
-            raise SandboxViolation(f"sandbox: importing '{args[0]}' is not allowed")
-        if event == "resource.setrlimit":
-            raise SandboxViolation("sandbox: changing resource limits is not allowed")
-        if event == "open" and args:
-            path, mode, flags = (tuple(args) + (None, None))[:3]
-            writes = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-                isinstance(flags, int) and flags & _WRITE_FLAGS
-            )
-            if writes and path is not None and not inside(path):
-                raise SandboxViolation(f"sandbox: writing '{path}' outside its directory")
-        elif event in _PATH_EVENTS:
-            for path in args[: _PATH_EVENTS[event]]:
-                if path is not None and not inside(path):
-                    raise SandboxViolation(f"sandbox: '{event}' on '{path}' outside its directory")
-
-    return hook
-
-
-def _set_limits(config: dict) -> None:
-    mb = 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (config["memory_mb"] * mb,) * 2)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_size_mb"] * mb,) * 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    # Does not bind root; the audit hook refuses process creation for everyone.
-    resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
-    total = int(config["cpu_total_seconds"]) + 1
-    resource.setrlimit(resource.RLIMIT_CPU, (total, total))
-    # A write past the file-size limit raises OSError (EFBIG) instead of killing the worker.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-
-
-def _cpu_limit(seconds: float, state: dict) -> None:
-    """Soft CPU limit = CPU used so far + this call's allowance (SIGXCPU beyond it)."""
-    used = resource.getrusage(resource.RUSAGE_SELF)
-    spent = used.ru_utime + used.ru_stime
-    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    soft = min(int(spent + seconds + 1), hard)
-    state["trusted"] = True
-    try:
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-    finally:
-        state["trusted"] = False
-
-
-def _handle(request: dict, modules: dict) -> dict:
+def _run(request: dict, modules: dict) -> dict:
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
         if request["op"] == "call":
@@ -157,44 +85,166 @@ def _handle(request: dict, modules: dict) -> dict:
     return {"ok": True, "value": value, "stdout": stdout.getvalue()[-10_000:]}
 
 
+def _call_process(request: dict, modules: dict, config: dict, result_fd: int, keep: set) -> None:
+    """The forked call: limits, no protocol descriptors, the hook, the call, one framed result."""
+    os.setpgid(0, 0)
+    for fd in keep:
+        os.close(fd)
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    mb = 1024 * 1024
+    cpu = max(1, int(request["cpu_seconds"] + 0.999))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))  # SIGXCPU first, SIGKILL a second on
+    resource.setrlimit(resource.RLIMIT_AS, (config["memory_mb"] * mb,) * 2)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_size_mb"] * mb,) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # Binds where the sandbox's user is not root outside; a pids cgroup limits root's (host side).
+    resource.setrlimit(resource.RLIMIT_NPROC, (config["max_processes"],) * 2)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG instead of death past the file limit
+    sys.addaudithook(_hook)
+    try:
+        reply = _run(request, modules)
+        text = json.dumps(reply)
+    except MemoryError:
+        text = json.dumps({"ok": False, "error": "MemoryError: memory limit exceeded"})
+    except RecursionError:
+        text = json.dumps({"ok": False, "error": "RecursionError: recursion too deep"})
+    except TypeError as err:
+        kind = "result is not JSON" if "JSON serializable" in str(err) else "TypeError"
+        text = json.dumps({"ok": False, "error": f"{kind}: {err}"})
+    except BaseException as err:  # noqa: BLE001 - every failure becomes an error result
+        last = traceback.extract_tb(err.__traceback__)[-1:]
+        where = f" (line {last[0].lineno})" if last and last[0].filename == "<sandbox>" else ""
+        text = json.dumps({"ok": False, "error": f"{type(err).__name__}: {err}{where}"})
+    data = text.encode()
+    try:
+        os.write(result_fd, struct.pack(">Q", len(data)) + data)
+    finally:
+        os._exit(0)
+
+
+def _in_own_pid_namespace() -> bool:
+    """Whether pid 1 here is bubblewrap's init: only then is every other process a call's."""
+    try:
+        with open("/proc/1/cmdline", "rb") as init:
+            return b"bwrap" in init.read() and os.getpid() != 1
+    except OSError:
+        return False
+
+
+def _kill_strays() -> int:
+    """Kill every process of this PID namespace but its init (bwrap, pid 1) and the server.
+    Only ever called inside the sandbox's own PID namespace (never in weak isolation)."""
+    killed = 0
+    me = os.getpid()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) not in (1, me):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(int(entry), signal.SIGKILL)
+                killed += 1
+    return killed
+
+
+def _read_result(fd: int, deadline: float, limit: int) -> tuple[bytes | None, str | None]:
+    """The call's framed result, read by its length (processes the call forked may hold the
+    pipe open, so end-of-file never comes): (bytes, None), or (None, why)."""
+    buffer = b""
+    size = None
+    while size is None or len(buffer) < 8 + size:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None, "timeout"
+        readable, _, _ = select.select([fd], [], [], remaining)
+        if not readable:
+            return None, "timeout"
+        chunk = os.read(fd, 1 << 16)
+        if not chunk:
+            return None, "no result" if len(buffer) == 0 else "malformed result frame"
+        buffer += chunk
+        if size is None and len(buffer) >= 8:
+            (size,) = struct.unpack(">Q", buffer[:8])
+            if size > limit + 64:
+                return None, f"result longer than {limit} characters"
+    if len(buffer) != 8 + size:
+        return None, "malformed result frame"
+    return buffer[8:], None
+
+
+def _serve(request: dict, modules: dict, config: dict, protocol: set) -> dict:
+    workdir = os.path.join(config["workdir"], "call")
+    if not os.path.isdir(workdir):
+        os.mkdir(workdir)
+    os.chdir(workdir)
+    read_fd, write_fd = os.pipe()
+    started = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_fd)
+        _call_process(request, modules, config, write_fd, protocol)
+    os.close(write_fd)
+    limit = request["max_result_chars"]
+    data, problem = _read_result(read_fd, started + request["timeout_seconds"], limit)
+    os.close(read_fd)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    if config["kill_strays"]:  # only in its own PID namespace is every other process the call's
+        _kill_strays()
+    with contextlib.suppress(ChildProcessError):
+        while os.waitpid(-1, os.WNOHANG)[0]:
+            pass
+    os.chdir(config["workdir"])
+    if os.listdir(workdir):  # the next call starts in an empty folder
+        shutil.rmtree(workdir, ignore_errors=True)
+    if data is None:
+        if os.WIFSIGNALED(status) and problem == "no result":  # it died before answering
+            reason = _SIGNAL_ERRORS.get(os.WTERMSIG(status), f"signal {os.WTERMSIG(status)}")
+            return {"ok": False, "error": f"call ended: {reason}"}
+        if problem == "timeout":
+            return {
+                "ok": False,
+                "error": f"timeout: no result within {request['timeout_seconds']:g} s",
+            }
+        return {"ok": False, "error": problem or "no result"}
+    try:
+        reply = json.loads(data)
+    except ValueError:
+        return {"ok": False, "error": "malformed result: not JSON"}
+    if not isinstance(reply, dict) or not isinstance(reply.get("ok"), bool):
+        return {"ok": False, "error": "malformed result: not a result object"}
+    return reply
+
+
+def _no_ptrace() -> None:
+    """PR_SET_DUMPABLE 0: no call (same uid) may ptrace the server or read its memory."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
+
 def main() -> None:
     config = json.loads(sys.argv[1])
     os.chdir(config["workdir"])
-    # The protocol gets private descriptors; the called code's fd 0/1 point at /dev/null.
-    requests = os.fdopen(os.dup(0), "r")
-    replies = os.fdopen(os.dup(1), "w")
+    # Private protocol descriptors; calls close them (their 0/1/2 point at /dev/null).
+    requests_fd, replies_fd = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDWR)
     os.dup2(null, 0)
     os.dup2(null, 1)
-    isolated = _leave_network() if config["network_namespace"] else False
+    requests = os.fdopen(requests_fd, "r")
+    replies = os.fdopen(replies_fd, "w")
     modules = {name: importlib.import_module(name) for name in config["modules"]}
-    _set_limits(config)
-    state = {"trusted": False}
-    sys.addaudithook(_make_hook(config["workdir"], state))
-    replies.write(json.dumps({"ready": True, "isolation": {"network_namespace": isolated}}) + "\n")
+    config["kill_strays"] = config["pid_namespace"] and _in_own_pid_namespace()
+    _no_ptrace()
+    replies.write(json.dumps({"ready": True}) + "\n")
     replies.flush()
     for line in requests:
         request = json.loads(line)
-        _cpu_limit(request["cpu_seconds"], state)
-        try:
-            reply = _handle(request, modules)
-            text = json.dumps(reply)
-        except MemoryError:
-            text = json.dumps({"ok": False, "error": "MemoryError: memory limit exceeded"})
-        except RecursionError:
-            text = json.dumps({"ok": False, "error": "RecursionError: recursion too deep"})
-        except TypeError as err:
-            if "JSON serializable" in str(err):
-                text = json.dumps({"ok": False, "error": f"result is not JSON: {err}"})
-            else:
-                text = json.dumps({"ok": False, "error": f"TypeError: {err}"})
-        except BaseException as err:  # noqa: BLE001 - every failure becomes an error result
-            last = traceback.extract_tb(err.__traceback__)[-1:]
-            where = f" (line {last[0].lineno})" if last and last[0].filename == "<sandbox>" else ""
-            text = json.dumps({"ok": False, "error": f"{type(err).__name__}: {err}{where}"})
-        if len(text) > request["max_result_chars"]:
-            limit = request["max_result_chars"]
-            text = json.dumps({"ok": False, "error": f"result longer than {limit} characters"})
+        reply = _serve(request, modules, config, {requests_fd, replies_fd})
+        text = json.dumps(reply)
         replies.write(text + "\n")
         replies.flush()
 
