@@ -205,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # Snakemake gives each job OMP_NUM_THREADS = its threads, which torch takes for its
+    # intra-op pool; idle OpenMP threads must sleep, not spin, or two jobs on two cores slow
+    # each other down several-fold (measured, issue 29). Set before torch is imported.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     # Library deprecation notices (transformers v6 renames) drown the progress lines in job logs.
     warnings.filterwarnings("ignore", category=FutureWarning)
     args = build_parser().parse_args(argv)
