@@ -22,19 +22,15 @@ def bootstrap_ci(
 
 
 def mcnemar_exact(b: int, c: int) -> float:
-    """Two-sided exact McNemar p-value from the discordant pair counts b and c.
+    """Two-sided exact McNemar p-value from the discordant pair counts b and c: under the null
+    each discordant pair goes either way with probability 1/2 (scipy's exact binomial test)."""
+    from scipy.stats import binomtest
 
-    Under the null each discordant pair goes either way with probability 1/2, so the smaller
-    count is Binomial(b + c, 1/2); the p-value doubles its lower tail (capped at 1).
-    """
     if b < 0 or c < 0:
         raise ValueError(f"McNemar: discordant counts must be >= 0, got b={b}, c={c}")
-    n = b + c
-    if n == 0:
+    if b + c == 0:
         return 1.0
-    k = min(b, c)
-    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
-    return min(1.0, 2.0 * tail)
+    return float(binomtest(min(b, c), b + c, 0.5).pvalue)
 
 
 def discordant_pairs(before, after) -> tuple[int, int]:
@@ -89,20 +85,17 @@ def mann_kendall(series) -> dict[str, float]:
 
 
 def roc_auc(labels, scores) -> float:
-    """Area under the ROC curve: P(score of a positive > score of a negative), ties count 1/2.
+    """Area under the ROC curve (scikit-learn's): P(score of a positive > score of a negative),
+    ties count 1/2. NaN when one class is absent."""
+    from sklearn.metrics import roc_auc_score
 
-    NaN when one class is absent.
-    """
     y = np.asarray(labels, dtype=bool)
     s = np.asarray(scores, dtype=float)
     if y.shape != s.shape:
         raise ValueError(f"AUC: labels and scores differ in length: {y.shape} vs {s.shape}")
-    pos, neg = s[y], s[~y]
-    if pos.size == 0 or neg.size == 0:
+    if y.all() or not y.any():
         return float("nan")
-    greater = (pos[:, None] > neg[None, :]).sum()
-    equal = (pos[:, None] == neg[None, :]).sum()
-    return float((greater + 0.5 * equal) / (pos.size * neg.size))
+    return float(roc_auc_score(y, s))
 
 
 def linear_fit(x, y) -> dict[str, float]:
