@@ -148,6 +148,12 @@ def _tracking_sync(args: argparse.Namespace) -> None:
     print(f"replayed {outcome['replayed']} tracking calls; {outcome['left']} spool files left")
 
 
+def _resume(args: argparse.Namespace) -> None:
+    from reprolab.resume import resume
+
+    raise SystemExit(resume(args.snakemake_args))
+
+
 def _scorecard(args: argparse.Namespace) -> None:
     from reprolab.report import write_scorecard
 
@@ -183,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--spool", type=Path, help="spool folder (REPROLAB_TRACKING_SPOOL)")
     sync.set_defaults(func=_tracking_sync)
 
+    again = commands.add_parser(
+        "resume", help="after Snakemake was killed: keep what finished, unlock, run again"
+    )
+    again.add_argument("snakemake_args", nargs=argparse.REMAINDER, help="passed to snakemake")
+    again.set_defaults(func=_resume)
+
     score = commands.add_parser("scorecard", help="join every paper's claims and metrics")
     score.add_argument("--results", required=True, type=Path, help="results/<scale>")
     score.add_argument("--scale", dest="scale_name", required=True)
@@ -217,6 +229,10 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, FileNotFoundError, ValueError) as err:
         logging.getLogger("reprolab").error("%s", err)
         return 2
+    if args.command not in ("resume", "tracking"):
+        from reprolab.resume import record_finished
+
+        record_finished(sys.argv if argv is None else ["reprolab", *argv])
     return 0
 
 
