@@ -1,20 +1,28 @@
 # Helpers shared by every paper's rules.
+import hashlib
 import json
 from pathlib import Path
 
 
 def step_config(paper, **sections):
-    """The JSON a step receives: the suite keys plus only the sections it reads.
+    """The config a step receives: the suite keys plus only the sections it reads, as a small
+    JSON file named by its content hash (`@<path>` on the job's command line).
 
-    Passing just those sections as params makes Snakemake rerun a step when, and only when, a
-    setting it uses changes. Returned as a function so that the JSON's braces are not taken for
-    wildcards.
+    The path is the rule's param, so Snakemake reruns a step when, and only when, a setting it
+    reads changes (a changed setting is a new hash, a new path); the job line stays short.
     """
     cfg = PAPER_CONFIG[paper]
     text = json.dumps(
         {"suite": cfg["suite"], "model": cfg.get("model"), **sections}, sort_keys=True
     )
-    return lambda wildcards: text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = Path(RESULTS) / "configs" / paper / f"{digest}.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(text + "\n")
+        tmp.replace(path)
+    return lambda wildcards: f"@{path}"
 
 
 def job(kind):

@@ -27,14 +27,21 @@ from reprolab.papers import PAPERS
 
 def add_config_args(parser: argparse.ArgumentParser) -> None:
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--config-json", help="resolved paper config (what Snakemake passes)")
+    group.add_argument(
+        "--config-json",
+        help="resolved paper config: JSON, or @file.json (what Snakemake passes)",
+    )
     group.add_argument("--scale", choices=["smoke", "tiny", "full"], help="resolve from config/")
     parser.add_argument("--config-dir", default="config", type=Path)
 
 
 def resolve_config(args: argparse.Namespace, paper: str) -> dict:
     """The step's paper config; at smoke and tiny scale the hub is switched off for the process."""
-    if args.config_json:
+    if args.config_json and args.config_json.startswith("@"):
+        from reprolab.io import read_json
+
+        cfg = read_json(Path(args.config_json[1:]))
+    elif args.config_json:
         cfg = json.loads(args.config_json)
     else:
         cfg = load_config(paper, args.scale, args.config_dir)
