@@ -320,6 +320,8 @@ class Sandbox:
             detail = self._stderr_tail()
             self._kill()
             raise RuntimeError(f"sandbox worker failed to start: {detail or ready}")
+        if self.workers_started == 1:  # the job log records how its calls were isolated
+            log.info("sandbox isolation: %s", self.isolation)
 
     def _kill(self) -> None:
         """Kill the worker (its PID namespace dies with it) and remove its folders."""
