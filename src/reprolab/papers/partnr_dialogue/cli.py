@@ -63,19 +63,31 @@ def run(args) -> None:
 
 def metrics(args) -> None:
     from reprolab.io import read_jsonl, write_json
-    from reprolab.papers.partnr_dialogue.metrics import flatten, summarize
+    from reprolab.papers.partnr_dialogue.metrics import (
+        evidence_units,
+        flatten,
+        per_episode,
+        summarize_episodes,
+    )
 
     cfg = resolve_config(args, PAPER)
-    summary: dict[str, dict] = {}
+    per: dict[str, dict[str, list[dict]]] = {}
     for path in args.logs:  # <arm>/<condition>.jsonl
         arm, condition = Path(path).parent.name, Path(path).stem
         log.info("summarising %s %s", arm, condition)
-        summary.setdefault(arm, {})[condition] = summarize(read_jsonl(Path(path)), cfg["evaluate"])
+        per.setdefault(arm, {})[condition] = per_episode(read_jsonl(Path(path)), cfg["evaluate"])
+    summary = {
+        arm: {condition: summarize_episodes(eps) for condition, eps in by_condition.items()}
+        for arm, by_condition in per.items()
+    }
     write_json(Path(args.summary), summary)
     primary = cfg["llm"]["models"][0]
-    # In metrics.json the first LLM also answers to 'llm', the name the claims use.
-    flat = flatten({"llm": summary[primary], **summary} if primary in summary else summary)
-    publish_metrics(cfg, flat, Path(args.out))
+    # In metrics.json and units.json the first LLM also answers to 'llm', the name the claims use.
+    if primary in summary:
+        summary, per = {"llm": summary[primary], **summary}, {"llm": per[primary], **per}
+    draws = cfg["evaluate"]["null_draws"]
+    units = evidence_units(per, draws, cfg["suite"]["seed"])
+    publish_metrics(cfg, flatten(summary), Path(args.out), units=units)
 
 
 def plot(args) -> None:
@@ -100,7 +112,12 @@ def add_steps(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=1, help="torch threads of an LLM run")
     p.add_argument("--out", required=True, help="the step log (JSONL)")
 
-    p = add_step(steps, "metrics", metrics, "success, conflicts, OC, novelty, BSM -> metrics.json")
+    p = add_step(
+        steps,
+        "metrics",
+        metrics,
+        "success, conflicts, OC, novelty, BSM -> metrics.json, units.json",
+    )
     p.add_argument("--logs", nargs="+", required=True, help="<arm>/<condition>.jsonl step logs")
     p.add_argument("--out", required=True)
     p.add_argument("--summary", required=True)

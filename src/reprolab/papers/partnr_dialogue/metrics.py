@@ -6,8 +6,12 @@ takes plain sets or log rows, so a definition can be swapped without rerunning a
 
 from __future__ import annotations
 
+import zlib
 from statistics import mean
 
+import numpy as np
+
+from reprolab.evidence import Units
 from reprolab.papers.partnr_dialogue.evaluator import evaluate, satisfaction
 from reprolab.papers.partnr_dialogue.grounding import ground
 from reprolab.papers.partnr_dialogue.sim import AGENTS, parse_action
@@ -53,18 +57,48 @@ def information_novelty(grounded: Facts, recipient: Facts) -> float | None:
     return len(grounded - recipient) / len(grounded) if grounded else None
 
 
-def belief_sensitivity(messages: list[tuple[Facts, Facts, Facts]]) -> float | None:
-    """BSM = P(mentioned | f not in F_j) - P(mentioned | f in F_j), over the facts f of the
-    sender's graph F_i at each message, pooled; items are (E(m), F_i, F_j)."""
+def bsm_counts(messages: list[tuple[Facts, Facts, Facts]]) -> list[int]:
+    """[mentioned, total] over the sender's facts the recipient lacks, then [mentioned, total]
+    over those it holds, pooled over messages; items are (E(m), F_i, F_j)."""
     counts = {True: [0, 0], False: [0, 0]}  # known to the recipient -> [mentioned, total]
     for grounded, sender, recipient in messages:
         for f in sender:
             known = f in recipient
             counts[known][0] += f in grounded
             counts[known][1] += 1
-    if not counts[True][1] or not counts[False][1]:
+    return [*counts[False], *counts[True]]
+
+
+def belief_sensitivity(messages: list[tuple[Facts, Facts, Facts]]) -> float | None:
+    """BSM = P(mentioned | f not in F_j) - P(mentioned | f in F_j), over the facts f of the
+    sender's graph F_i at each message, pooled; items are (E(m), F_i, F_j)."""
+    mentioned_new, new, mentioned_known, known = bsm_counts(messages)
+    if not known or not new:
         return None
-    return counts[False][0] / counts[False][1] - counts[True][0] / counts[True][1]
+    return mentioned_new / new - mentioned_known / known
+
+
+def bsm_null(
+    messages: list[tuple[Facts, Facts, Facts]], draws: int, rng: np.random.Generator
+) -> np.ndarray | None:
+    """BSM of `draws` messages that mention facts regardless of what the recipient holds: in
+    each message, which of the sender's facts count as known to the recipient is permuted
+    (each message keeps its facts, how many it mentions and how many the recipient holds).
+    The mentioned facts among the permuted 'known' ones are then hypergeometric. None where
+    BSM is undefined."""
+    sizes = []  # per message: sender's facts, mentioned among them, held by the recipient
+    for grounded, sender, recipient in messages:
+        if sender:
+            sizes.append((len(sender), len(sender & grounded), len(sender & recipient)))
+    if not sizes:
+        return None
+    total, mentioned, held = (np.array(column) for column in zip(*sizes, strict=True))
+    known, new = int(held.sum()), int((total - held).sum())
+    if not known or not new:
+        return None
+    hits = rng.hypergeometric(mentioned, total - mentioned, held, size=(draws, len(sizes)))
+    mentioned_known = hits.sum(axis=1)
+    return (mentioned.sum() - mentioned_known) / new - mentioned_known / known
 
 
 def _target(action: str) -> str | None:
@@ -206,11 +240,21 @@ def split_episodes(rows: list[dict]) -> list[tuple[dict, list[dict]]]:
     return out
 
 
-def summarize(rows: list[dict], settings: dict) -> dict:
-    """One arm and condition: means over episodes, pooled message measures, the mean OC curve."""
+def per_episode(rows: list[dict], settings: dict) -> list[dict]:
+    """episode_metrics of every episode of one arm and condition's log."""
     per = [episode_metrics(h, s, settings) for h, s in split_episodes(rows)]
     if not per:
-        raise ValueError("summarize: the log holds no episode")
+        raise ValueError("per_episode: the log holds no episode")
+    return per
+
+
+def summarize(rows: list[dict], settings: dict) -> dict:
+    """One arm and condition: means over episodes, pooled message measures, the mean OC curve."""
+    return summarize_episodes(per_episode(rows, settings))
+
+
+def summarize_episodes(per: list[dict]) -> dict:
+    """summarize() from the episodes' measures (per_episode)."""
     messages = sum(p["messages"] for p in per)
     novelty = [n for p in per for n in p["novelty"]]
     curves = [p["oc_curve"] for p in per]
@@ -277,3 +321,33 @@ def flatten(summary: dict) -> dict[str, float]:
                     if key in ("success", "conflict_rate", "percent_complete"):
                         flat[f"{arm}.dialogue_minus_silent.{key}_pp"] = float(100 * (a - b))
     return flat
+
+
+# Per-episode values the claims engine resamples: '<arm>.<condition>.<name>', one per episode.
+# Episodes are the sampled unit; the two conditions of an arm run the same episodes (same
+# house, task and seed), so the engine pairs them.
+EPISODE_VALUES = ("success", "conflict", "oc_auc")
+
+
+def evidence_units(per: dict[str, dict[str, list[dict]]], draws: int, seed: int) -> Units:
+    """units.json from per[arm][condition] = per_episode(...): each episode's success, conflict
+    (0/1) and OC AUC; its [sum of IN(m), messages grounding a fact] (information novelty
+    pooled over messages is their ratio of sums); and, where BSM is defined, BSM's permutation
+    null (bsm_null, `draws` draws seeded from the suite seed and the name)."""
+    units = Units()
+    for arm, by_condition in per.items():
+        for condition, episodes in by_condition.items():
+            name = f"{arm}.{condition}"
+            ids = [p["episode"] for p in episodes]
+            for key in EPISODE_VALUES:
+                units.add(f"{name}.{key}", "episode", ids, [float(p[key]) for p in episodes])
+            novelty = [[sum(p["novelty"]), len(p["novelty"])] for p in episodes]
+            units.add(f"{name}.novelty_counts", "episode", ids, novelty)
+            items = [i for p in episodes for i in p["bsm_items"]]
+            observed = belief_sensitivity(items)
+            rng = np.random.default_rng([seed, zlib.crc32(f"{name}.bsm".encode())])
+            null = bsm_null(items, draws, rng)
+            if observed is not None and null is not None:
+                how = "which of the sender's facts the recipient holds, permuted in each message"
+                units.add_null(f"{name}.bsm", observed, null, how)
+    return units
