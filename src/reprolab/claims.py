@@ -9,6 +9,7 @@ Two kinds of entries, kept apart everywhere:
         kind: science
         text: "In RLVR, SGD matches or beats AdamW in held-out accuracy"
         estimate: {stat: diff, of: [grpo_sgd.correct, grpo_adamw.correct]}  # paired on items
+        # (a permutation test reads a workflow-made null instead: estimate: {"null": <name>})
         test: noninferiority           # direction | equivalence | noninferiority | permutation
         margin: {value: 0.05, source: paper, reason: "within ~1-2 pp on MATH500 ..."}
         scales: [tiny, full]
@@ -136,8 +137,10 @@ def validate_card(card: dict, where: str = "card", paper_stats: dict | None = No
             raise CardError(f"{here}: test {test!r}; expected one of {TESTS}")
         estimate = claim.get("estimate", {})
         if test == "permutation":
-            if "null" not in estimate:
-                raise CardError(f"{here}: a permutation test needs 'estimate: {{null: <name>}}'")
+            if _null_name(estimate) is None:
+                raise CardError(
+                    f"{here}: a permutation test needs 'estimate: {{\"null\": <name>}}'"
+                )
         else:
             stat = estimate.get("stat")
             if stat not in stats:
@@ -309,8 +312,13 @@ def _interval_verdict(claim: dict, result: dict, scale: str, settings: Settings)
     return {**out, "verdict": INCONCLUSIVE, "detectable": detectable}
 
 
+def _null_name(estimate: dict) -> str | None:
+    """The null distribution a permutation claim reads; an unquoted YAML `null:` key is None."""
+    return estimate.get("null", estimate.get(None))
+
+
 def _permutation_verdict(claim: dict, units: Units, settings: Settings) -> dict:
-    name = claim["estimate"]["null"]
+    name = _null_name(claim["estimate"])
     if name not in units.nulls:
         return {"verdict": MISSING, "why": f"no null distribution '{name}' in units.json"}
     null = units.nulls[name]
