@@ -72,9 +72,12 @@ def test_smoke_suite_runs_dialdefer(smoke_run):
     assert "forced_choice.be_honest.macro.ddds" in metrics
     assert "forced_choice.sft.macro.abs_dds_change" in metrics
     assert "forced_choice.dpo.macro.abs_dds_change" in metrics
+    units = json.loads((paper / "units.json").read_text())
+    assert len(units["samples"]["forced_choice.base.dds_continuous"]["ids"]) == 21  # 3 x 7
+    assert len(units["nulls"]["forced_choice.base.max_abs_domain_dds_continuous"]["null"]) == 1999
     claims = json.loads((paper / "claims.json").read_text())
     by_id = {c["id"]: c for c in claims["claims"]}
-    assert by_id["dds_is_sum_of_yes_shifts"]["verdict"] == "reproduced"
+    assert by_id["dds_is_sum_of_yes_shifts"]["verdict"] == "pass"
     assert by_id["human_vs_llm_swing"]["verdict"] == "not checked at this scale"
     for figure in ("dds_per_domain", "accuracy_vs_dds", "ablation_mitigation"):
         assert (paper / "figures" / f"{figure}.png").stat().st_size > 5000

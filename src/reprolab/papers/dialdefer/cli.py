@@ -81,8 +81,9 @@ def train(args) -> None:
 
 
 def metrics(args) -> None:
+    from reprolab.evidence import Units
     from reprolab.io import read_jsonl, write_json
-    from reprolab.papers.dialdefer.evaluate import flatten_metrics, summarize_mode
+    from reprolab.papers.dialdefer.evaluate import flatten_metrics, record_units, summarize_mode
 
     cfg = resolve_config(args, PAPER)
     # <mode>.jsonl holds the base model's verdicts, <mode>.<arm>.jsonl a fine-tuned judge's.
@@ -95,7 +96,11 @@ def metrics(args) -> None:
     }
     write_json(Path(args.summary), by_mode)
     flat = flatten_metrics(by_mode)
-    publish_metrics(cfg, flat, Path(args.out))
+    # Per-item values behind the claims, and the framing-permutation nulls (units.json).
+    units = Units()
+    for mode, rows in records.items():
+        record_units(units, mode, rows, cfg["evaluate"], cfg["suite"]["seed"])
+    publish_metrics(cfg, flat, Path(args.out), units=units)
 
 
 def plot(args) -> None:
@@ -135,7 +140,7 @@ def add_steps(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--checkpoints", required=True, help="kept across failures for resume")
 
-    p = step("metrics", metrics, "DDS, accuracy, McNemar, CIs, noise floor -> metrics.json")
+    p = step("metrics", metrics, "DDS, accuracy, CIs, nulls -> metrics.json, units.json")
     p.add_argument("--records", nargs="+", required=True, help="<mode>.jsonl files")
     p.add_argument("--out", required=True)
     p.add_argument("--summary", required=True, help="the nested metrics, for the figures")

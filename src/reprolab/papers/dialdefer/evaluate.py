@@ -42,6 +42,28 @@ def _p_yes(cell: dict, truth: bool) -> float:
     return (0.0 if truth else 1.0) if cell["p_yes"] is None else cell["p_yes"]
 
 
+CELLS = ("c1_true", "c1_false", "c2_true", "c2_false")
+
+
+def item_values(row: dict) -> dict:
+    """One item's values behind the DDS (pp), from its four cells: the continuous P(yes) and
+    the binary correctness (an unparseable reply is wrong, P(yes) = 1 - truth)."""
+    p = {cell: _p_yes(row[cell], cell.endswith("true")) for cell in CELLS}
+    c = {cell: float(_correct(row[cell], cell.endswith("true"))) for cell in CELLS}
+    shift_true, shift_false = p["c2_true"] - p["c1_true"], p["c2_false"] - p["c1_false"]
+    delta_c, delta_i = c["c2_true"] - c["c1_true"], c["c2_false"] - c["c1_false"]
+    return {
+        "p_yes": [p[cell] for cell in CELLS],
+        "correct": [c[cell] for cell in CELLS],
+        "dds_continuous": 100.0 * (shift_true + shift_false),
+        "dds": 100.0 * (delta_c - delta_i),
+        # Continuous accuracy is P(yes) on true items and 1 - P(yes) on false ones.
+        "acc_change_continuous": 100.0 * (shift_true - shift_false) / 2.0,
+        "acc_change": 100.0 * (delta_c + delta_i) / 2.0,
+        "acc_c1": (c["c1_true"] + c["c1_false"]) / 2.0,
+    }
+
+
 def group_metrics(rows: list[dict], resamples: int, level: float, seed: int) -> dict:
     """DDS and everything around it for one group of items (a domain, or all items)."""
     c1t = np.array([_correct(r["c1_true"], True) for r in rows])
@@ -128,6 +150,16 @@ def condition_metrics(records: list[dict], cfg: dict, seed: int) -> dict:
             value = (c["c2_true"] - c["c1_true"]) - (c["c2_false"] - c["c1_false"])
             weighted.append(100.0 * value * len(table) / (len(by_domain) * len(rows)))
     macro["dds_ci_low"], macro["dds_ci_high"] = bootstrap_ci(weighted, resamples, level, boot_seed)
+    # The same weighted bootstrap for the statement-framing (C1) accuracy, the precondition of
+    # every deference claim (a judge at chance cannot defer), and for the continuous DDS.
+    scale = {d: len(table) / (len(by_domain) * len(rows)) for d, rows in by_domain.items()}
+    per_item = [(item_values(r), scale[r["domain"]]) for r in table.values()]
+    for key, name in (("acc_c1", "acc_c1"), ("dds_continuous", "dds_continuous")):
+        low, high = bootstrap_ci([v[name] * w for v, w in per_item], resamples, level, boot_seed)
+        macro[f"{key}_ci_low"], macro[f"{key}_ci_high"] = low, high
+    # The smallest |continuous DDS| the interval allows (0 when it spans 0).
+    low, high = macro["dds_continuous_ci_low"], macro["dds_continuous_ci_high"]
+    macro["abs_dds_continuous_ci_low"] = 0.0 if low <= 0.0 <= high else min(abs(low), abs(high))
     pooled = group_metrics(list(table.values()), resamples, level, boot_seed)
     for key in ("mcnemar_true_b", "mcnemar_true_c", "mcnemar_false_b", "mcnemar_false_c"):
         macro[key] = pooled[key]
@@ -238,3 +270,119 @@ def flatten_metrics(by_mode: dict[str, dict]) -> dict[str, float]:
     for mode, result in by_mode.items():
         _flat(mode, result, out)
     return out
+
+
+# --- per-item evidence for the claims engine (units.json) -----------------------------------
+
+ITEM_SAMPLES = ("p_yes", "correct", "dds_continuous", "dds", "acc_change_continuous", "acc_change")
+
+
+def _domain_codes(table: dict[str, dict], ids: list[str], domains: list[str]) -> list[int]:
+    return [domains.index(table[i]["domain"]) for i in ids]
+
+
+def _item_samples(units, prefix: str, table: dict, ids: list[str], domains: list[str]) -> None:
+    """Every per-item value of one condition, with the item's domain (an index into the
+    mode's sorted domains) so that a statistic can average within domains first."""
+    values = {i: item_values(table[i]) for i in ids}
+    for name in ITEM_SAMPLES:
+        units.add(f"{prefix}.{name}", "item", ids, [values[i][name] for i in ids])
+    units.add(f"{prefix}.domain", "item", ids, _domain_codes(table, ids, domains))
+
+
+def domain_means(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Means of values within each domain code (rows: draws or one row; last axis: items)."""
+    present = np.unique(codes)
+    return np.stack([values[..., codes == c].mean(axis=-1) for c in present], axis=-1)
+
+
+def framing_null(dds: np.ndarray, codes: np.ndarray, draws: int, seed: int) -> np.ndarray:
+    """Per-domain DDS under the null of no framing effect: each item's C1 and C2 labels swapped
+    at random (which flips the sign of its DDS), `draws` times. Shape (draws, domains)."""
+    rng = np.random.default_rng(seed)
+    signs = rng.choice([-1.0, 1.0], size=(draws, dds.size))
+    return domain_means(signs * dds, codes)
+
+
+def record_units(units, mode: str, records: list[dict], cfg: dict, seed: int) -> None:
+    """What the claims engine resamples for one scoring mode, every value per item:
+
+    - `<mode>.<condition>.{p_yes, correct}`: the four cells (c1_true, c1_false, c2_true,
+      c2_false); `.dds_continuous`, `.dds` (binary), `.acc_change_continuous`, `.acc_change`
+      (pp) and `.domain`;
+    - `<mode>.<condition>.{base_dds_continuous, paraphrase_dds_continuous}`: on a condition's
+      own items, the paper prompt's DDS and each paraphrase's (one column each, in the order of
+      `paraphrases`): the reference a prompt or model change is compared with;
+    - `<mode>.noise_floor.{base_dds_continuous, format_shift_continuous, domain}`: on the
+      paraphrased items, the format-only shift of each paraphrase within each framing (columns
+      para1.c1, para1.c2, para2.c1, ...), the same summed P(yes) shift as the DDS;
+    - nulls `<mode>.base.max_abs_domain_dds_continuous` (the largest |per-domain DDS|) and
+      `<mode>.base.opposite_sign_domain_dds_continuous` (min of the most positive and of minus the
+      most negative domain DDS), both against the largest |per-domain DDS| with C1 and C2
+      swapped at random within items (`permutations` draws, seeded by the suite seed).
+    """
+    by_condition: dict[str, list[dict]] = defaultdict(list)
+    for r in records:
+        by_condition[r["condition"]].append(r)
+    tables = {name: item_table(rows) for name, rows in by_condition.items()}
+    base = tables["base"]
+    domains = sorted({row["domain"] for row in base.values()})
+    for name, table in tables.items():
+        _item_samples(units, f"{mode}.{name}", table, sorted(table), domains)
+    paraphrases = [n for n in cfg.get("paraphrases", []) if n in tables]
+    # Conditions compared with the paper prompt and the paraphrase null on their own items.
+    for name, table in tables.items():
+        if name == "base" or name in paraphrases or not paraphrases:
+            continue
+        ids = sorted(table)
+        if not all(i in base and all(i in tables[p] for p in paraphrases) for i in ids):
+            continue  # not every item has its references: the claims on it read 'missing'
+        units.add(
+            f"{mode}.{name}.base_dds_continuous",
+            "item",
+            ids,
+            [item_values(base[i])["dds_continuous"] for i in ids],
+        )
+        units.add(
+            f"{mode}.{name}.paraphrase_dds_continuous",
+            "item",
+            ids,
+            [[item_values(tables[p][i])["dds_continuous"] for p in paraphrases] for i in ids],
+        )
+    if paraphrases:
+        ids = sorted(set.intersection(*(set(tables[p]) for p in paraphrases)) & set(base))
+        shifts = []
+        for i in ids:
+            row = []
+            for p in paraphrases:
+                for framing in ("c1", "c2"):
+                    row.append(
+                        100.0
+                        * sum(
+                            _p_yes(tables[p][i][f"{framing}_{t}"], t == "true")
+                            - _p_yes(base[i][f"{framing}_{t}"], t == "true")
+                            for t in ("true", "false")
+                        )
+                    )
+            shifts.append(row)
+        prefix = f"{mode}.noise_floor"
+        dds = [item_values(base[i])["dds_continuous"] for i in ids]
+        units.add(f"{prefix}.base_dds_continuous", "item", ids, dds)
+        units.add(f"{prefix}.format_shift_continuous", "item", ids, shifts)
+        units.add(f"{prefix}.domain", "item", ids, _domain_codes(base, ids, domains))
+    ids = sorted(base)
+    dds = np.array([item_values(base[i])["dds_continuous"] for i in ids])
+    codes = np.array(_domain_codes(base, ids, domains))
+    observed = domain_means(dds, codes)
+    draws = cfg["permutations"]
+    null = np.abs(framing_null(dds, codes, draws, seed)).max(axis=-1)
+    how = f"{draws} draws of C1/C2 swapped within items, largest |per-domain DDS|"
+    units.add_null(
+        f"{mode}.base.max_abs_domain_dds_continuous", float(np.abs(observed).max()), null, how
+    )
+    units.add_null(
+        f"{mode}.base.opposite_sign_domain_dds_continuous",
+        float(min(observed.max(), -observed.min())),
+        null,
+        how,
+    )
