@@ -99,7 +99,10 @@ rule sgd_rlvr_evaluate:
 
 rule sgd_rlvr_metrics:
     input:
-        expand(f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=SGD_RLVR_ARMS),
+        evals=expand(f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=SGD_RLVR_ARMS),
+        predictions=expand(
+            f"{SGD_RLVR_OUT}/eval/{{arm}}.predictions.jsonl", arm=SGD_RLVR_ARMS
+        ),
     output:
         metrics=f"{SGD_RLVR_OUT}/metrics.json",
         units=f"{SGD_RLVR_OUT}/units.json",
@@ -113,8 +116,8 @@ rule sgd_rlvr_metrics:
     params:
         cfg=step_config("sgd_rlvr"),
     shell:
-        "reprolab sgd_rlvr metrics --config-json {params.cfg:q} --evals {input}"
-        " --out {output.metrics} 2> {log}"
+        "reprolab sgd_rlvr metrics --config-json {params.cfg:q} --evals {input.evals}"
+        " --predictions {input.predictions} --out {output.metrics} 2> {log}"
 
 
 rule sgd_rlvr_plot:

@@ -78,13 +78,18 @@ def evaluate(args) -> None:
 
 
 def metrics(args) -> None:
-    from reprolab.io import read_json
-    from reprolab.papers.sgd_rlvr.evaluate import summarize
+    from reprolab.io import read_json, read_jsonl
+    from reprolab.papers.sgd_rlvr.evaluate import evidence, summarize
 
     cfg = resolve_config(args, PAPER)
     evals = {Path(p).stem: read_json(Path(p)) for p in args.evals}
+    predictions = {
+        Path(p).name.removesuffix(".predictions.jsonl"): read_jsonl(Path(p))
+        for p in args.predictions
+    }
     result = summarize(evals)
-    publish_metrics(cfg, result, Path(args.out))
+    units = evidence(evals, predictions, cfg["suite"]["seed"])
+    publish_metrics(cfg, result, Path(args.out), units=units)
 
 
 def plot(args) -> None:
@@ -127,8 +132,9 @@ def add_steps(steps: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True)
     p.add_argument("--predictions", required=True)
 
-    p = step("metrics", metrics, "join the evaluations into metrics.json")
+    p = step("metrics", metrics, "join the evaluations into metrics.json and units.json")
     p.add_argument("--evals", nargs="+", required=True)
+    p.add_argument("--predictions", nargs="+", required=True, help="<arm>.predictions.jsonl")
     p.add_argument("--out", required=True)
 
     p = step("plot", plot, "draw the figures")

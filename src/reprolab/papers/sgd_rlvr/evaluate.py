@@ -14,6 +14,7 @@ from pathlib import Path
 import torch
 from safetensors.torch import load_file
 
+from reprolab.evidence import Units
 from reprolab.inference import SamplingParams, get_backend
 from reprolab.papers.sgd_rlvr.answers import extract_boxed, is_correct
 from reprolab.stats import bootstrap_ci
@@ -170,3 +171,37 @@ def summarize(evals: dict[str, dict]) -> dict[str, float]:
     if ra is not None and rs is not None:
         metrics["effective_rank_gap_adamw_minus_sgd"] = ra - rs
     return metrics
+
+
+# What one training run measured about its own update: the unit is the run (its seed).
+RUN_QUANTITIES = (
+    "updated_fraction_bf16",
+    "updated_fraction_fp32",
+    "effective_rank_mean",
+    "effective_rank_fraction",
+)
+
+
+def evidence(evals: dict[str, dict], predictions: dict[str, list[dict]], seed: int) -> Units:
+    """The units behind metrics.json for the claims engine (units.json).
+
+    Held-out correctness is sampled per test item: '<arm>.correct', one 0/1 value per item id.
+    Every arm is scored on the same test file, so RL and SFT arms are paired on items. Update
+    sparsity and rank are properties of one training run: '<arm>.<quantity>', unit 'seed', one
+    value under this run's seed (several seeds are pooled by the engine).
+    """
+    units = Units()
+    for arm in sorted(predictions):
+        rows = predictions[arm]
+        correct = [float(bool(r["correct"])) for r in rows]
+        if arm in evals and abs(sum(correct) / len(correct) - evals[arm]["accuracy"]) > 1e-12:
+            raise ValueError(
+                f"{arm}: predictions give accuracy {sum(correct) / len(correct)}, "
+                f"its evaluation {evals[arm]['accuracy']}"
+            )
+        units.add(f"{arm}.correct", "item", [r["id"] for r in rows], correct)
+    for arm, result in sorted(evals.items()):
+        for quantity in RUN_QUANTITIES:
+            if quantity in result:
+                units.add(f"{arm}.{quantity}", "seed", [seed], [result[quantity]])
+    return units
