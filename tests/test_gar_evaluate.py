@@ -102,9 +102,12 @@ def test_persona_violation_rates_by_hand():
     rules = ["opener", "no_exclamation"]
     row = {"episode": "p", "condition": "closed", "kind": "persona", "window": None,
            "rules": rules, "goal_end": 5,
-           "turns": [{"turn": 1, "response": "Ahoy there.", "gar": 0.2, "gar_norm": 0.2},
-                     {"turn": 2, "response": "Hello!", "gar": 0.1, "gar_norm": 0.1}]}  # fmt: skip
+           "turns": [{"turn": 1, "response": "Ahoy there.", "gar": 0.2, "gar_norm": 0.2,
+                      "ended": True},
+                     {"turn": 2, "response": "Hello!", "gar": 0.1, "gar_norm": 0.1,
+                      "ended": False}]}  # fmt: skip
     metrics, _ = ev.persona([row])
     assert metrics["persona.closed.violation_rate"] == pytest.approx(0.5)  # 2 of 4 checks
     assert metrics["persona.closed.violation_rate_late"] == pytest.approx(1.0)  # turn 2 breaks both
     assert metrics["persona.closed.violation.opener"] == pytest.approx(0.5)
+    assert metrics["persona.closed.ended"] == pytest.approx(0.5)  # turn 2 hit the token cap

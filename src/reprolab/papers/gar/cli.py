@@ -82,9 +82,9 @@ def metrics(args) -> None:
     for path in args.hidden:
         with np.load(path) as stored:
             hidden.update({k: stored[k] for k in stored.files})
-    flat, summary = evaluate(rows_by_task, hidden, cfg["evaluate"])
+    flat, summary, units = evaluate(rows_by_task, hidden, cfg["evaluate"], cfg["suite"]["seed"])
     write_json(Path(args.summary), summary)
-    publish_metrics(cfg, flat, Path(args.out))
+    publish_metrics(cfg, flat, Path(args.out), units=units)
 
 
 def plot(args) -> None:

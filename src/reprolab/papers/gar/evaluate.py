@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import math
 import re
+import zlib
 from collections import defaultdict
 
 import numpy as np
 
 from reprolab.papers.gar.mask import crossover_turn
-from reprolab.papers.gar.probe import probe_auc_per_layer
+from reprolab.papers.gar.probe import layer_folds, permutation_null, probe_auc_per_layer
 from reprolab.stats import kendall_tau, linear_fit, mann_kendall
 
 log = logging.getLogger(__name__)
@@ -195,13 +196,17 @@ def crossover_sweep(task_summary: dict, sweep: list[str]) -> tuple[dict, dict]:
     return metrics, summary
 
 
-def probe_samples(rows: list[dict], hidden: dict, conditions: list[str], success_above: float):
-    """Residual states at each episode's crossover turn, labelled by its recall after it [recon].
+def probe_records(
+    rows: list[dict], hidden: dict, conditions: list[str], success_above: float
+) -> list[dict]:
+    """Per probed episode: its residual state at the crossover turn, its label (recall after the
+    crossover) [recon], and the design facts the label also depends on: its condition (window)
+    and how many probes follow its crossover.
 
     An episode succeeds when the share of its probes at or after the crossover that it answers
     exceeds success_above (0: at least one).
     """
-    states, labels = [], []
+    records = []
     for row in rows:
         if row["condition"] not in conditions:
             continue
@@ -218,20 +223,47 @@ def probe_samples(rows: list[dict], hidden: dict, conditions: list[str], success
         key = f"{row['episode']}|{row['condition']}|{cross}"
         if key not in hidden:
             raise ValueError(f"no residual state kept for {key}; keep_hidden must list it")
-        states.append(hidden[key])
-        labels.append(float(np.mean(after)) > success_above)
-    return np.array(states), np.array(labels, dtype=bool)
+        records.append(
+            {
+                "state": hidden[key],
+                "label": float(np.mean(after)) > success_above,
+                "condition": row["condition"],
+                "n_after": len(after),
+            }
+        )
+    return records
 
 
-def probes(rows: list[dict], hidden: dict, settings: dict) -> tuple[dict, dict]:
-    states, labels = probe_samples(
+def probe_samples(rows: list[dict], hidden: dict, conditions: list[str], success_above: float):
+    """Residual states at each episode's crossover turn, labelled by its recall after it."""
+    records = probe_records(rows, hidden, conditions, success_above)
+    return np.array([r["state"] for r in records]), np.array(
+        [r["label"] for r in records], dtype=bool
+    )
+
+
+def probes(
+    rows: list[dict], hidden: dict, settings: dict, seed: int = 0
+) -> tuple[dict, dict, dict | None]:
+    """Probe AUC per layer, and the peak's permutation null (None when the AUC is undefined).
+
+    The null shuffles the labels `probe_permutations` times within strata of (condition, number
+    of probes after the crossover): the label depends on both by design (issue 18), so a probe
+    that only read the window or the conversation's length would not beat this null.
+    """
+    records = probe_records(
         rows, hidden, settings["probe_conditions"], settings["probe_success_above"]
     )
+    states = np.array([r["state"] for r in records])
+    labels = np.array([r["label"] for r in records], dtype=bool)
     metrics = {"probe.n": float(len(labels)), "probe.positives": float(labels.sum())}
     if len(labels) == 0:
-        return metrics, {"layers": [], "auc": []}
+        return metrics, {"layers": [], "auc": []}, None
+    min_per_class = settings["probe_min_per_class"]
+    defined = min(labels.sum(), (~labels).sum()) >= min_per_class
+    folds = layer_folds(states, settings["probe_components"]) if defined else None
     aucs = probe_auc_per_layer(
-        states, labels, settings["probe_components"], settings["probe_min_per_class"]
+        states, labels, settings["probe_components"], min_per_class, folds=folds
     )
     metrics.update({f"probe.auc.layer{i:02d}": a for i, a in enumerate(aucs)})
     finite = [(a, i) for i, a in enumerate(aucs) if not math.isnan(a)]
@@ -239,11 +271,28 @@ def probes(rows: list[dict], hidden: dict, settings: dict) -> tuple[dict, dict]:
     metrics["probe.auc_layer0"] = aucs[0]
     metrics["probe.auc_peak"] = max(above)[0] if above else NAN
     metrics["probe.peak_layer"] = float(max(above)[1]) if above else NAN
-    return metrics, {"layers": list(range(len(aucs))), "auc": aucs}
+    null = None
+    if above and len(above) == len(aucs) - 1:
+        strata = [f"{r['condition']}|{r['n_after']}" for r in records]
+        permutations = settings["probe_permutations"]
+        rng = np.random.default_rng([seed, zlib.crc32(b"gar.probe.null")])
+        draws = permutation_null(folds, labels, strata, aucs, permutations, rng)
+        null = {
+            "observed": metrics["probe.auc_peak"],
+            "null": draws,
+            "how": (
+                f"peak LOO AUC over layers 1-{len(aucs) - 1} with the labels of {len(labels)} "
+                f"probed episodes shuffled {permutations} times within {len(set(strata))} "
+                "strata of (window condition, probes after the crossover); seed "
+                f"[{seed}, crc32('gar.probe.null')]"
+            ),
+        }
+    return metrics, {"layers": list(range(len(aucs))), "auc": aucs}, null
 
 
 def persona(rows: list[dict]) -> tuple[dict, dict]:
-    """Violation rates per condition: all turns, the late half, and per rule."""
+    """Violation rates per condition (all turns, the late half, per rule) and the share of
+    replies that ended on their own."""
     by_condition: dict[str, list[dict]] = defaultdict(list)
     for row in rows:
         by_condition[row["condition"]].append(row)
@@ -251,9 +300,10 @@ def persona(rows: list[dict]) -> tuple[dict, dict]:
     for condition, cond_rows in by_condition.items():
         n_turns = len(cond_rows[0]["turns"])
         per_rule: dict[str, list[bool]] = defaultdict(list)
-        late, per_turn = [], defaultdict(list)
+        late, per_turn, ended = [], defaultdict(list), []
         for row in cond_rows:
             for turn in row["turns"]:
+                ended.append(bool(turn["ended"]))
                 broken = violations(turn["response"], row["rules"])
                 for rule, bad in broken.items():
                     per_rule[rule].append(bad)
@@ -266,6 +316,9 @@ def persona(rows: list[dict]) -> tuple[dict, dict]:
         values = {
             "violation_rate": float(np.mean(every)),
             "violation_rate_late": float(np.mean(late)),
+            # Replies that closed themselves rather than hitting max_new_tokens: a cut reply
+            # breaks the sign-off and may break the word cap by the cut alone.
+            "ended": float(np.mean(ended)),
             "predicted_cross": float(np.median(crossed)) if crossed else NAN,
             **{f"violation.{rule}": r for rule, r in rates.items()},
             **gar_trend_flat(cond_rows),
@@ -285,9 +338,13 @@ def gar_trend_flat(rows: list[dict]) -> dict[str, float]:
     return {k: float(trend[k]) for k in TREND}
 
 
-def evaluate(rows_by_task: dict[str, list[dict]], hidden: dict, settings: dict):
-    """metrics.json (flat) and the nested summary the figures read."""
-    metrics, summary = {}, {"tasks": {}, "persona": {}}
+def evaluate(rows_by_task: dict[str, list[dict]], hidden: dict, settings: dict, seed: int = 0):
+    """metrics.json (flat), the nested summary the figures read, and the per-unit evidence
+    behind the claims (units.json; see units.py)."""
+    from reprolab.evidence import Units
+    from reprolab.papers.gar import units as evidence
+
+    metrics, summary, units = {}, {"tasks": {}, "persona": {}}, Units()
     for task, rows in rows_by_task.items():
         if not rows:
             raise ValueError(f"task '{task}': no generation rows")
@@ -295,17 +352,22 @@ def evaluate(rows_by_task: dict[str, list[dict]], hidden: dict, settings: dict):
             m, s = persona(rows)
             metrics.update(m)
             summary["persona"] = s
+            evidence.persona_units(units, rows)
             continue
         m, s = fact_task(rows, settings)
         metrics.update({f"{task}.{k}": v for k, v in m.items()})
         summary["tasks"][task] = s
+        evidence.fact_units(units, task, rows, settings)
     sweep_task = settings["sweep_task"]
     if sweep_task not in summary["tasks"]:
         raise ValueError(f"evaluate.sweep_task '{sweep_task}' has no generations")
     m, s = crossover_sweep(summary["tasks"][sweep_task], settings["sweep"])
     metrics.update(m)
     summary["crossover"] = s
-    m, s = probes(rows_by_task[sweep_task], hidden, settings)
+    evidence.crossover_units(units, rows_by_task[sweep_task], s, settings)
+    m, s, null = probes(rows_by_task[sweep_task], hidden, settings, seed)
     metrics.update(m)
     summary["probe"] = s
-    return {k: float(v) for k, v in metrics.items()}, summary
+    if null is not None:
+        units.add_null("probe.auc_peak", **null)
+    return {k: float(v) for k, v in metrics.items()}, summary, units
