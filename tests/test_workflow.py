@@ -46,8 +46,9 @@ def test_smoke_suite_writes_every_promised_output(smoke_run):
     assert "| [dialdefer](#dialdefer) | 1 | 0 | 11 | 0 |" in scorecard
     # gar checks only the exact property of the closure mask at smoke scale.
     assert "| [gar](#gar) | 1 | 0 | 16 | 0 |" in scorecard
-    # toolr0 checks only that execution accuracy is never below AST accuracy at smoke scale.
-    assert "| [toolr0](#toolr0) | 1 | 0 | 6 | 0 |" in scorecard
+    # toolr0 at smoke: its one sanity check (execution accuracy never below AST accuracy)
+    # passes; its six science claims are not checked at this scale.
+    assert "| [toolr0](#toolr0) | 0 | 0 | 0 | 0 | 6 | 0 | 1 | 0 |" in scorecard
     assert "mlflow ui --backend-store-uri sqlite:///mlflow.db" in run.stdout + run.stderr
 
 
@@ -154,8 +155,12 @@ def test_smoke_suite_runs_toolr0(smoke_run):
     assert (paper / "models" / "toolr0" / "generator_1" / "train_log.jsonl").exists()
     claims = json.loads((paper / "claims.json").read_text())
     by_id = {c["id"]: c for c in claims["claims"]}
-    assert by_id["exec_at_least_ast"]["verdict"] == "reproduced"
+    assert by_id["exec_at_least_ast"]["kind"] == "sanity"
+    assert by_id["exec_at_least_ast"]["verdict"] == "pass"
     assert by_id["toolr0_beats_base_ast"]["verdict"] == "not checked at this scale"
+    units = json.loads((paper / "units.json").read_text())["samples"]
+    assert units["toolr0.ast_correct"]["ids"] == units["base.ast_correct"]["ids"]
+    assert len(units["base.exec_correct"]["values"]) == 6
     for figure in ("curriculum", "accuracy_per_iteration"):
         assert (paper / "figures" / f"{figure}.png").stat().st_size > 5000
         assert (paper / "figures" / f"{figure}.csv").exists()
@@ -270,7 +275,7 @@ def test_full_scale_plans_gpu_jobs_only_where_needed(tmp_path):
         assert "gpu=4" in next(iter(plans[gpu_rule])), gpu_rule
     for gpu_rule in ("toolr0_generate", "toolr0_evaluate", "toolr0_evaluate_base"):
         assert "gpu=1" in next(iter(plans[gpu_rule])), gpu_rule
-    for cpu_rule in ("toolr0_data", "toolr0_metrics", "toolr0_plot", "toolr0_claims"):
+    for cpu_rule in ("toolr0_data", "toolr0_metrics", "toolr0_plot"):
         assert all("gpu=" not in line for line in plans[cpu_rule]), cpu_rule
     for cpu_rule in ("dialdefer_data", "dialdefer_metrics", "dialdefer_plot", "dialdefer_claims"):
         assert all("gpu=" not in line for line in plans[cpu_rule]), cpu_rule
