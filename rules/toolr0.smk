@@ -221,6 +221,12 @@ rule toolr0_metrics:
             variant=TOOLR0_VARIANTS,
             iteration=TOOLR0_ITERS,
         ),
+        base_predictions=rules.toolr0_evaluate_base.output.predictions,
+        predictions=expand(
+            f"{TOOLR0_OUT}/eval/{{variant}}/iter{{iteration}}.predictions.jsonl",
+            variant=TOOLR0_VARIANTS,
+            iteration=TOOLR0_ITERS,
+        ),
     output:
         metrics=f"{TOOLR0_OUT}/metrics.json",
         units=f"{TOOLR0_OUT}/units.json",
@@ -235,12 +241,14 @@ rule toolr0_metrics:
         cfg=step_config("toolr0", selfplay=TOOLR0["selfplay"]),
     shell:
         "reprolab toolr0 metrics --config-json {params.cfg:q}"
-        " --evals {input.base} {input.evals} --stats {input.stats} --out {output.metrics} 2> {log}"
+        " --evals {input.base} {input.evals} --stats {input.stats}"
+        " --predictions {input.base_predictions} {input.predictions}"
+        " --out {output.metrics} 2> {log}"
 
 
 rule toolr0_plot:
     input:
-        metrics=rules.toolr0_metrics.output,
+        metrics=rules.toolr0_metrics.output.metrics,
         stats=rules.toolr0_metrics.input.stats,
     output:
         figures=[

@@ -14,9 +14,10 @@ log = logging.getLogger(__name__)
 
 
 def _run_name(path: str) -> str:
-    """eval/base.json -> base; eval/toolr0/iter2.json -> toolr0.iter2 (also for stats files)."""
+    """eval/base.json -> base; eval/toolr0/iter2.json -> toolr0.iter2 (also for stats files and
+    eval/<...>.predictions.jsonl)."""
     p = Path(path)
-    stem = p.stem.removeprefix("stats_")
+    stem = p.stem.removeprefix("stats_").removesuffix(".predictions")
     return stem if p.parent.name in ("eval", "data") else f"{p.parent.name}.{stem}"
 
 
@@ -100,14 +101,16 @@ def evaluate(args) -> None:
 
 
 def metrics(args) -> None:
-    from reprolab.io import read_json
-    from reprolab.papers.toolr0.evaluate import combine
+    from reprolab.io import read_json, read_jsonl
+    from reprolab.papers.toolr0.evaluate import combine, item_units
 
     cfg = resolve_config(args, PAPER)
+    iterations = cfg["selfplay"]["iterations"]
     evals = {_run_name(p): read_json(Path(p)) for p in args.evals}
     stats = {_run_name(p): read_json(Path(p)) for p in args.stats}
-    result = combine(evals, stats, cfg["selfplay"]["iterations"])
-    publish_metrics(cfg, result, Path(args.out))
+    predictions = {_run_name(p): read_jsonl(Path(p)) for p in args.predictions}
+    result = combine(evals, stats, iterations)
+    publish_metrics(cfg, result, Path(args.out), units=item_units(predictions, evals, iterations))
 
 
 def plot(args) -> None:
@@ -170,6 +173,9 @@ def add_steps(steps: argparse._SubParsersAction) -> None:
     p = step("metrics", metrics, "join evaluations and curriculum stats into metrics.json")
     p.add_argument("--evals", nargs="+", required=True)
     p.add_argument("--stats", nargs="+", required=True)
+    p.add_argument(
+        "--predictions", nargs="+", required=True, help="per-item predictions of the --evals"
+    )
     p.add_argument("--out", required=True)
 
     p = step("plot", plot, "draw the figures")

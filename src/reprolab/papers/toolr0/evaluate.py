@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from reprolab.evidence import Units
 from reprolab.inference import SamplingParams
 from reprolab.papers.toolr0.data import full_reply, solver_prompt
 from reprolab.papers.toolr0.parse import parse_solver
@@ -116,3 +117,33 @@ def combine(evals: dict[str, dict], stats: dict[str, dict], iterations: int) -> 
         "toolr0.ast_accuracy", 0.0
     )
     return {k: float(v) for k, v in sorted(metrics.items())}
+
+
+def item_units(
+    predictions: dict[str, list[dict]], evals: dict[str, dict], iterations: int
+) -> Units:
+    """Per-item AST and execution correctness (1 or 0) of the base model and of each variant
+    after its last iteration: the evidence behind the accuracies of metrics.json. Every arm
+    answers the same held-out items, so the claims engine pairs them by item id.
+
+    `predictions` and `evals` are keyed by run name (base, <variant>.iter<i>); each arm's item
+    means must equal its summary's accuracies, or the two files are not of the same run."""
+    units = Units()
+    arms = {"base": "base"}
+    for name in sorted(predictions):
+        variant, _, stage = name.partition(".")
+        if stage == f"iter{iterations}":
+            arms[variant] = name
+    for arm, run in arms.items():
+        rows = predictions[run]
+        ids = [row["id"] for row in rows]
+        for quantity, key in (("ast", "ast_accuracy"), ("exec", "exec_accuracy")):
+            values = [float(row[quantity]) for row in rows]
+            mean = sum(values) / max(len(values), 1)
+            if abs(mean - evals[run][key]) > 1e-9:
+                raise ValueError(
+                    f"{run}: per-item {quantity} mean {mean} differs from its summary's "
+                    f"{key} {evals[run][key]}"
+                )
+            units.add(f"{arm}.{quantity}_correct", "item", ids, values)
+    return units
