@@ -20,6 +20,8 @@ pytestmark = pytest.mark.slow
 if not (Path(sys.executable).parent / "dvc").exists():
     pytest.skip("dvc is not installed: pip install -e '.[dvc]'", allow_module_level=True)
 
+# What DVC keeps in git (cache: false) for each paper: its metrics and its verdicts.
+PAPER_GIT_FILES = ("metrics.json", "claims.json")
 PAPER_OUTS = ("data", "models", "eval", "figures", "units.json", "claims.json", "metrics.json")
 
 
@@ -76,10 +78,10 @@ def test_repro_builds_every_stage_then_nothing(dvc_suite):
     print(f"dvc repro of the smoke suite: {dvc_suite.seconds:.0f} s")
 
 
-def test_git_holds_metrics_and_scorecard_and_the_cache_the_rest(dvc_suite):
+def test_git_holds_metrics_claims_and_scorecard_and_the_cache_the_rest(dvc_suite):
     repo, env = dvc_suite.repo, dvc_suite.env
     tracked = run(["git", "ls-files", "results"], repo, env).split()
-    expected = [f"results/smoke/{p}/metrics.json" for p in enabled_papers()]
+    expected = [f"results/smoke/{p}/{f}" for p in enabled_papers() for f in PAPER_GIT_FILES]
     assert sorted(tracked) == sorted(expected + ["results/smoke/scorecard.md"])
     assert run(["git", "status", "--porcelain"], repo, env).strip() == ""
     pushed = dvc_suite.pushed
