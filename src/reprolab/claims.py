@@ -264,7 +264,17 @@ def _interval_verdict(claim: dict, result: dict, scale: str, settings: Settings)
     low, high = result["ci"]
     if result["n"] < settings.min_units:
         why = f"{result['n']} {result['unit']}(s): an interval needs at least {settings.min_units}"
-        return {"verdict": INCONCLUSIVE, "why": why}
+        where = f"claim '{claim['id']}'"
+        shown = {}  # the threshold or margin still prints, with its source
+        if claim["test"] == "direction":
+            shown["threshold"] = _threshold(claim, "threshold", scale, where) or {
+                "value": 0.0,
+                "source": "engine",
+                "reason": "the null of no effect",
+            }
+        else:
+            shown["margin"] = _threshold(claim, "margin", scale, where)
+        return {**shown, "verdict": INCONCLUSIVE, "why": why}
     if not (math.isfinite(low) and math.isfinite(high)):
         return {"verdict": INCONCLUSIVE, "why": "the interval is undefined"}
     test = claim["test"]
