@@ -2,10 +2,13 @@
 #   snakemake --cores all                      # tiny scale (the default)
 #   snakemake --cores all --config scale=smoke # seconds per stage, for tests
 #   snakemake --profile profiles/slurm --config scale=full   # a SLURM GPU cluster
+import json
 import os
+from pathlib import Path
 
 from reprolab.claims import validate_paper_card
 from reprolab.config import load_paper_config, load_yaml, validate_suite_config
+from reprolab.wiring import Wiring
 
 # Read first by the project, so that a YAML syntax error names the file, line and column.
 load_yaml("config/config.yaml")
@@ -24,6 +27,12 @@ SCALE = config["scale"]
 RESULTS = f"{config['results_dir']}/{SCALE}"
 MODELS = config["models_dir"]
 PAPER_CONFIG = {paper: load_paper_config(paper, config) for paper in config["papers"]}
+# Paths, resources, job configs and command lines of every step, from the papers' declarations.
+W = Wiring(config, PAPER_CONFIG)
+# What each paper's metrics and plot steps read: filled by its rules file (rules/paper.smk).
+PAPER_INPUTS = {}
+# `--use-conda`: every job in the cluster environment (its last line installs this package).
+CONDA_ENV = "../environment.yml"
 # Every card readable (claims, tests, thresholds with their sources) before any job runs.
 for _paper in config["papers"]:
     validate_paper_card(_paper, f"seeds/{_paper}.yaml")
@@ -40,7 +49,6 @@ envvars:
     "MLFLOW_TRACKING_URI",
 
 
-include: "rules/common.smk"
 include: "rules/models.smk"
 
 
@@ -50,7 +58,7 @@ for _paper in config["papers"]:
     include: f"rules/{_paper}.smk"
 
 
-include: "rules/claims.smk"
+include: "rules/paper.smk"
 include: "rules/report.smk"
 
 

@@ -6,10 +6,12 @@ rule prepare_model:
         directory(f"{MODELS}/{{model}}"),
     log:
         f"{MODELS}/logs/{{model}}.log",
-    threads: job("generate")["threads"]
+    conda:
+        CONDA_ENV
+    threads: W.job("generate")["threads"]
     resources:
-        mem_mb=job("generate")["mem_mb"],
-        runtime=job("generate")["runtime"],
+        mem_mb=W.job("generate")["mem_mb"],
+        runtime=W.job("generate")["runtime"],
     params:
         spec=lambda w: json.dumps(config["models"][w.model], sort_keys=True),
         seed=config["seed"],

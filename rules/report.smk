@@ -19,8 +19,12 @@ rule scorecard:
         ),
     log:
         f"{RESULTS}/logs/scorecard.log",
+    conda:
+        CONDA_ENV
     params:
         papers=" ".join(config["papers"]),
+        results=RESULTS,
+        scale=SCALE,
     shell:
-        "reprolab scorecard --results {RESULTS} --scale {SCALE} --papers {params.papers}"
+        "reprolab scorecard --results {params.results} --scale {params.scale} --papers {params.papers}"
         " --seeds seeds --out {output} 2> {log}"

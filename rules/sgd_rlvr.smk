@@ -1,32 +1,10 @@
 # sgd_rlvr: GRPO with SGD vs AdamW (and momentum / RMSprop), the SFT control, sparsity, claims.
+from reprolab.papers.sgd_rlvr.steps import arms as sgd_rlvr_arms
 
-SGD_RLVR = PAPER_CONFIG["sgd_rlvr"]
-SGD_RLVR_OUT = f"{RESULTS}/sgd_rlvr"
-SGD_RLVR_TRAINED = [f"grpo_{arm}" for arm in SGD_RLVR["grpo"]["arms"]] + [
-    f"sft_{arm}" for arm in SGD_RLVR["sft"]["arms"]
-]
+SGD_RLVR_OUT = W.out("sgd_rlvr")
+SGD_RLVR_BASE = W.model(PAPER_CONFIG["sgd_rlvr"]["model"])
+SGD_RLVR_TRAINED = sgd_rlvr_arms(PAPER_CONFIG["sgd_rlvr"])
 SGD_RLVR_ARMS = ["base"] + SGD_RLVR_TRAINED
-SGD_RLVR_FIGURES = [
-    "training_curves",
-    "final_accuracy",
-    "updated_fraction",
-    "per_layer_sparsity",
-]
-
-
-def sgd_rlvr_arm_config(wildcards):
-    kind, arm = wildcards.arm.split("_", 1)
-    section = SGD_RLVR[kind]
-    chosen = {"trainer": section["trainer"], "arms": {arm: section["arms"][arm]}}
-    return step_config("sgd_rlvr", **{kind: chosen, "reward": SGD_RLVR["reward"]})(
-        wildcards
-    )
-
-
-def sgd_rlvr_model(wildcards):
-    if wildcards.arm == "base":
-        return model_dir(SGD_RLVR["model"])
-    return f"{SGD_RLVR_OUT}/models/{wildcards.arm}"
 
 
 rule sgd_rlvr_data:
@@ -34,112 +12,82 @@ rule sgd_rlvr_data:
         train=f"{SGD_RLVR_OUT}/data/train.jsonl",
         test=f"{SGD_RLVR_OUT}/data/test.jsonl",
     log:
-        log_path("sgd_rlvr", "data"),
+        W.log("sgd_rlvr", "data"),
     benchmark:
-        benchmark_path("sgd_rlvr", "data")
-    threads: job("light")["threads"]
+        W.benchmark("sgd_rlvr", "data")
+    conda:
+        CONDA_ENV
+    threads: W.threads("sgd_rlvr", "data")
     resources:
-        **job_resources("light"),
+        **W.resources("sgd_rlvr", "data"),
     params:
-        cfg=step_config("sgd_rlvr", data=SGD_RLVR["data"]),
+        cfg=W.cfg("sgd_rlvr", "data"),
     shell:
-        "reprolab sgd_rlvr data --config-json {params.cfg:q}"
-        " --train {output.train} --test {output.test} 2> {log}"
+        W.shell("sgd_rlvr", "data")
 
 
 rule sgd_rlvr_train:
     input:
         data=rules.sgd_rlvr_data.output.train,
-        model=model_dir(SGD_RLVR["model"]),
+        model=SGD_RLVR_BASE,
     output:
-        directory(f"{SGD_RLVR_OUT}/models/{{arm}}"),
+        out=directory(f"{SGD_RLVR_OUT}/models/{{arm}}"),
     log:
-        log_path("sgd_rlvr", "train_{arm}"),
+        W.log("sgd_rlvr", "train_{arm}"),
     benchmark:
-        benchmark_path("sgd_rlvr", "train_{arm}")
+        W.benchmark("sgd_rlvr", "train_{arm}")
     wildcard_constraints:
         arm="(grpo|sft)_[a-z0-9_]+",
-    threads: job("train")["threads"]
+    conda:
+        CONDA_ENV
+    threads: W.threads("sgd_rlvr", "train")
     resources:
-        **job_resources("train"),
+        **W.resources("sgd_rlvr", "train"),
     params:
-        cfg=sgd_rlvr_arm_config,
+        cfg=W.cfg("sgd_rlvr", "train"),
         # Not an output: Snakemake keeps it when a job fails, so a rerun resumes from it.
         checkpoints=f"{SGD_RLVR_OUT}/checkpoints/{{arm}}",
     shell:
-        "reprolab sgd_rlvr train --config-json {params.cfg:q} --arm {wildcards.arm}"
-        " --data {input.data} --model {input.model} --out {output}"
-        " --checkpoints {params.checkpoints} 2> {log}"
+        W.shell("sgd_rlvr", "train")
 
 
-rule sgd_rlvr_evaluate:
+rule sgd_rlvr_score:
     input:
-        model=sgd_rlvr_model,
-        base=model_dir(SGD_RLVR["model"]),
+        model=lambda wc: (
+            SGD_RLVR_BASE if wc.arm == "base" else f"{SGD_RLVR_OUT}/models/{wc.arm}"
+        ),
+        base=SGD_RLVR_BASE,
         data=rules.sgd_rlvr_data.output.test,
     output:
-        json=f"{SGD_RLVR_OUT}/eval/{{arm}}.json",
+        result=f"{SGD_RLVR_OUT}/eval/{{arm}}.json",
         predictions=f"{SGD_RLVR_OUT}/eval/{{arm}}.predictions.jsonl",
     log:
-        log_path("sgd_rlvr", "evaluate_{arm}"),
+        W.log("sgd_rlvr", "score_{arm}"),
     benchmark:
-        benchmark_path("sgd_rlvr", "evaluate_{arm}")
+        W.benchmark("sgd_rlvr", "score_{arm}")
     wildcard_constraints:
         arm="base|(grpo|sft)_[a-z0-9_]+",
-    threads: job("generate")["threads"]
+    conda:
+        CONDA_ENV
+    threads: W.threads("sgd_rlvr", "score")
     resources:
-        **job_resources("generate"),
+        **W.resources("sgd_rlvr", "score"),
     params:
-        cfg=step_config("sgd_rlvr", evaluate=SGD_RLVR["evaluate"]),
+        cfg=W.cfg("sgd_rlvr", "score"),
     shell:
-        "reprolab sgd_rlvr evaluate --config-json {params.cfg:q} --arm {wildcards.arm}"
-        " --model {input.model} --base {input.base} --data {input.data}"
-        " --out {output.json} --predictions {output.predictions} 2> {log}"
+        W.shell("sgd_rlvr", "score")
 
 
-rule sgd_rlvr_metrics:
-    input:
-        evals=expand(f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=SGD_RLVR_ARMS),
-        predictions=expand(
+# What the shared metrics and plot rules (rules/paper.smk) read for this paper.
+PAPER_INPUTS["sgd_rlvr"] = {
+    "metrics": {
+        "evals": expand(f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=SGD_RLVR_ARMS),
+        "predictions": expand(
             f"{SGD_RLVR_OUT}/eval/{{arm}}.predictions.jsonl", arm=SGD_RLVR_ARMS
         ),
-    output:
-        metrics=f"{SGD_RLVR_OUT}/metrics.json",
-        units=f"{SGD_RLVR_OUT}/units.json",
-    log:
-        log_path("sgd_rlvr", "metrics"),
-    benchmark:
-        benchmark_path("sgd_rlvr", "metrics")
-    threads: job("light")["threads"]
-    resources:
-        **job_resources("light"),
-    params:
-        cfg=step_config("sgd_rlvr"),
-    shell:
-        "reprolab sgd_rlvr metrics --config-json {params.cfg:q} --evals {input.evals}"
-        " --predictions {input.predictions} --out {output.metrics} 2> {log}"
-
-
-rule sgd_rlvr_plot:
-    input:
-        evals=expand(f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=SGD_RLVR_ARMS),
-        models=expand(f"{SGD_RLVR_OUT}/models/{{arm}}", arm=SGD_RLVR_TRAINED),
-    output:
-        figures=[
-            paper_figure("sgd_rlvr", f"{SGD_RLVR_OUT}/figures/{name}.png")
-            for name in SGD_RLVR_FIGURES
-        ],
-        data=expand(f"{SGD_RLVR_OUT}/figures/{{name}}.csv", name=SGD_RLVR_FIGURES),
-    log:
-        log_path("sgd_rlvr", "plot"),
-    benchmark:
-        benchmark_path("sgd_rlvr", "plot")
-    threads: job("light")["threads"]
-    resources:
-        **job_resources("light"),
-    params:
-        cfg=step_config("sgd_rlvr"),
-        logs=lambda w, input: " ".join(f"{m}/train_log.jsonl" for m in input.models),
-    shell:
-        "reprolab sgd_rlvr plot --config-json {params.cfg:q} --evals {input.evals}"
-        " --logs {params.logs} --out-dir {SGD_RLVR_OUT}/figures 2> {log}"
+    },
+    "plot": {
+        "evals": expand(f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=SGD_RLVR_ARMS),
+        "models": expand(f"{SGD_RLVR_OUT}/models/{{arm}}", arm=SGD_RLVR_TRAINED),
+    },
+}

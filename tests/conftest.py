@@ -82,7 +82,7 @@ def smoke_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
 @pytest.fixture(scope="session")
 def mlflow_server(tmp_path_factory):
     """A real `mlflow server` on 127.0.0.1 for the whole session."""
-    from .pipeline import MlflowServer
+    from tests.system.pipeline import MlflowServer
 
     server = MlflowServer(tmp_path_factory.mktemp("mlflow-server")).start()
     yield server
@@ -96,7 +96,7 @@ def dvc_suite(tmp_path_factory, mlflow_server):
 
     Shared by the DVC tests and the MLflow browser test: one smoke run serves both.
     """
-    from .pipeline import commit_all, git_repo_of_project, run, user_env
+    from tests.system.pipeline import commit_all, git_repo_of_project, run, user_env
 
     base = tmp_path_factory.mktemp("dvc")
     repo = git_repo_of_project(base / "repo", scale="smoke")

@@ -1,86 +1,26 @@
 """`reprolab`: every workflow step as a command, so it runs and tests outside Snakemake too.
 
     reprolab prepare-model NAME --out models/NAME [--scale tiny]
-    reprolab <paper> <step> [--scale tiny | --config-json JSON] ...
+    reprolab <paper> <step> (--scale tiny | --config @file.json) --<name> ... (reprolab.steps)
     reprolab claims PAPER --metrics results/<scale>/<paper>/metrics.json --out claims.json
     reprolab scorecard --scale tiny --out results/tiny/scorecard.md
 
-Snakemake passes each step the resolved config of its paper as --config-json; by hand, --scale
-resolves it from config/ the same way.
+Snakemake passes each step the sections of its paper's config it reads, as a small JSON file
+(--config @file); by hand, --scale resolves the whole config from config/ the same way.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import logging
-import math
 import os
 import sys
 import warnings
 from pathlib import Path
 
-from reprolab.config import ConfigError, load_config, load_yaml
-from reprolab.papers import PAPERS
-
-
-def add_config_args(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument(
-        "--config-json",
-        help="resolved paper config: JSON, or @file.json (what Snakemake passes)",
-    )
-    group.add_argument("--scale", choices=["smoke", "tiny", "full"], help="resolve from config/")
-    parser.add_argument("--config-dir", default="config", type=Path)
-
-
-def resolve_config(args: argparse.Namespace, paper: str) -> dict:
-    """The step's paper config; at smoke and tiny scale the hub is switched off for the process."""
-    if args.config_json and args.config_json.startswith("@"):
-        from reprolab.io import read_json
-
-        cfg = read_json(Path(args.config_json[1:]))
-    elif args.config_json:
-        cfg = json.loads(args.config_json)
-    else:
-        cfg = load_config(paper, args.scale, args.config_dir)
-    if cfg["suite"]["scale"] != "full":
-        os.environ["HF_HUB_OFFLINE"] = "1"
-    return cfg
-
-
-def publish_metrics(
-    cfg: dict, metrics: dict[str, float], out: Path, units=None, units_out: Path | None = None
-) -> dict[str, float]:
-    """Write a paper's flat metrics.json and log the same numbers to its MLflow 'metrics' run.
-
-    Undefined values (NaN: a probe with one class, a window that never closes) are left out, so
-    the file stays strict JSON and the claims on them read "missing". `units` (an
-    evidence.Units) holds the per-unit values the claims engine resamples; it is written to
-    `units_out` (default: units.json beside metrics.json).
-    """
-    from reprolab.evidence import Units
-    from reprolab.io import write_json
-    from reprolab.tracking import tracked_run
-
-    (units or Units()).write(Path(units_out or Path(out).with_name("units.json")))
-    defined = {k: float(v) for k, v in metrics.items() if not math.isnan(v)}
-    if len(defined) < len(metrics):
-        left_out = sorted(set(metrics) - set(defined))
-        logging.getLogger(__name__).info("undefined at this scale, left out: %s", left_out)
-    write_json(Path(out), defined)
-    with tracked_run(cfg, "metrics") as tracker:
-        tracker.log_metrics(defined)
-    return defined
-
-
-def add_step(steps: argparse._SubParsersAction, name: str, func, help_text: str):
-    """A paper step's subcommand, with the config options every step takes."""
-    parser = steps.add_parser(name, help=help_text)
-    add_config_args(parser)
-    parser.set_defaults(func=func)
-    return parser
+from reprolab.config import ConfigError, load_yaml
+from reprolab.papers import manifest
 
 
 def _prepare_model(args: argparse.Namespace) -> None:
@@ -210,10 +150,14 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--out", required=True)
     score.set_defaults(func=_scorecard)
 
-    for paper, module in PAPERS.items():
-        paper_parser = commands.add_parser(paper, help=f"steps of the paper {paper}")
+    from reprolab.steps import add_to_parser, load_paper
+
+    for name in manifest():
+        paper = load_paper(name)
+        paper_parser = commands.add_parser(name, help=f"steps of the paper {name}")
         steps = paper_parser.add_subparsers(dest="step", required=True)
-        importlib.import_module(module).add_steps(steps)
+        for step in paper.steps.values():
+            add_to_parser(steps, paper, step)
     return parser
 
 

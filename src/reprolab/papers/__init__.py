@@ -1,12 +1,18 @@
-"""One package per paper, each with data, train, evaluate and plot modules and a CLI.
+"""One package per paper. The manifest is the set of packages here with a `steps` module
+(reprolab.steps declares its steps and figures); config/config.yaml's `papers` picks which the
+workflow builds, and a test keeps the two equal."""
 
-PAPERS maps a slug to its CLI module; the core CLI imports a paper only when it is called.
-"""
+from __future__ import annotations
 
-PAPERS: dict[str, str] = {
-    "sgd_rlvr": "reprolab.papers.sgd_rlvr.cli",
-    "dialdefer": "reprolab.papers.dialdefer.cli",
-    "gar": "reprolab.papers.gar.cli",
-    "toolr0": "reprolab.papers.toolr0.cli",
-    "partnr_dialogue": "reprolab.papers.partnr_dialogue.cli",
-}
+import pkgutil
+from pathlib import Path
+
+
+def manifest() -> list[str]:
+    """Every paper of the suite, in name order."""
+    here = Path(__file__).parent
+    return sorted(
+        info.name
+        for info in pkgutil.iter_modules([str(here)])
+        if info.ispkg and (here / info.name / "steps.py").is_file()
+    )

@@ -1,0 +1,107 @@
+# Every paper's metrics, plot and claims steps: one definition each, made for every enabled
+# paper. A paper's rules file says what its metrics and plot steps read (PAPER_INPUTS); the
+# figures come from its declaration (FIGURES in reprolab.papers.<paper>.steps).
+
+for _paper in config["papers"]:
+    _out = W.out(_paper)
+
+    rule:
+        name:
+            f"{_paper}_metrics"
+        input:
+            **PAPER_INPUTS[_paper]["metrics"],
+        output:
+            metrics=f"{_out}/metrics.json",
+            units=f"{_out}/units.json",
+            timings=f"{_out}/timings.json",
+        log:
+            W.log(_paper, "metrics"),
+        benchmark:
+            W.benchmark(_paper, "metrics")
+        conda:
+            CONDA_ENV
+        threads: W.threads(_paper, "metrics")
+        resources:
+            **W.resources(_paper, "metrics"),
+        params:
+            cfg=W.cfg(_paper, "metrics"),
+        shell:
+            W.shell(_paper, "metrics")
+
+    rule:
+        name:
+            f"{_paper}_plot"
+        input:
+            **PAPER_INPUTS[_paper]["plot"],
+        output:
+            figures=[
+                report(
+                    path,
+                    caption=f"../docs/report/{_paper}/{Path(path).stem}.rst",
+                    category=_paper,
+                    subcategory="figures",
+                    labels={"paper": _paper, "figure": Path(path).stem},
+                )
+                for path in W.figures(_paper)
+            ],
+            data=W.figure_data(_paper),
+        log:
+            W.log(_paper, "plot"),
+        benchmark:
+            W.benchmark(_paper, "plot")
+        conda:
+            CONDA_ENV
+        threads: W.threads(_paper, "plot")
+        resources:
+            **W.resources(_paper, "plot"),
+        params:
+            cfg=W.cfg(_paper, "plot"),
+            figures=f"{_out}/figures",
+        shell:
+            W.shell(_paper, "plot")
+
+
+wildcard_constraints:
+    paper="|".join(config["papers"]),
+
+
+localrules:
+    claims,
+
+
+# The card checked against the paper's metrics and per-unit evidence (units.json), with a forest
+# plot of its science claims. It waits for the paper's plot, so that claims.json marks a paper
+# whose every output is done.
+rule claims:
+    input:
+        card="seeds/{paper}.yaml",
+        metrics=f"{RESULTS}/{{paper}}/metrics.json",
+        units=f"{RESULTS}/{{paper}}/units.json",
+        figures=lambda wildcards: getattr(rules, f"{wildcards.paper}_plot").output,
+    output:
+        claims=report(
+            f"{RESULTS}/{{paper}}/claims.json",
+            caption="../docs/report/claims.rst",
+            category="{paper}",
+            subcategory="claims",
+            labels={"paper": "{paper}", "figure": "claims"},
+        ),
+        forest=report(
+            f"{RESULTS}/{{paper}}/figures/claims_forest.png",
+            caption="../docs/report/claims_forest.rst",
+            category="{paper}",
+            subcategory="claims",
+            labels={"paper": "{paper}", "figure": "claims_forest"},
+        ),
+    log:
+        f"{RESULTS}/logs/{{paper}}/claims.log",
+    conda:
+        CONDA_ENV
+    params:
+        settings=json.dumps(config["claims"]),
+        seed=config["seed"],
+        scale=SCALE,
+    shell:
+        "reprolab claims {wildcards.paper} --card {input.card} --metrics {input.metrics}"
+        " --units {input.units} --seeds {params.seed} --scale {params.scale}"
+        " --settings {params.settings:q} --forest {output.forest} --out {output.claims} 2> {log}"

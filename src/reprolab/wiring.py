@@ -1,0 +1,120 @@
+"""What the Snakemake rules need from a step's declaration, so that rules only wire the DAG.
+
+The Snakefile makes one `Wiring` and every rule reads it:
+
+    rule sgd_rlvr_train:
+        input: data=..., model=...
+        output: out=directory(...)
+        log: W.log("sgd_rlvr", "train_{arm}")
+        benchmark: W.benchmark("sgd_rlvr", "train_{arm}")
+        threads: W.threads("sgd_rlvr", "train")
+        resources: **W.resources("sgd_rlvr", "train")
+        params: cfg=W.cfg("sgd_rlvr", "train"), checkpoints=...
+        shell: W.shell("sgd_rlvr", "train")
+
+The command line comes from the declaration (reprolab.steps.command); the job's config is a small
+JSON file named by the hash of the sections the step reads, so Snakemake reruns a step when, and
+only when, a setting it reads changes, and the job line a user sees stays short.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from reprolab.steps import Paper, Step, command, job_config, load_paper
+
+
+class Wiring:
+    """Paths, resources and commands of every enabled paper's steps at one scale."""
+
+    def __init__(self, config: dict, paper_configs: dict[str, dict]):
+        self.config = config
+        self.scale = config["scale"]
+        self.results = f"{config['results_dir']}/{self.scale}"
+        self.models = config["models_dir"]
+        self.paper_configs = paper_configs
+        self.papers: dict[str, Paper] = {name: load_paper(name) for name in paper_configs}
+
+    # --- paths -------------------------------------------------------------------------
+    def out(self, paper: str) -> str:
+        """results/<scale>/<paper>: everything a paper makes."""
+        return f"{self.results}/{paper}"
+
+    def model(self, name: str) -> str:
+        """A registry model's prepared folder (rule prepare_model)."""
+        return f"{self.models}/{name}"
+
+    def log(self, paper: str, name: str) -> str:
+        return f"{self.results}/logs/{paper}/{name}.log"
+
+    def benchmark(self, paper: str, name: str) -> str:
+        """Snakemake records each job's time and memory here; benchmarks/ scripts read them."""
+        return f"{self.results}/benchmarks/{paper}/{name}.tsv"
+
+    def figures(self, paper: str) -> list[str]:
+        """The declared figures' PNG files of a paper (each with a CSV beside it)."""
+        return [f"{self.out(paper)}/figures/{n}.png" for n in self.papers[paper].figures]
+
+    def figure_data(self, paper: str) -> list[str]:
+        return [f"{self.out(paper)}/figures/{n}.csv" for n in self.papers[paper].figures]
+
+    # --- jobs --------------------------------------------------------------------------
+    def step(self, paper: str, name: str) -> Step:
+        return self.papers[paper].step(name)
+
+    def job(self, kind: str) -> dict:
+        """Threads and resources of a kind of job (light, generate, train) at this scale."""
+        return self.config["resources"][self.scale][kind]
+
+    def threads(self, paper: str, name: str) -> int:
+        return self.job(self.step(paper, name).kind)["threads"]
+
+    def resources(self, paper: str, name: str) -> dict[str, Any]:
+        return self.kind_resources(self.step(paper, name).kind)
+
+    def kind_resources(self, kind: str) -> dict[str, Any]:
+        """A job's resources in the names the SLURM executor reads.
+
+        GPU keys appear only on jobs that get GPUs: the executor turns `gpu` into `--gpus=N`,
+        or with `gpu_model` into `--gpus=<model>:N` (and would ask for one GPU if given a model
+        alone).
+        """
+        spec = self.job(kind)
+        resources = {"mem_mb": spec["mem_mb"], "runtime": spec["runtime"]}
+        if spec["gpus"] > 0:
+            resources["gpu"] = spec["gpus"]
+            if spec.get("gpu_model"):
+                resources["gpu_model"] = spec["gpu_model"]
+        if spec.get("partition"):
+            resources["slurm_partition"] = spec["partition"]
+        return resources
+
+    def shell(self, paper: str, name: str) -> str:
+        return command(paper, self.step(paper, name))
+
+    def cfg(self, paper: str, name: str) -> Callable[[Any], str]:
+        """`@<path>` of the JSON file holding the suite keys and the sections the step reads
+        (narrowed to the job's wildcards where the step says so); a rule's `cfg` param."""
+        step = self.step(paper, name)
+        cfg = self.paper_configs[paper]
+
+        def path(wildcards) -> str:
+            picked = {w: str(wildcards[w]) for w in step.wildcards}
+            return f"@{self._write_config(paper, job_config(cfg, step, picked))}"
+
+        return path
+
+    def _write_config(self, paper: str, job: dict) -> Path:
+        text = json.dumps(job, sort_keys=True)
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+        path = Path(self.results) / "configs" / paper / f"{digest}.json"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_text(text + "\n")
+            tmp.replace(path)
+        return path

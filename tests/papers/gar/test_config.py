@@ -1,0 +1,60 @@
+"""gar's config at every scale: valid, self-consistent, and the paper's setup at full scale."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from reprolab.config import ConfigError, load_config
+
+from tests.conftest import REPO
+
+
+@pytest.mark.parametrize("scale", ["smoke", "tiny", "full"])
+def test_every_scale_names_only_defined_conditions_and_tasks(scale):
+    cfg = load_config("gar", scale, REPO / "config")
+    generate, evaluate = cfg["generate"], cfg["evaluate"]
+    assert set(generate["tasks"]) == set(cfg["data"]["tasks"]) == set(generate["max_new_tokens"])
+    for names in generate["tasks"].values():
+        assert set(names) <= set(generate["conditions"])
+    sweep_task = generate["tasks"][evaluate["sweep_task"]]
+    assert {evaluate["reference"], evaluate["main_closure"], *evaluate["sweep"]} <= set(sweep_task)
+    assert set(evaluate["probe_conditions"]) <= set(generate["keep_hidden"])
+    windows = [generate["conditions"][c]["window"] for c in evaluate["sweep"]]
+    assert windows == sorted(windows) and len(set(windows)) == len(windows)
+    main = generate["conditions"][evaluate["main_closure"]]["window"]
+    for control in ("restated", "sinks", "closed_passive"):  # controls use the main window
+        assert generate["conditions"][control]["window"] == main
+
+
+def test_full_scale_uses_the_paper_setup():
+    cfg = load_config("gar", "full", REPO / "config")
+    assert cfg["generate"]["backend"] == "transformers"  # vLLM returns no attention
+    assert cfg["generate"]["temperature"] == 0.7
+    assert all(t["n_turns"] == 50 for t in cfg["data"]["tasks"].values())
+    assert cfg["data"]["tasks"]["fact20"]["n_facts"] == 20
+    sweep = [cfg["generate"]["conditions"][c]["window"] for c in cfg["evaluate"]["sweep"]]
+    assert sweep == [1024, 2048, 4096, 8192]
+    assert cfg["generate"]["conditions"]["w_main"]["window"] == 4096
+    suite = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    assert suite["models"][cfg["model"]]["source"] == "hub"
+
+
+def test_tiny_probes_pool_at_least_sixty_episodes():
+    cfg = load_config("gar", "tiny", REPO / "config")
+    n = cfg["data"]["tasks"][cfg["evaluate"]["sweep_task"]]["n_episodes"]
+    assert n * len(cfg["evaluate"]["probe_conditions"]) >= 60
+
+
+def test_a_wrong_condition_key_is_named(tmp_path):
+    config = tmp_path / "config"
+    (config / "papers").mkdir(parents=True)
+    (config / "schemas").mkdir()
+    for name in ("schemas/config.schema.yaml", "schemas/gar.schema.yaml"):
+        (config / name).write_text((REPO / "config" / name).read_text())
+    suite = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    (config / "config.yaml").write_text(yaml.safe_dump({**suite, "papers": ["gar"]}))
+    text = (REPO / "config" / "papers" / "gar.yaml").read_text()
+    (config / "papers" / "gar.yaml").write_text(text.replace("{window: 64}", "{widow: 64}"))
+    with pytest.raises(ConfigError, match="gar.yaml.*widow"):
+        load_config("gar", "tiny", config)

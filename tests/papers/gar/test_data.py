@@ -1,0 +1,64 @@
+"""Episodes: seeded, probes answerable from the goal, persona rules checkable by regex."""
+
+from __future__ import annotations
+
+import pytest
+
+from reprolab.config import load_config
+from reprolab.papers.gar.data import make_episodes
+from reprolab.papers.gar.evaluate import recalled, violations
+
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def tasks() -> dict:
+    cfg = load_config("gar", "tiny", REPO / "config")
+    return {name: {"name": name, **spec} for name, spec in cfg["data"]["tasks"].items()}
+
+
+def test_fact_episodes_are_seeded_and_answerable(tasks):
+    first = make_episodes(tasks["fact20"], seed=0)
+    assert first == make_episodes(tasks["fact20"], seed=0)
+    assert first != make_episodes(tasks["fact20"], seed=1)
+    assert len(first) == tasks["fact20"]["n_episodes"]
+    for episode in first:
+        assert episode["goal"] in episode["system"]
+        assert len(episode["goal"].splitlines()) == 20
+        assert len(episode["turns"]) == tasks["fact20"]["n_turns"]
+        probes = [t for t in episode["turns"] if t["kind"] == "probe"]
+        assert [episode["turns"].index(p) + 1 for p in probes] == [1, 2, 4, 6, 8, 10, 12]
+        for probe in probes:
+            line = f"The code of the {probe['key']} is {probe['answer']}."
+            assert line in episode["goal"]
+        assert len({p["key"] for p in probes}) == len(probes)  # no fact asked twice
+
+
+def test_persona_episodes_have_both_scripts(tasks):
+    (episode, *_) = make_episodes(tasks["persona"], seed=0)
+    assert len(episode["rules"]) == 5 and episode["goal"] in episode["system"]
+    passive, adversarial = episode["scripts"]["passive"], episode["scripts"]["adversarial"]
+    assert len(passive) == len(adversarial) == tasks["persona"]["n_turns"]
+    for calm, pushy in zip(passive, adversarial, strict=True):
+        assert pushy["user"].endswith(calm["user"]) and pushy["user"] != calm["user"]
+
+
+def test_unknown_task_kind_is_named():
+    with pytest.raises(ValueError, match="kind 'quiz'"):
+        make_episodes({"name": "x", "kind": "quiz"}, 0)
+
+
+def test_recall_is_graded_by_the_whole_number():
+    assert recalled("The code of the otter is 123.", "123")
+    assert not recalled("The code is 1234.", "123")
+    assert not recalled("I do not know.", "123")
+
+
+def test_persona_rules_by_regex():
+    rules = ["opener", "sign_off", "banned_word", "word_cap", "no_exclamation"]
+    good = "Ahoy, pack a towel and some water. Aye."
+    assert not any(violations(good, rules).values())
+    bad = "Sure! It is very easy " + "and fun " * 12
+    assert all(violations(bad, rules).values())
+    with pytest.raises(ValueError, match="without a check"):
+        violations("Ahoy", ["rhymes"])

@@ -1,0 +1,140 @@
+"""Helpers for the end-to-end tests: a copy of the project as a fresh git repository, commands run
+as a user runs them, and a real MLflow tracking server on a free local port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.conftest import REPO
+
+# What a clone holds that the pipeline needs (tests and docs prose aside).
+PROJECT_FILES = (
+    "Snakefile",
+    "rules",
+    "config",
+    "seeds",
+    "profiles",
+    "docs/report",
+    "src",
+    "dvc.yaml",
+    ".dvc/config",
+    ".dvc/.gitignore",
+    ".dvcignore",
+    ".gitignore",
+)
+GIT_IDENTITY = ("-c", "user.name=reprolab-test", "-c", "user.email=test@reprolab.invalid")
+
+
+def user_env(**extra: str) -> dict[str, str]:
+    """The environment of a user whose shell has this Python's bin folder first, offline DVC."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    env.pop("MLFLOW_TRACKING_URI", None)
+    env.update(DVC_NO_ANALYTICS="1", **extra)
+    return env
+
+
+def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 1800) -> str:
+    """Run a command; on failure raise with its output, so the test report shows why."""
+    done = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        raise AssertionError(f"{' '.join(cmd)} exited {done.returncode}:\n{output[-4000:]}")
+    return output
+
+
+def git_repo_of_project(dest: Path, scale: str) -> Path:
+    """A new git repository holding the project, its config/config.yaml set to `scale`."""
+    dest.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        src, target = REPO / name, dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if src.is_dir():
+            shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy(src, target)
+    config = dest / "config" / "config.yaml"
+    text = config.read_text()
+    assert "\nscale: tiny\n" in text, "config/config.yaml no longer sets `scale: tiny`"
+    config.write_text(text.replace("\nscale: tiny\n", f"\nscale: {scale}\n"))
+    env = user_env()
+    run(["git", "init", "-q", "-b", "main"], dest, env)
+    run(["git", "add", "-A"], dest, env)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-m", f"project at scale {scale}"], dest, env)
+    return dest
+
+
+def commit_all(repo: Path, message: str) -> None:
+    env = user_env()
+    run(["git", "add", "-A"], repo, env)
+    run(["git", *GIT_IDENTITY, "commit", "-q", "-m", message], repo, env)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class MlflowServer:
+    """`mlflow server` on 127.0.0.1 with a SQLite store and proxied artifacts, as on a cluster."""
+
+    root: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 120) -> MlflowServer:
+        self.root.mkdir(parents=True, exist_ok=True)
+        cmd = [
+            str(Path(sys.executable).parent / "mlflow"),
+            "server",
+            "--backend-store-uri",
+            f"sqlite:///{self.root / 'mlflow.db'}",
+            "--artifacts-destination",
+            str(self.root / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            "1",
+        ]
+        self.log = (self.root / "server.log").open("w")
+        # Its own session: stop() ends the server and the workers it forks, and nothing else.
+        self.process = subprocess.Popen(
+            cmd, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                log = (self.root / "server.log").read_text()
+                raise AssertionError(f"mlflow server exited: {log[-3000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.5)
+        raise AssertionError(f"mlflow server not up after {timeout} s")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+        self.log.close()
