@@ -28,6 +28,7 @@ test: setup
 	ruff check src tests benchmarks
 	ruff format --check src tests benchmarks
 	snakefmt --check Snakefile rules
+	snakemake --lint
 	pytest -q $(PYTEST_ARGS)
 
 lint: setup

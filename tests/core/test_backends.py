@@ -14,7 +14,6 @@ import yaml
 from reprolab.config import load_config
 from reprolab.inference import BACKENDS, get_backend
 from reprolab.inference.openai_backend import _continuation_logprob
-
 from tests.conftest import REPO
 
 

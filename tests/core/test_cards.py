@@ -13,7 +13,6 @@ from reprolab.claims import (
     near_threshold_without_reason,
     validate_paper_card,
 )
-
 from tests.conftest import REPO
 
 PAPERS = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["papers"]

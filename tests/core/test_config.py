@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 from reprolab.config import ConfigError, deep_merge, load_config
-
 from tests.conftest import REPO
 
 

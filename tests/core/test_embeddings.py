@@ -7,7 +7,6 @@ import pytest
 import yaml
 
 from reprolab.embeddings import cosine_top_k, get_embedder
-
 from tests.conftest import REPO
 
 MODELS = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["models"]

@@ -26,7 +26,6 @@ from reprolab.sandbox import (
     isolation_problem,
     seccomp_program,
 )
-
 from tests.conftest import REPO
 
 TOOLS = "reprolab.papers.toolr0.tools"

@@ -12,7 +12,6 @@ import yaml
 from reprolab.evidence import Units
 from reprolab.papers import manifest
 from reprolab.steps import VOCABULARY, WALL_CLOCK_SUFFIX, load_paper
-
 from tests.conftest import REPO
 
 PAPERS = manifest()
@@ -67,7 +66,10 @@ def test_a_smoke_run_leaves_what_the_contract_promises(paper, smoke_run):
     card = yaml.safe_load((REPO / "seeds" / f"{paper}.yaml").read_text())
     claims = json.loads((out / "claims.json").read_text())
     assert [c["id"] for c in claims["claims"]] == [c["id"] for c in card["claims"]]
-    assert all(c["verdict"] for c in claims["claims"])
+    # Smoke checks plumbing: no science verdict there, and every sanity check passes.
+    for claim in claims["claims"]:
+        expected = "not checked at this scale" if claim["kind"] == "science" else "pass"
+        assert claim["verdict"] in (expected, "not checked at this scale"), claim["id"]
     for figure in [*load_paper(paper).figures, "claims_forest"]:
         assert (out / "figures" / f"{figure}.png").stat().st_size > 5000, figure
         assert (out / "figures" / f"{figure}.csv").is_file(), figure

@@ -16,7 +16,6 @@ from reprolab.tracking import (
     tracked_run,
 )
 from reprolab.workflow_runs import start_parent_runs
-
 from tests.system.pipeline import MlflowServer
 
 

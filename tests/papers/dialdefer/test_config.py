@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from reprolab.config import ConfigError, load_config
-
 from tests.conftest import REPO
 
 

@@ -13,7 +13,6 @@ from reprolab.papers.dialdefer import evaluate as ev
 from reprolab.papers.dialdefer import judge
 from reprolab.papers.dialdefer.parse import parse_choice
 from reprolab.papers.dialdefer.templates import conversation
-
 from tests.conftest import REPO
 
 

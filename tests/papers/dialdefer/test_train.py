@@ -10,7 +10,6 @@ from reprolab.config import load_config
 from reprolab.papers.dialdefer.data import generate
 from reprolab.papers.dialdefer.parse import parse_choice
 from reprolab.papers.dialdefer.train import dpo_rows, sft_rows
-
 from tests.conftest import REPO
 
 

@@ -12,7 +12,6 @@ from reprolab.evidence import Units
 from reprolab.papers.dialdefer import evaluate as ev
 from reprolab.papers.dialdefer import statistics as st
 from reprolab.stats import permutation_p
-
 from tests.conftest import REPO
 from tests.papers.dialdefer.test_metrics import HAND, Y, table
 

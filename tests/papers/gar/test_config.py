@@ -6,7 +6,6 @@ import pytest
 import yaml
 
 from reprolab.config import ConfigError, load_config
-
 from tests.conftest import REPO
 
 

@@ -7,7 +7,6 @@ import pytest
 from reprolab.config import load_config
 from reprolab.papers.gar.data import make_episodes
 from reprolab.papers.gar.evaluate import recalled, violations
-
 from tests.conftest import REPO
 
 

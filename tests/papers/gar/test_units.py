@@ -15,7 +15,6 @@ from reprolab.papers.gar import units as gu
 from reprolab.papers.gar.probe import FastLDA, fold_projections, loo_scores, permutation_null
 from reprolab.papers.gar.statistics import STATISTICS
 from reprolab.stats import roc_auc
-
 from tests.conftest import REPO
 
 SETTINGS = {

@@ -8,7 +8,6 @@ import pytest
 import yaml
 
 from reprolab.config import ConfigError, load_config
-
 from tests.conftest import REPO, copy_workflow, snakemake
 
 SUITE = yaml.safe_load((REPO / "config" / "config.yaml").read_text())

@@ -6,7 +6,6 @@ import pytest
 
 from reprolab.papers.partnr_dialogue.evaluator import evaluate
 from reprolab.papers.partnr_dialogue.predicates import check
-
 from tests.papers.partnr_dialogue.cases import HOUSE, prop, snap
 
 ON_BED = {"parent": "bed_0", "relation": "on"}

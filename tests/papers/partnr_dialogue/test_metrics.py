@@ -13,7 +13,6 @@ from reprolab.papers.partnr_dialogue.metrics import (
     information_novelty,
     observation_convergence,
 )
-
 from tests.papers.partnr_dialogue.cases import HOUSE, prop, snap
 
 CUP_T = ("cup_0", "on", "table_0")

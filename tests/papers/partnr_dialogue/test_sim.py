@@ -13,7 +13,6 @@ from reprolab.papers.partnr_dialogue.llm_agent import parse_react
 from reprolab.papers.partnr_dialogue.metrics import split_episodes, summarize
 from reprolab.papers.partnr_dialogue.runner import run
 from reprolab.papers.partnr_dialogue.sim import Simulator
-
 from tests.papers.partnr_dialogue.cases import HOUSE, prop
 
 EPISODES = {

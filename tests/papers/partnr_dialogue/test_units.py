@@ -28,7 +28,6 @@ from reprolab.papers.partnr_dialogue.metrics import (
 )
 from reprolab.papers.partnr_dialogue.runner import run
 from reprolab.papers.partnr_dialogue.statistics import pooled_ratio
-
 from tests.conftest import REPO
 
 CUP_T = ("cup_0", "on", "table_0")

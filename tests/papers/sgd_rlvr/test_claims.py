@@ -22,7 +22,6 @@ from reprolab.config import load_yaml
 from reprolab.evidence import Units, pool_seeds
 from reprolab.papers.sgd_rlvr import evaluate as ev
 from reprolab.papers.sgd_rlvr.statistics import gap_difference
-
 from tests.conftest import REPO
 
 FAST = Settings(level=0.95, resamples=1000, power=0.8, seed=0)

@@ -24,7 +24,6 @@ from reprolab.evidence import Units
 from reprolab.io import write_json, write_jsonl
 from reprolab.papers.toolr0.evaluate import combine, item_units, summarize
 from reprolab.papers.toolr0.statistics import relative_gain
-
 from tests.conftest import REPO
 
 FAST = Settings(level=0.95, resamples=1000, power=0.8, seed=0)

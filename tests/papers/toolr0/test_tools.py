@@ -12,7 +12,6 @@ from reprolab.papers.toolr0.evaluate import add_gold_results
 from reprolab.papers.toolr0.rewards import grounded
 from reprolab.papers.toolr0.selfplay import execute, open_sandbox
 from reprolab.papers.toolr0.tools import DOMAINS, TOOLS
-
 from tests.conftest import REPO
 
 SANDBOX = {"cpu_seconds": 2, "timeout_seconds": 5, "memory_mb": 256, "file_size_mb": 1}

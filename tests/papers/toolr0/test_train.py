@@ -8,7 +8,6 @@ from reprolab.config import load_config
 from reprolab.papers.toolr0.parse import parse_generator
 from reprolab.papers.toolr0.selfplay import Solver, curriculum_scores, generator_reward_funcs
 from reprolab.papers.toolr0.train import train_solver
-
 from tests.conftest import REPO
 
 TASKS = [

@@ -1,0 +1,58 @@
+"""dialdefer's smoke run through Snakemake: what is particular to this paper (the generic
+outputs are checked by tests/papers/test_contract.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+
+@pytest.mark.slow
+def test_smoke_suite_runs_dialdefer(smoke_run):
+    workdir, _ = smoke_run
+    paper = workdir / "results" / "smoke" / "dialdefer"
+    metrics = json.loads((paper / "metrics.json").read_text())
+    assert all(isinstance(v, float) for v in metrics.values())
+    domains = ["arithmetic", "comparison", "unit_conversion", "element_symbol", "atomic_number",
+               "social_rules", "social_verdict"]  # fmt: skip
+    for mode in ("forced_choice", "parsed"):
+        for domain in domains:
+            assert -200.0 <= metrics[f"{mode}.base.{domain}.dds"] <= 200.0
+        assert 0.0 <= metrics[f"{mode}.base.macro.acc_c1"] <= 1.0
+    assert metrics["forced_choice.base.macro.unparseable_c2"] == 0.0  # forced choice always answers
+    assert "forced_choice.noise_floor.mean_abs" in metrics
+    assert "forced_choice.ablation_swing" in metrics
+    assert "forced_choice.be_honest.macro.ddds" in metrics
+    assert "forced_choice.sft.macro.abs_dds_change" in metrics
+    assert "forced_choice.dpo.macro.abs_dds_change" in metrics
+    units = json.loads((paper / "units.json").read_text())
+    assert len(units["samples"]["forced_choice.base.dds_continuous"]["ids"]) == 21  # 3 x 7
+    assert len(units["nulls"]["forced_choice.base.max_abs_domain_dds_continuous"]["null"]) == 1999
+    claims = json.loads((paper / "claims.json").read_text())
+    by_id = {c["id"]: c for c in claims["claims"]}
+    assert by_id["dds_is_sum_of_yes_shifts"]["verdict"] == "pass"
+    assert by_id["human_vs_llm_swing"]["verdict"] == "not checked at this scale"
+    for figure in ("dds_per_domain", "accuracy_vs_dds", "ablation_mitigation"):
+        assert (paper / "figures" / f"{figure}.png").stat().st_size > 5000
+        assert (paper / "figures" / f"{figure}.csv").exists()
+
+
+@pytest.mark.slow
+def test_smoke_runs_are_tracked_in_mlflow(smoke_run):
+    import mlflow
+
+    workdir, _ = smoke_run
+    client = mlflow.MlflowClient(f"sqlite:///{workdir / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("reprolab/dialdefer")
+    runs = client.search_runs([exp.experiment_id])
+    rules = {r.data.tags["rule"] for r in runs}
+    assert {
+        "judge:forced_choice",
+        "judge:parsed",
+        "train:sft",
+        "judge:forced_choice:sft",
+        "train:dpo",
+        "judge:forced_choice:dpo",
+    } <= rules
+    assert all(r.info.status == "FINISHED" for r in runs)
