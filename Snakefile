@@ -37,9 +37,7 @@ CONDA_ENV = "../environment.yml"
 for _paper in config["papers"]:
     validate_paper_card(_paper, f"seeds/{_paper}.yaml")
 
-if SCALE != "full":
-    # smoke and tiny never touch the network; every job inherits this.
-    os.environ["HF_HUB_OFFLINE"] = "1"
+# Below full scale every step switches the hub off for itself (reprolab.steps.resolve_config).
 os.environ.setdefault("MLFLOW_TRACKING_URI", config["tracking"]["uri"])
 
 

@@ -56,7 +56,7 @@ for _paper in config["papers"]:
             **W.resources(_paper, "plot"),
         params:
             cfg=W.cfg(_paper, "plot"),
-            figures=f"{_out}/figures",
+            figures=lambda wildcards, output: os.path.dirname(output.figures[0]),
         shell:
             W.shell(_paper, "plot")
 

@@ -23,7 +23,7 @@ rule scorecard:
         CONDA_ENV
     params:
         papers=" ".join(config["papers"]),
-        results=RESULTS,
+        results=lambda wildcards, output: os.path.dirname(output[0]),
         scale=SCALE,
     shell:
         "reprolab scorecard --results {params.results} --scale {params.scale} --papers {params.papers}"

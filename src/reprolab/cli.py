@@ -33,6 +33,8 @@ def _prepare_model(args: argparse.Namespace) -> None:
             f"{args.config_dir / 'config.yaml'}: key 'models': no model '{args.name}'; "
             f"expected one of {sorted(models)}"
         )
+    if models[args.name].get("source") != "hub":
+        os.environ["HF_HUB_OFFLINE"] = "1"  # a model made or read here never needs the network
     prepare_model(args.name, models[args.name], Path(args.out), seed=suite.get("seed", 0))
 
 
