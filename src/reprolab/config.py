@@ -166,7 +166,15 @@ def validate_suite_config(config: dict, source: str, config_dir: Path = CONFIG_D
     schema = load_yaml(Path(config_dir) / "schemas" / "config.schema.yaml")
     validate(config, schema, source)
     _check_model_shapes(config["models"], source)
+    from reprolab.papers import manifest
+
+    known = manifest()
     for paper in config["papers"]:
+        if paper not in known:
+            raise ConfigError(
+                f"{source}: key 'papers': '{paper}' is not a paper of the suite; expected one "
+                f"of {known} (a package under src/reprolab/papers/ with a steps.py)"
+            )
         if not (Path(config_dir) / "papers" / f"{paper}.yaml").exists():
             raise ConfigError(
                 f"{source}: key 'papers': no config/papers/{paper}.yaml for paper '{paper}'"

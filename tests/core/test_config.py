@@ -49,6 +49,12 @@ def test_bad_scale_names_key_and_choices(config_dir):
         load_config("sgd_rlvr", "huge", config_dir)
 
 
+def test_a_paper_outside_the_manifest_is_named(config_dir):
+    edit(config_dir / "config.yaml", lambda d: d.update(papers=["sgd_rlvr", "sgd_rvlr"]))
+    with pytest.raises(ConfigError, match=r"key 'papers': 'sgd_rvlr' is not a paper of the suite"):
+        load_config("sgd_rlvr", "smoke", config_dir)
+
+
 def test_unknown_suite_key(config_dir):
     edit(config_dir / "config.yaml", lambda d: d.update(sede=1))
     with pytest.raises(
