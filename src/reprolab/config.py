@@ -182,12 +182,25 @@ def validate_suite_config(config: dict, source: str, config_dir: Path = CONFIG_D
     return config
 
 
+def paper_schema(paper: str, config_dir: Path = CONFIG_DIR) -> dict:
+    """A paper's block schema with the shared $defs of schemas/common.schema.yaml (optimizer,
+    trainer, backend) added, which it refers to as {$ref: "#/$defs/<name>"}."""
+    path = Path(config_dir) / "schemas" / f"{paper}.schema.yaml"
+    schema = load_yaml(path)
+    shared = load_yaml(Path(config_dir) / "schemas" / "common.schema.yaml").get("$defs", {})
+    own = schema.get("$defs") or {}
+    clash = sorted(set(own) & set(shared))
+    if clash:
+        raise ConfigError(f"{path}: $defs {clash} are shared ones (schemas/common.schema.yaml)")
+    return {**schema, "$defs": {**shared, **own}}
+
+
 def load_paper_config(paper: str, suite: dict, config_dir: Path = CONFIG_DIR) -> dict:
     """The paper's settings at the suite's scale, with the suite keys every step needs."""
     config_dir = Path(config_dir)
     path = config_dir / "papers" / f"{paper}.yaml"
     raw = load_yaml(path)
-    block_schema = load_yaml(config_dir / "schemas" / f"{paper}.schema.yaml")
+    block_schema = paper_schema(paper, config_dir)
     partial = _without_required({k: v for k, v in block_schema.items() if k != "$defs"})
     file_schema = {
         "$defs": _without_required(block_schema.get("$defs", {})),

@@ -120,4 +120,3 @@ def test_the_dry_run_a_user_reads_is_short(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     assert len((run.stdout + run.stderr).encode()) < 40_000
     assert "--config-json" not in run.stdout
-

@@ -49,7 +49,11 @@ def test_a_wrong_condition_key_is_named(tmp_path):
     config = tmp_path / "config"
     (config / "papers").mkdir(parents=True)
     (config / "schemas").mkdir()
-    for name in ("schemas/config.schema.yaml", "schemas/gar.schema.yaml"):
+    for name in (
+        "schemas/config.schema.yaml",
+        "schemas/common.schema.yaml",
+        "schemas/gar.schema.yaml",
+    ):
         (config / name).write_text((REPO / "config" / name).read_text())
     suite = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     (config / "config.yaml").write_text(yaml.safe_dump({**suite, "papers": ["gar"]}))
