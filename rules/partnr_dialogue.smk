@@ -1,125 +1,107 @@
 # partnr_dialogue: heuristic and LLM agents, silent vs dialogue, in a text PARTNR simulator.
+from reprolab.papers.partnr_dialogue.steps import CONDITIONS as PARTNR_CONDITIONS
+from reprolab.papers.partnr_dialogue.steps import arms as partnr_arms
+from reprolab.papers.partnr_dialogue.steps import llms as partnr_llms
+from reprolab.papers.partnr_dialogue.steps import run_threads as partnr_run_threads
 
 PARTNR = PAPER_CONFIG["partnr_dialogue"]
-PARTNR_OUT = f"{RESULTS}/partnr_dialogue"
-PARTNR_CONDITIONS = ["silent", "dialogue"]
-PARTNR_LLMS = PARTNR["llm"]["models"]
-PARTNR_FIGURES = ["convergence", "conflicts_success", "novelty_bsm"]
-for _name in PARTNR_LLMS:
-    if _name not in config["models"]:
-        raise ValueError(
-            f"config/papers/partnr_dialogue.yaml: key 'llm.models': '{_name}' is not a model "
-            f"of config/config.yaml; expected one of {sorted(config['models'])}"
-        )
+PARTNR_OUT = W.out("partnr_dialogue")
+PARTNR_LLMS = partnr_llms(PARTNR, config["models"])
+PARTNR_LOGS = expand(
+    f"{PARTNR_OUT}/eval/logs/{{arm}}/{{condition}}.jsonl",
+    arm=partnr_arms(PARTNR),
+    condition=PARTNR_CONDITIONS,
+)
 
 
-rule partnr_dialogue_episodes:
+rule partnr_dialogue_data:
     output:
-        f"{PARTNR_OUT}/data/episodes.jsonl",
+        out=f"{PARTNR_OUT}/data/episodes.jsonl",
     log:
-        log_path("partnr_dialogue", "episodes"),
+        W.log("partnr_dialogue", "data"),
     benchmark:
-        benchmark_path("partnr_dialogue", "episodes")
-    threads: job("light")["threads"]
+        W.benchmark("partnr_dialogue", "data")
+    conda:
+        CONDA_ENV
+    threads: W.threads("partnr_dialogue", "data")
     resources:
-        **job_resources("light"),
+        **W.resources("partnr_dialogue", "data"),
     params:
-        cfg=step_config("partnr_dialogue", episodes=PARTNR["episodes"]),
+        cfg=W.cfg("partnr_dialogue", "data"),
     shell:
-        "reprolab partnr_dialogue episodes --config-json {params.cfg:q} --out {output} 2> {log}"
+        W.shell("partnr_dialogue", "data")
 
 
-rule partnr_dialogue_heuristic:
+rule partnr_dialogue_run_heuristic:
     input:
-        rules.partnr_dialogue_episodes.output,
+        episodes=rules.partnr_dialogue_data.output.out,
     output:
-        f"{PARTNR_OUT}/eval/logs/heuristic/{{condition}}.jsonl",
+        out=f"{PARTNR_OUT}/eval/logs/heuristic/{{condition}}.jsonl",
     log:
-        log_path("partnr_dialogue", "heuristic_{condition}"),
+        W.log("partnr_dialogue", "run_heuristic_{condition}"),
     benchmark:
-        benchmark_path("partnr_dialogue", "heuristic_{condition}")
+        W.benchmark("partnr_dialogue", "run_heuristic_{condition}")
     wildcard_constraints:
-        condition="silent|dialogue",
-    threads: job("light")["threads"]
+        condition="|".join(PARTNR_CONDITIONS),
+    conda:
+        CONDA_ENV
+    threads: W.threads("partnr_dialogue", "run_heuristic")
     resources:
-        **job_resources("light"),
+        **W.resources("partnr_dialogue", "run_heuristic"),
     params:
-        cfg=step_config("partnr_dialogue", sim=PARTNR["sim"]),
+        cfg=W.cfg("partnr_dialogue", "run_heuristic"),
     shell:
-        "reprolab partnr_dialogue run --config-json {params.cfg:q} --condition {wildcards.condition}"
-        " --episodes {input} --out {output} 2> {log}"
+        W.shell("partnr_dialogue", "run_heuristic")
 
 
-rule partnr_dialogue_generate:
+rule partnr_dialogue_run_llm:
     input:
-        episodes=rules.partnr_dialogue_episodes.output,
-        model=lambda w: model_dir(w.llm),
+        episodes=rules.partnr_dialogue_data.output.out,
+        model=lambda wildcards: W.model(wildcards.llm),
     output:
-        f"{PARTNR_OUT}/eval/logs/{{llm}}/{{condition}}.jsonl",
+        out=f"{PARTNR_OUT}/eval/logs/{{llm}}/{{condition}}.jsonl",
     log:
-        log_path("partnr_dialogue", "generate_{llm}_{condition}"),
+        W.log("partnr_dialogue", "run_llm_{llm}_{condition}"),
     benchmark:
-        benchmark_path("partnr_dialogue", "generate_{llm}_{condition}")
+        W.benchmark("partnr_dialogue", "run_llm_{llm}_{condition}")
     wildcard_constraints:
-        condition="silent|dialogue",
+        condition="|".join(PARTNR_CONDITIONS),
         llm="|".join(PARTNR_LLMS),
+    conda:
+        CONDA_ENV
     # torch threads of one run; on a CPU the two conditions run side by side with one each.
-    threads: PARTNR["llm"].get("threads", job("generate")["threads"])
+    threads: partnr_run_threads(PARTNR, W.threads("partnr_dialogue", "run_llm"))
     resources:
-        **job_resources("generate"),
+        **W.resources("partnr_dialogue", "run_llm"),
     params:
-        cfg=step_config("partnr_dialogue", sim=PARTNR["sim"], llm=PARTNR["llm"]),
+        cfg=W.cfg("partnr_dialogue", "run_llm"),
+        threads=lambda wildcards, threads: threads,
     shell:
-        "reprolab partnr_dialogue run --config-json {params.cfg:q} --condition {wildcards.condition}"
-        " --model {input.model} --threads {threads} --episodes {input.episodes}"
-        " --out {output} 2> {log}"
+        W.shell("partnr_dialogue", "run_llm")
 
 
-rule partnr_dialogue_metrics:
+rule partnr_dialogue_score:
     input:
-        expand(
-            f"{PARTNR_OUT}/eval/logs/{{arm}}/{{condition}}.jsonl",
-            arm=["heuristic", *PARTNR_LLMS],
-            condition=PARTNR_CONDITIONS,
-        ),
+        logs=PARTNR_LOGS,
     output:
-        metrics=f"{PARTNR_OUT}/metrics.json",
-        units=f"{PARTNR_OUT}/units.json",
         summary=f"{PARTNR_OUT}/eval/summary.json",
     log:
-        log_path("partnr_dialogue", "metrics"),
+        W.log("partnr_dialogue", "score"),
     benchmark:
-        benchmark_path("partnr_dialogue", "metrics")
-    threads: job("light")["threads"]
+        W.benchmark("partnr_dialogue", "score")
+    conda:
+        CONDA_ENV
+    threads: W.threads("partnr_dialogue", "score")
     resources:
-        **job_resources("light"),
+        **W.resources("partnr_dialogue", "score"),
     params:
-        cfg=step_config(
-            "partnr_dialogue", evaluate=PARTNR["evaluate"], llm=PARTNR["llm"]
-        ),
+        cfg=W.cfg("partnr_dialogue", "score"),
     shell:
-        "reprolab partnr_dialogue metrics --config-json {params.cfg:q} --logs {input}"
-        " --out {output.metrics} --summary {output.summary} 2> {log}"
+        W.shell("partnr_dialogue", "score")
 
 
-rule partnr_dialogue_plot:
-    input:
-        rules.partnr_dialogue_metrics.output.summary,
-    output:
-        figures=[
-            paper_figure("partnr_dialogue", f"{PARTNR_OUT}/figures/{name}.png")
-            for name in PARTNR_FIGURES
-        ],
-        data=expand(f"{PARTNR_OUT}/figures/{{name}}.csv", name=PARTNR_FIGURES),
-    log:
-        log_path("partnr_dialogue", "plot"),
-    benchmark:
-        benchmark_path("partnr_dialogue", "plot")
-    threads: job("light")["threads"]
-    resources:
-        **job_resources("light"),
-    params:
-        cfg=step_config("partnr_dialogue"),
-    shell:
-        "reprolab partnr_dialogue plot --config-json {params.cfg:q} --summary {input}"
-        " --out-dir {PARTNR_OUT}/figures 2> {log}"
+# What the shared metrics and plot rules (rules/paper.smk) read for this paper.
+PAPER_INPUTS["partnr_dialogue"] = {
+    "metrics": {"logs": PARTNR_LOGS},
+    "plot": {"summary": rules.partnr_dialogue_score.output.summary},
+}

@@ -13,7 +13,6 @@ def test_smoke_suite_runs_partnr_dialogue(smoke_run):
     workdir, _ = smoke_run
     paper = workdir / "results" / "smoke" / "partnr_dialogue"
     metrics = json.loads((paper / "metrics.json").read_text())
-    assert all(isinstance(v, float) for v in metrics.values())
     for arm in ("heuristic", "llm", "tiny-random-llama"):
         for condition in ("silent", "dialogue"):
             assert 0.0 <= metrics[f"{arm}.{condition}.success"] <= 1.0
@@ -33,9 +32,8 @@ def test_smoke_suite_runs_partnr_dialogue(smoke_run):
     units = json.loads((paper / "units.json").read_text())
     silent, dialogue = (units["samples"][f"llm.{c}.conflict"] for c in ("silent", "dialogue"))
     assert silent["unit"] == "episode" and silent["ids"] == dialogue["ids"]  # paired
-    for figure in ("convergence", "conflicts_success", "novelty_bsm"):
-        assert (paper / "figures" / f"{figure}.png").stat().st_size > 5000
-        assert (paper / "figures" / f"{figure}.csv").exists()
+    summary = json.loads((paper / "eval" / "summary.json").read_text())  # the score step's
+    assert summary["heuristic"]["dialogue"]["success"] == metrics["heuristic.dialogue.success"]
 
 
 @pytest.mark.slow
@@ -46,4 +44,11 @@ def test_smoke_runs_are_tracked_in_mlflow(smoke_run):
     client = mlflow.MlflowClient(f"sqlite:///{workdir / 'mlflow.db'}")
     exp = client.get_experiment_by_name("reprolab/partnr_dialogue")
     rules = {r.data.tags["rule"] for r in client.search_runs([exp.experiment_id])}
-    assert {"run:heuristic:silent", "run:llm:dialogue:tiny-random-llama", "metrics"} <= rules
+    assert {
+        "data",
+        "run_heuristic:silent",
+        "run_llm:tiny-random-llama:dialogue",
+        "score",
+        "metrics",
+        "plot",
+    } <= rules
