@@ -1,11 +1,19 @@
 # dialdefer: C1 (statement) vs C2 (speaker) framings judged by one model, DDS and claims.
+from reprolab.papers.dialdefer import METHODS as DIALDEFER_METHODS
+from reprolab.papers.dialdefer.steps import FINETUNED_MODE as DIALDEFER_FINETUNED_MODE
+from reprolab.papers.dialdefer.steps import MODES as DIALDEFER_MODES
 
-DIALDEFER = PAPER_CONFIG["dialdefer"]
-DIALDEFER_OUT = f"{RESULTS}/dialdefer"
-DIALDEFER_MODES = ["forced_choice", "parsed"]
-# The fine-tuning mitigations; each is trained, then judged by forced choice as an arm.
-DIALDEFER_METHODS = ["sft", "dpo"]
-DIALDEFER_FIGURES = ["dds_per_domain", "accuracy_vs_dds", "ablation_mitigation"]
+DIALDEFER_OUT = W.out("dialdefer")
+DIALDEFER_BASE = W.model(PAPER_CONFIG["dialdefer"]["model"])
+# Every judge's verdicts: the base model's per scoring mode, each fine-tuned arm's by forced choice.
+DIALDEFER_RECORDS = expand(
+    f"{DIALDEFER_OUT}/eval/judged/{{mode}}.jsonl", mode=DIALDEFER_MODES
+) + expand(
+    f"{DIALDEFER_OUT}/eval/judged/{{mode}}.{{arm}}.jsonl",
+    mode=DIALDEFER_FINETUNED_MODE,
+    arm=DIALDEFER_METHODS,
+)
+DIALDEFER_SUMMARY = f"{DIALDEFER_OUT}/eval/summary.json"
 
 
 rule dialdefer_data:
@@ -13,140 +21,114 @@ rule dialdefer_data:
         eval=f"{DIALDEFER_OUT}/data/eval.jsonl",
         train=f"{DIALDEFER_OUT}/data/train.jsonl",
     log:
-        log_path("dialdefer", "data"),
+        W.log("dialdefer", "data"),
     benchmark:
-        benchmark_path("dialdefer", "data")
-    threads: job("light")["threads"]
+        W.benchmark("dialdefer", "data")
+    conda:
+        CONDA_ENV
+    threads: W.threads("dialdefer", "data")
     resources:
-        **job_resources("light"),
+        **W.resources("dialdefer", "data"),
     params:
-        cfg=step_config("dialdefer", data=DIALDEFER["data"]),
+        cfg=W.cfg("dialdefer", "data"),
     shell:
-        "reprolab dialdefer data --config-json {params.cfg:q}"
-        " --eval {output.eval} --train {output.train} 2> {log}"
+        W.shell("dialdefer", "data")
 
 
-rule dialdefer_judge:
+rule dialdefer_score:
     input:
+        model=DIALDEFER_BASE,
         data=rules.dialdefer_data.output.eval,
-        model=model_dir(DIALDEFER["model"]),
     output:
-        f"{DIALDEFER_OUT}/eval/judged/{{mode}}.jsonl",
+        out=f"{DIALDEFER_OUT}/eval/judged/{{mode}}.jsonl",
     log:
-        log_path("dialdefer", "judge_{mode}"),
+        W.log("dialdefer", "score_{mode}"),
     benchmark:
-        benchmark_path("dialdefer", "judge_{mode}")
+        W.benchmark("dialdefer", "score_{mode}")
     wildcard_constraints:
-        mode="forced_choice|parsed",
-    threads: job("generate")["threads"]
+        mode="|".join(DIALDEFER_MODES),
+    conda:
+        CONDA_ENV
+    threads: W.threads("dialdefer", "score")
     resources:
-        **job_resources("generate"),
+        **W.resources("dialdefer", "score"),
     params:
-        cfg=step_config("dialdefer", judge=DIALDEFER["judge"]),
+        cfg=W.cfg("dialdefer", "score"),
     shell:
-        "reprolab dialdefer judge --config-json {params.cfg:q} --mode {wildcards.mode}"
-        " --model {input.model} --data {input.data} --out {output} 2> {log}"
-
-
-def dialdefer_finetune_config(wildcards):
-    """The step config of one fine-tuning arm: its own section, so SFT and DPO rerun apart."""
-    method = wildcards.method
-    return step_config(
-        "dialdefer", **{method: DIALDEFER[method]}, judge=DIALDEFER["judge"]
-    )(wildcards)
+        W.shell("dialdefer", "score")
 
 
 rule dialdefer_train:
     input:
         data=rules.dialdefer_data.output.train,
-        model=model_dir(DIALDEFER["model"]),
+        model=DIALDEFER_BASE,
     output:
-        directory(f"{DIALDEFER_OUT}/models/{{method}}"),
+        out=directory(f"{DIALDEFER_OUT}/models/{{arm}}"),
     log:
-        log_path("dialdefer", "train_{method}"),
+        W.log("dialdefer", "train_{arm}"),
     benchmark:
-        benchmark_path("dialdefer", "train_{method}")
+        W.benchmark("dialdefer", "train_{arm}")
     wildcard_constraints:
-        method="|".join(DIALDEFER_METHODS),
-    threads: job("train")["threads"]
+        arm="|".join(DIALDEFER_METHODS),
+    conda:
+        CONDA_ENV
+    threads: W.threads("dialdefer", "train")
     resources:
-        **job_resources("train"),
+        **W.resources("dialdefer", "train"),
     params:
-        cfg=dialdefer_finetune_config,
+        cfg=W.cfg("dialdefer", "train"),
         # Not an output: Snakemake keeps it when a job fails, so a rerun resumes from it.
-        checkpoints=f"{DIALDEFER_OUT}/checkpoints/{{method}}",
+        checkpoints=f"{DIALDEFER_OUT}/checkpoints/{{arm}}",
     shell:
-        "reprolab dialdefer train --config-json {params.cfg:q} --method {wildcards.method}"
-        " --data {input.data} --model {input.model} --out {output}"
-        " --checkpoints {params.checkpoints} 2> {log}"
+        W.shell("dialdefer", "train")
 
 
-rule dialdefer_judge_finetuned:
+rule dialdefer_score_finetuned:
     input:
+        model=rules.dialdefer_train.output.out,
         data=rules.dialdefer_data.output.eval,
-        model=rules.dialdefer_train.output,
     output:
-        f"{DIALDEFER_OUT}/eval/judged/forced_choice.{{method}}.jsonl",
+        out=f"{DIALDEFER_OUT}/eval/judged/{{mode}}.{{arm}}.jsonl",
     log:
-        log_path("dialdefer", "judge_forced_choice_{method}"),
+        W.log("dialdefer", "score_finetuned_{mode}_{arm}"),
     benchmark:
-        benchmark_path("dialdefer", "judge_forced_choice_{method}")
+        W.benchmark("dialdefer", "score_finetuned_{mode}_{arm}")
     wildcard_constraints:
-        method="|".join(DIALDEFER_METHODS),
-    threads: job("generate")["threads"]
+        mode=DIALDEFER_FINETUNED_MODE,
+        arm="|".join(DIALDEFER_METHODS),
+    conda:
+        CONDA_ENV
+    threads: W.threads("dialdefer", "score_finetuned")
     resources:
-        **job_resources("generate"),
+        **W.resources("dialdefer", "score_finetuned"),
     params:
-        cfg=dialdefer_finetune_config,
+        cfg=W.cfg("dialdefer", "score_finetuned"),
     shell:
-        "reprolab dialdefer judge --config-json {params.cfg:q} --mode forced_choice"
-        " --arm {wildcards.method} --model {input.model} --data {input.data}"
-        " --out {output} 2> {log}"
+        W.shell("dialdefer", "score_finetuned")
 
 
-rule dialdefer_metrics:
+rule dialdefer_metrics_summary:
     input:
-        expand(f"{DIALDEFER_OUT}/eval/judged/{{mode}}.jsonl", mode=DIALDEFER_MODES),
-        expand(
-            f"{DIALDEFER_OUT}/eval/judged/forced_choice.{{method}}.jsonl",
-            method=DIALDEFER_METHODS,
-        ),
+        records=DIALDEFER_RECORDS,
     output:
-        metrics=f"{DIALDEFER_OUT}/metrics.json",
-        units=f"{DIALDEFER_OUT}/units.json",
-        summary=f"{DIALDEFER_OUT}/eval/summary.json",
+        summary=DIALDEFER_SUMMARY,
     log:
-        log_path("dialdefer", "metrics"),
+        W.log("dialdefer", "metrics_summary"),
     benchmark:
-        benchmark_path("dialdefer", "metrics")
-    threads: job("light")["threads"]
+        W.benchmark("dialdefer", "metrics_summary")
+    conda:
+        CONDA_ENV
+    threads: W.threads("dialdefer", "metrics_summary")
     resources:
-        **job_resources("light"),
+        **W.resources("dialdefer", "metrics_summary"),
     params:
-        cfg=step_config("dialdefer", evaluate=DIALDEFER["evaluate"]),
+        cfg=W.cfg("dialdefer", "metrics_summary"),
     shell:
-        "reprolab dialdefer metrics --config-json {params.cfg:q} --records {input}"
-        " --out {output.metrics} --summary {output.summary} 2> {log}"
+        W.shell("dialdefer", "metrics_summary")
 
 
-rule dialdefer_plot:
-    input:
-        rules.dialdefer_metrics.output.summary,
-    output:
-        figures=[
-            paper_figure("dialdefer", f"{DIALDEFER_OUT}/figures/{name}.png")
-            for name in DIALDEFER_FIGURES
-        ],
-        data=expand(f"{DIALDEFER_OUT}/figures/{{name}}.csv", name=DIALDEFER_FIGURES),
-    log:
-        log_path("dialdefer", "plot"),
-    benchmark:
-        benchmark_path("dialdefer", "plot")
-    threads: job("light")["threads"]
-    resources:
-        **job_resources("light"),
-    params:
-        cfg=step_config("dialdefer", evaluate=DIALDEFER["evaluate"]),
-    shell:
-        "reprolab dialdefer plot --config-json {params.cfg:q} --summary {input}"
-        " --out-dir {DIALDEFER_OUT}/figures 2> {log}"
+# What the shared metrics and plot rules (rules/paper.smk) read for this paper.
+PAPER_INPUTS["dialdefer"] = {
+    "metrics": {"records": DIALDEFER_RECORDS, "summary": DIALDEFER_SUMMARY},
+    "plot": {"summary": DIALDEFER_SUMMARY},
+}

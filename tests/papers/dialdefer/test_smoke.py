@@ -13,7 +13,6 @@ def test_smoke_suite_runs_dialdefer(smoke_run):
     workdir, _ = smoke_run
     paper = workdir / "results" / "smoke" / "dialdefer"
     metrics = json.loads((paper / "metrics.json").read_text())
-    assert all(isinstance(v, float) for v in metrics.values())
     domains = ["arithmetic", "comparison", "unit_conversion", "element_symbol", "atomic_number",
                "social_rules", "social_verdict"]  # fmt: skip
     for mode in ("forced_choice", "parsed"):
@@ -33,9 +32,6 @@ def test_smoke_suite_runs_dialdefer(smoke_run):
     by_id = {c["id"]: c for c in claims["claims"]}
     assert by_id["dds_is_sum_of_yes_shifts"]["verdict"] == "pass"
     assert by_id["human_vs_llm_swing"]["verdict"] == "not checked at this scale"
-    for figure in ("dds_per_domain", "accuracy_vs_dds", "ablation_mitigation"):
-        assert (paper / "figures" / f"{figure}.png").stat().st_size > 5000
-        assert (paper / "figures" / f"{figure}.csv").exists()
 
 
 @pytest.mark.slow
@@ -48,11 +44,15 @@ def test_smoke_runs_are_tracked_in_mlflow(smoke_run):
     runs = client.search_runs([exp.experiment_id])
     rules = {r.data.tags["rule"] for r in runs}
     assert {
-        "judge:forced_choice",
-        "judge:parsed",
+        "data",
+        "score:forced_choice",
+        "score:parsed",
         "train:sft",
-        "judge:forced_choice:sft",
+        "score_finetuned:forced_choice:sft",
         "train:dpo",
-        "judge:forced_choice:dpo",
+        "score_finetuned:forced_choice:dpo",
+        "metrics_summary",
+        "metrics",
+        "plot",
     } <= rules
     assert all(r.info.status == "FINISHED" for r in runs)
