@@ -104,7 +104,7 @@ def test_metrics_step_writes_units_beside_unchanged_metrics(tmp_path, mlflow_uri
             predictions.append(str(tmp_path / "eval" / variant / f"iter{i}.predictions.jsonl"))
             stats.append(str(tmp_path / "data" / variant / f"stats_iter{i}.json"))
     out = tmp_path / "metrics.json"
-    argv = ["toolr0", "metrics", "--config-json", json.dumps(cfg), "--out", str(out)]
+    argv = ["toolr0", "metrics", "--config", json.dumps(cfg), "--metrics", str(out)]
     argv += ["--evals", str(tmp_path / "eval" / "base.json"), *evals, "--stats", *stats]
     argv += ["--predictions", str(tmp_path / "eval" / "base.predictions.jsonl"), *predictions]
     assert main(argv) == 0

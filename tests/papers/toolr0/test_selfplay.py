@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from reprolab.papers.toolr0.cli import _run_name
 from reprolab.papers.toolr0.evaluate import combine, score
 from reprolab.papers.toolr0.parse import parse_generator, parse_solver
 from reprolab.papers.toolr0.selfplay import (
@@ -17,6 +16,15 @@ from reprolab.papers.toolr0.selfplay import (
     rule_judge,
     solver_reward_funcs,
     validate_task,
+)
+from reprolab.papers.toolr0.steps import (
+    arm_of,
+    arms,
+    generator_init,
+    generator_path,
+    scored_model,
+    solver_init,
+    solver_path,
 )
 from reprolab.papers.toolr0.tasks import difficulty, select
 
@@ -125,7 +133,7 @@ def test_two_call_matching_ignores_order():
     assert not results_match([{"ok": False, "value": None}], [None])
 
 
-def test_metrics_gains_ablations_and_run_names():
+def test_metrics_gains_ablations_and_arm_names():
     def ev(ast, ex):
         return {"ast_accuracy": ast, "exec_accuracy": ex, "format_rate": 1.0}
 
@@ -147,9 +155,29 @@ def test_metrics_gains_ablations_and_run_names():
     json.dumps(m)  # flat and numeric
     no_base = combine({**evals, "base": ev(0.0, 0.0)}, stats, iterations=2)
     assert "toolr0.relative_gain_ast_accuracy" not in no_base  # undefined, not invented
-    assert _run_name("results/tiny/toolr0/eval/base.json") == "base"
-    assert _run_name("results/tiny/toolr0/eval/shared/iter2.json") == "shared.iter2"
-    assert _run_name("results/tiny/toolr0/data/toolr0/stats_iter1.json") == "toolr0.iter1"
+    assert arm_of("results/tiny/toolr0/eval/base.json") == "base"
+    assert arm_of("results/tiny/toolr0/eval/shared/iter2.json") == "shared.iter2"
+    assert arm_of("results/tiny/toolr0/data/toolr0/stats_iter1.json") == "toolr0.iter1"
+
+
+def test_the_selfplay_chain_of_models_per_variant():
+    out, base = "r/toolr0", "models/base"
+    # toolr0: each role continues its own line; the first solver starts from the base.
+    assert generator_init(out, base, "toolr0", 1) == base
+    assert generator_init(out, base, "toolr0", 2) == f"{out}/models/toolr0/generator_1"
+    assert solver_init(out, base, "toolr0", 1) == base
+    assert solver_init(out, base, "toolr0", 2) == f"{out}/models/toolr0/solver_1"
+    # shared: one model, trained as generator then as solver in each iteration.
+    assert generator_init(out, base, "shared", 2) == f"{out}/models/shared/solver_1"
+    assert solver_init(out, base, "shared", 2) == f"{out}/models/shared/generator_2"
+    # frozen_gen: the base model writes every iteration's tasks.
+    assert generator_path(out, base, "frozen_gen", 2) == base
+    assert solver_path(out, base, "frozen_gen", 0) == base
+    assert scored_model(out, base, "base") == base
+    assert scored_model(out, base, "no_rdiff/iter2") == f"{out}/models/no_rdiff/solver_2"
+    cfg = {"selfplay": {"variants": ["toolr0", "frozen_gen"], "iterations": 2}}
+    assert arms(cfg) == ["base", "toolr0/iter1", "toolr0/iter2", "frozen_gen/iter1",
+                         "frozen_gen/iter2"]  # fmt: skip
 
 
 def test_solver_rewards_read_the_prefill_with_the_continuation():

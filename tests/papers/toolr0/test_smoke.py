@@ -15,7 +15,6 @@ def test_smoke_suite_runs_toolr0(smoke_run):
     workdir, _ = smoke_run
     paper = workdir / "results" / "smoke" / "toolr0"
     metrics = json.loads((paper / "metrics.json").read_text())
-    assert all(isinstance(v, float) for v in metrics.values())
     for arm in ("base", "toolr0", "frozen_gen", "toolr0.iter1"):
         assert 0.0 <= metrics[f"{arm}.ast_accuracy"] <= metrics[f"{arm}.exec_accuracy"] <= 1.0
     assert metrics["toolr0.iter1.n_items"] == 6.0
@@ -32,13 +31,36 @@ def test_smoke_suite_runs_toolr0(smoke_run):
     by_id = {c["id"]: c for c in claims["claims"]}
     assert by_id["exec_at_least_ast"]["kind"] == "sanity"
     assert by_id["exec_at_least_ast"]["verdict"] == "pass"
-    assert by_id["toolr0_beats_base_ast"]["verdict"] == "not checked at this scale"
     units = json.loads((paper / "units.json").read_text())["samples"]
     assert units["toolr0.ast_correct"]["ids"] == units["base.ast_correct"]["ids"]
     assert len(units["base.exec_correct"]["values"]) == 6
-    for figure in ("curriculum", "accuracy_per_iteration"):
-        assert (paper / "figures" / f"{figure}.png").stat().st_size > 5000
-        assert (paper / "figures" / f"{figure}.csv").exists()
+
+
+@pytest.mark.slow
+def test_smoke_runs_are_tracked_in_mlflow(smoke_run):
+    import mlflow
+
+    workdir, _ = smoke_run
+    client = mlflow.MlflowClient(f"sqlite:///{workdir / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("reprolab/toolr0")
+    runs = client.search_runs([exp.experiment_id])
+    rules = {r.data.tags["rule"] for r in runs}
+    assert {
+        "data",
+        "train_generator:toolr0:1",
+        "generate:frozen_gen:1",
+        "train_solver:toolr0:1",
+        "score:base",
+        "score:toolr0/iter1",
+        "metrics",
+        "plot",
+    } <= rules
+    assert all(r.info.status == "FINISHED" for r in runs)
+    score = next(r for r in runs if r.data.tags["rule"] == "score:toolr0/iter1")
+    assert 0.0 <= score.data.metrics["ast_accuracy"] <= 1.0
+    generate = next(r for r in runs if r.data.tags["rule"] == "generate:toolr0:1")
+    assert generate.data.metrics["n_candidates"] == 4
+    assert generate.data.metrics["generate_seconds"] > 0  # the core times every step
 
 
 def test_toolr0_tiny_plans_one_rule_per_role_and_iteration(tmp_path):
@@ -49,13 +71,13 @@ def test_toolr0_tiny_plans_one_rule_per_role_and_iteration(tmp_path):
     counts = {
         rule: sum(1 for line in out.splitlines() if line.startswith(f"rule {rule}:"))
         for rule in ("toolr0_train_generator", "toolr0_generate", "toolr0_train_solver",
-                     "toolr0_evaluate", "toolr0_evaluate_base")
+                     "toolr0_score")
     }  # fmt: skip
-    # 2 iterations; the frozen generator never trains; 4 variants generate, train and evaluate.
+    # 2 iterations; the frozen generator never trains; 4 variants generate, train and are
+    # scored, and the base model once.
     assert counts == {
         "toolr0_train_generator": 3 * 2,
         "toolr0_generate": 4 * 2,
         "toolr0_train_solver": 4 * 2,
-        "toolr0_evaluate": 4 * 2,
-        "toolr0_evaluate_base": 1,
+        "toolr0_score": 4 * 2 + 1,
     }
