@@ -1,112 +1,91 @@
 # gar: attention to goal tokens over turns, sliding-window closure, crossover, residual probes.
+from reprolab.papers.gar.steps import conditions as gar_conditions
+from reprolab.papers.gar.steps import generate_threads as gar_generate_threads
+from reprolab.papers.gar.steps import runs as gar_runs
+from reprolab.papers.gar.steps import tasks as gar_tasks
 
-GAR = PAPER_CONFIG["gar"]
-GAR_OUT = f"{RESULTS}/gar"
-GAR_TASKS = list(GAR["generate"]["tasks"])
-# One decode job per (task, condition): small batches of like rows pad least, the jobs spread
-# over the cores, and a rerun resumes per condition.
-GAR_RUNS = [
-    (task, condition)
-    for task, conditions in GAR["generate"]["tasks"].items()
-    for condition in conditions
-]
+GAR_OUT = W.out("gar")
+GAR_TASKS = gar_tasks(PAPER_CONFIG["gar"])
 GAR_TRACES = [
-    f"{GAR_OUT}/eval/traces/{task}/{condition}" for task, condition in GAR_RUNS
+    f"{GAR_OUT}/eval/traces/{task}/{condition}"
+    for task, condition in gar_runs(PAPER_CONFIG["gar"])
 ]
-GAR_FIGURES = [
-    "gar_vs_turn",
-    "recall_vs_turn",
-    "crossover_vs_window",
-    "probe_auc",
-    "persona_violations",
-]
-
-
-wildcard_constraints:
-    gar_task="|".join(GAR_TASKS),
-    gar_condition="|".join(GAR["generate"]["conditions"]),
+# One thread per decode job at smoke and tiny (generate.threads): jobs side by side.
+GAR_THREADS = gar_generate_threads(PAPER_CONFIG["gar"], W.threads("gar", "generate"))
 
 
 rule gar_data:
     output:
-        expand(f"{GAR_OUT}/data/{{task}}.jsonl", task=GAR_TASKS),
+        episodes=expand(f"{GAR_OUT}/data/{{task}}.jsonl", task=GAR_TASKS),
     log:
-        log_path("gar", "data"),
+        W.log("gar", "data"),
     benchmark:
-        benchmark_path("gar", "data")
-    threads: job("light")["threads"]
+        W.benchmark("gar", "data")
+    conda:
+        CONDA_ENV
+    threads: W.threads("gar", "data")
     resources:
-        **job_resources("light"),
+        **W.resources("gar", "data"),
     params:
-        cfg=step_config("gar", data=GAR["data"]),
+        cfg=W.cfg("gar", "data"),
     shell:
-        "reprolab gar data --config-json {params.cfg:q} --out-dir {GAR_OUT}/data 2> {log}"
+        W.shell("gar", "data")
 
 
 rule gar_generate:
     input:
-        data=f"{GAR_OUT}/data/{{gar_task}}.jsonl",
-        model=model_dir(GAR["model"]),
+        data=f"{GAR_OUT}/data/{{task}}.jsonl",
+        model=W.model(PAPER_CONFIG["gar"]["model"]),
     output:
-        traces=f"{GAR_OUT}/eval/traces/{{gar_task}}/{{gar_condition}}.jsonl",
-        hidden=f"{GAR_OUT}/eval/traces/{{gar_task}}/{{gar_condition}}.hidden.npz",
+        traces=f"{GAR_OUT}/eval/traces/{{task}}/{{condition}}.jsonl",
+        hidden=f"{GAR_OUT}/eval/traces/{{task}}/{{condition}}.hidden.npz",
     log:
-        log_path("gar", "generate_{gar_task}_{gar_condition}"),
+        W.log("gar", "generate_{task}_{condition}"),
     benchmark:
-        benchmark_path("gar", "generate_{gar_task}_{gar_condition}")
-    # On a CPU the decode loop is many small ops: one thread per job, jobs side by side.
-    threads: GAR["generate"].get("threads", job("generate")["threads"])
+        W.benchmark("gar", "generate_{task}_{condition}")
+    wildcard_constraints:
+        task="|".join(GAR_TASKS),
+        condition="|".join(gar_conditions(PAPER_CONFIG["gar"])),
+    conda:
+        CONDA_ENV
+    threads: GAR_THREADS
     resources:
-        **job_resources("generate"),
+        **W.resources("gar", "generate"),
     params:
-        cfg=step_config("gar", generate=GAR["generate"]),
+        cfg=W.cfg("gar", "generate"),
+        threads=GAR_THREADS,
     shell:
-        "reprolab gar generate --config-json {params.cfg:q} --task {wildcards.gar_task}"
-        " --condition {wildcards.gar_condition}"
-        " --model {input.model} --data {input.data} --out {output.traces}"
-        " --hidden {output.hidden} --threads {threads} 2> {log}"
+        W.shell("gar", "generate")
 
 
-rule gar_metrics:
+rule gar_score:
     input:
         traces=[f"{path}.jsonl" for path in GAR_TRACES],
         hidden=[f"{path}.hidden.npz" for path in GAR_TRACES],
     output:
-        metrics=f"{GAR_OUT}/metrics.json",
-        units=f"{GAR_OUT}/units.json",
         summary=f"{GAR_OUT}/eval/summary.json",
+        scores=f"{GAR_OUT}/eval/scores.json",
+        evidence=f"{GAR_OUT}/eval/units.json",
     log:
-        log_path("gar", "metrics"),
+        W.log("gar", "score"),
     benchmark:
-        benchmark_path("gar", "metrics")
-    threads: job("light")["threads"]
+        W.benchmark("gar", "score")
+    conda:
+        CONDA_ENV
+    threads: W.threads("gar", "score")
     resources:
-        **job_resources("light"),
+        **W.resources("gar", "score"),
     params:
-        cfg=step_config("gar", evaluate=GAR["evaluate"]),
+        cfg=W.cfg("gar", "score"),
     shell:
-        "reprolab gar metrics --config-json {params.cfg:q} --traces {input.traces}"
-        " --hidden {input.hidden} --out {output.metrics} --summary {output.summary} 2> {log}"
+        W.shell("gar", "score")
 
 
-rule gar_plot:
-    input:
-        rules.gar_metrics.output.summary,
-    output:
-        figures=[
-            paper_figure("gar", f"{GAR_OUT}/figures/{name}.png")
-            for name in GAR_FIGURES
-        ],
-        data=expand(f"{GAR_OUT}/figures/{{name}}.csv", name=GAR_FIGURES),
-    log:
-        log_path("gar", "plot"),
-    benchmark:
-        benchmark_path("gar", "plot")
-    threads: job("light")["threads"]
-    resources:
-        **job_resources("light"),
-    params:
-        cfg=step_config("gar", evaluate=GAR["evaluate"]),
-    shell:
-        "reprolab gar plot --config-json {params.cfg:q} --summary {input}"
-        " --out-dir {GAR_OUT}/figures 2> {log}"
+# What the shared metrics and plot rules (rules/paper.smk) read for this paper.
+PAPER_INPUTS["gar"] = {
+    "metrics": {
+        "scores": rules.gar_score.output.scores,
+        "evidence": rules.gar_score.output.evidence,
+    },
+    "plot": {"summary": rules.gar_score.output.summary},
+}

@@ -13,7 +13,6 @@ def test_smoke_suite_runs_gar(smoke_run):
     workdir, _ = smoke_run
     paper = workdir / "results" / "smoke" / "gar"
     metrics = json.loads((paper / "metrics.json").read_text())
-    assert all(isinstance(v, float) for v in metrics.values())
     for condition in ("full", "w_small", "w_mid", "w_main", "w_large", "restated", "random_span"):
         assert 0.0 <= metrics[f"fact5.{condition}.recall"] <= 1.0
     assert -1.0 <= metrics["fact5.full.gar_tau"] <= 1.0
@@ -36,7 +35,21 @@ def test_smoke_suite_runs_gar(smoke_run):
     assert by_id["closure_zeroes_goal_attention"]["kind"] == "sanity"
     assert by_id["closure_zeroes_goal_attention"]["verdict"] == "pass"
     assert by_id["gar_declines"]["verdict"] == "not checked at this scale"
-    for figure in ("gar_vs_turn", "recall_vs_turn", "crossover_vs_window", "probe_auc",
-                   "persona_violations"):  # fmt: skip
-        assert (paper / "figures" / f"{figure}.png").stat().st_size > 5000
-        assert (paper / "figures" / f"{figure}.csv").exists()
+
+
+@pytest.mark.slow
+def test_smoke_runs_are_tracked_in_mlflow(smoke_run):
+    import mlflow
+
+    workdir, _ = smoke_run
+    client = mlflow.MlflowClient(f"sqlite:///{workdir / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("reprolab/gar")
+    runs = client.search_runs([exp.experiment_id])
+    rules = {r.data.tags["rule"] for r in runs}
+    # One run per decode job, named by its task and condition.
+    assert {"data", "generate:fact5:w_main", "generate:persona:closed_passive", "score"} <= rules
+    assert {"metrics", "plot"} <= rules
+    assert all(r.info.status == "FINISHED" and r.data.tags["scale"] == "smoke" for r in runs)
+    decode = next(r for r in runs if r.data.tags["rule"] == "generate:fact5:w_main")
+    assert decode.data.metrics["traces"] == 2
+    assert decode.data.metrics["generate_seconds"] > 0  # the core times every step
