@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import sys
 import warnings
 from pathlib import Path
@@ -177,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     # Library deprecation notices (transformers v6 renames) drown the progress lines in job logs.
     warnings.filterwarnings("ignore", category=FutureWarning)
     args = build_parser().parse_args(argv)
+    # The job's command opens its log: the console shows each job's rule, files and log path
+    # (the profile does not print shell commands, to keep plans short), the log how to rerun it.
+    logging.getLogger("reprolab").info("$ %s", shlex.join(["reprolab", *(argv or sys.argv[1:])]))
     try:
         args.func(args)
     except (ConfigError, FileNotFoundError, ValueError) as err:
