@@ -122,4 +122,4 @@ def test_the_dry_run_a_user_reads_is_short(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     plan = run.stdout + run.stderr
     assert len(plan.encode()) < 70_000
-    assert "--config" not in plan and "Shell command" not in plan
+    assert "--config @" not in plan and "Shell command" not in plan
