@@ -162,13 +162,24 @@ def add_to_parser(steps: argparse._SubParsersAction, paper: Paper, step: Step) -
     group.add_argument("--config", help="@file.json the workflow wrote, or inline JSON")
     group.add_argument("--scale", choices=["smoke", "tiny", "full"], help="resolve from config/")
     parser.add_argument("--config-dir", default="config", type=Path)
+    roles = {
+        **{n: "which job of the step (a wildcard)" for n in step.wildcards},
+        **{n: "input" for n in step.inputs},
+        **{n: "output (checked to exist afterwards)" for n in step.outputs},
+        **{n: "setting" for n in step.params},
+    }
     for name in step.flag_names:
         kind = step.types[name]
         if step.many(name):
-            parser.add_argument(_flag(name), dest=name, nargs="+", type=Path, required=True)
+            parser.add_argument(
+                _flag(name), dest=name, nargs="+", type=Path, required=True,
+                help=f"{roles[name]}: one or more paths",
+            )  # fmt: skip
         else:
             convert = kind if kind in (int, float, Path) else str
-            parser.add_argument(_flag(name), dest=name, type=convert, required=True)
+            parser.add_argument(
+                _flag(name), dest=name, type=convert, required=True, help=roles[name]
+            )
     parser.set_defaults(func=lambda args: run_step(paper, step, args))
 
 
