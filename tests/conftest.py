@@ -13,7 +13,8 @@ from types import SimpleNamespace
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-WORKFLOW_FILES = ("Snakefile", "rules", "config", "seeds", "profiles")
+# environment.yml: every rule names it (`conda:`), and Snakemake hashes it into job metadata.
+WORKFLOW_FILES = ("Snakefile", "rules", "config", "seeds", "profiles", "environment.yml")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 

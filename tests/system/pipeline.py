@@ -23,6 +23,7 @@ PROJECT_FILES = (
     "config",
     "seeds",
     "profiles",
+    "environment.yml",
     "docs/report",
     "src",
     "dvc.yaml",
