@@ -60,6 +60,8 @@ rule partnr_dialogue_run_llm:
         model=lambda wildcards: W.model(wildcards.llm),
     output:
         out=f"{PARTNR_OUT}/eval/logs/{{llm}}/{{condition}}.jsonl",
+        # The core runner's standard episode log: every request to the model and its reply.
+        episode_log=f"{PARTNR_OUT}/eval/episodes/{{llm}}/{{condition}}.jsonl",
     log:
         W.log("partnr_dialogue", "run_llm_{llm}_{condition}"),
     benchmark:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 
@@ -11,7 +12,7 @@ from reprolab.papers.partnr_dialogue.episode import Episode
 from reprolab.papers.partnr_dialogue.evaluator import evaluate
 from reprolab.papers.partnr_dialogue.llm_agent import parse_react
 from reprolab.papers.partnr_dialogue.metrics import split_episodes, summarize
-from reprolab.papers.partnr_dialogue.runner import run
+from reprolab.papers.partnr_dialogue.play import run
 from reprolab.papers.partnr_dialogue.sim import Simulator
 from tests.papers.partnr_dialogue.cases import HOUSE, prop
 
@@ -214,3 +215,63 @@ def test_llm_agents_run_in_lockstep_with_the_random_model(tiny_model, one_thread
     else:
         assert all("score" in m for m in metas)
     assert rows == run(specs, "dialogue", settings, "llm", backend, seed=0)  # deterministic
+
+
+class Chatty:
+    """A planted backend: SendMessage always scores best; every message names one fact."""
+
+    def __init__(self):
+        self.batches: list[tuple[str, int, int | None]] = []
+
+    def score_candidates(self, contexts, candidates):
+        self.batches.append(("score_candidates", len(contexts), None))
+        return [[0.0 if c == "SendMessage[" else -100.0 for c in cands] for cands in candidates]
+
+    def generate(self, conversations, params):
+        self.batches.append(("generate", len(conversations), params.seed))
+        return ["book_0 is on table_0\nignored second line"] * len(conversations)
+
+
+def test_score_mode_batches_each_phase_of_a_step_and_writes_the_standard_log(tmp_path):
+    """On the core runner: a simulator step is one score call over every agent of every live
+    episode, then one generate call for all senders (seeded by the step); the runner's episode
+    log has every request and reply, by agent."""
+    backend = Chatty()
+    specs = make_episodes(EPISODES | {"n_per_type": 1}, 0)
+    settings = SIM | {"action_budget": 3, "llm": LLM}
+    log_path = tmp_path / "episodes.jsonl"
+    rows = run(specs, "dialogue", settings, "llm", backend, seed=10, log_path=log_path)
+    assert backend.batches == [
+        ("score_candidates", 8, None),
+        ("generate", 8, 10),
+        ("score_candidates", 8, None),
+        ("generate", 8, 11),
+        ("score_candidates", 8, None),
+        ("generate", 8, 12),
+    ]
+    steps = [r for r in rows if r["kind"] == "step" and r["step"] > 0]
+    assert len(steps) == 4 * 3
+    assert all(
+        a == "SendMessage[book_0 is on table_0]" for r in steps for a in r["actions"].values()
+    )
+    assert all(
+        m["message_generated"] and m["score"] == 0.0 for r in steps for m in r["meta"].values()
+    )
+    logged = [json.loads(line) for line in log_path.read_text().splitlines()]
+    assert len(logged) == 2 * 8 * 3
+    assert {(r["role"], r["kind"]) for r in logged} == {
+        (a, k) for a in ("robot", "human") for k in ("score_candidates", "generate")
+    }
+    first = logged[0]
+    assert first["episode"] == specs[0]["id"] and first["turn"] == 0
+    assert "SendMessage[" in first["request"][1] and first["reply"][-1] == 0.0
+    # Silent: no SendMessage candidate, so the message phase asks nothing.
+    backend.batches.clear()
+    run(specs, "silent", settings, "llm", backend, seed=10)
+    assert [kind for kind, _, _ in backend.batches] == ["score_candidates"] * 3
+
+
+def test_heuristic_episodes_ask_the_model_nothing(tmp_path):
+    specs = make_episodes(EPISODES | {"n_per_type": 1}, 0)
+    run(specs, "dialogue", SIM, log_path=tmp_path / "episodes.jsonl")
+    assert (tmp_path / "episodes.jsonl").read_text() == ""

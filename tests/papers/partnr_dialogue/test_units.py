@@ -26,7 +26,7 @@ from reprolab.papers.partnr_dialogue.metrics import (
     per_episode,
     summarize_episodes,
 )
-from reprolab.papers.partnr_dialogue.runner import run
+from reprolab.papers.partnr_dialogue.play import run
 from reprolab.papers.partnr_dialogue.statistics import pooled_ratio
 from tests.conftest import REPO
 

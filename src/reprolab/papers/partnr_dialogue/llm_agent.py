@@ -1,8 +1,10 @@
-"""The LLM agent. Two modes on one path, chosen by config:
+"""The LLM agent: the core `reprolab.episodes` Requests of one agent's turn and how their
+replies become actions (play.py steps them in lockstep). Two modes, chosen by config:
 
-- score (tiny): the valid actions are scored as continuations of the agent's prompt, all agents
-  of all live episodes in one batched `score` call; the best (length-normalised) wins. When it is
-  SendMessage, the message is written by the model, all senders in one `generate` call.
+- score (tiny): the valid actions are scored as continuations of the agent's prompt (the runner
+  batches all agents of all live episodes into one `score_candidates` call); the best
+  (length-normalised) wins. When it is SendMessage, the model writes the message in a second
+  phase (all senders of the step in one `generate` call).
 - react (full): the model writes "Thought: ... Action: ..." freely (one batched `generate` call);
   the action is parsed and checked against the valid actions; a parse failure becomes Wait[] and
   is counted.
@@ -12,7 +14,8 @@ from __future__ import annotations
 
 import re
 
-from reprolab.inference import InferenceBackend, SamplingParams
+from reprolab.episodes import Request
+from reprolab.inference import SamplingParams
 from reprolab.papers.partnr_dialogue.episode import Episode, partner_of
 from reprolab.papers.partnr_dialogue.world_graph import STATES
 
@@ -65,40 +68,36 @@ def candidates(ep: Episode, agent: str) -> list[str]:
     return acts + [SEND] if ep.condition == "dialogue" else acts
 
 
-def choose_by_score(
-    backend: InferenceBackend, requests: list[tuple[Episode, str]], settings: dict, seed: int
-) -> list[tuple[str, dict]]:
-    """One batched score call over every request's candidates; then the messages."""
-    prompts = [prompt(ep, agent, settings) for ep, agent in requests]
-    options = [candidates(ep, agent) for ep, agent in requests]
-    scores = backend.score_candidates(prompts, options) if requests else []
-    best: list[tuple[float, str]] = [(-float("inf"), "Wait[]")] * len(requests)
-    for r, (acts, lps) in enumerate(zip(options, scores, strict=True)):
-        for act, lp in zip(acts, lps, strict=True):
-            per_char = settings.get("normalize", "chars") == "chars"
-            value = lp / max(1, len(act)) if per_char else lp
-            if value > best[r][0]:
-                best[r] = (value, act)
-    chosen = [(act, {"score": value}) for value, act in best]
-    senders = [r for r, (act, _) in enumerate(chosen) if act == SEND]
-    if senders:
-        asks = [
-            prompts[r][:1]
-            + [
-                {
-                    "role": "user",
-                    "content": prompts[r][1]["content"] + "\n" + settings["message_prompt"],
-                }
-            ]
-            for r in senders
-        ]
-        params = SamplingParams(
-            max_new_tokens=settings["message_tokens"], temperature=0.0, seed=seed
-        )
-        for r, text in zip(senders, backend.generate(asks, params), strict=True):
-            text = text.strip().split("\n")[0].replace("[", "(").replace("]", ")")[:300]
-            chosen[r] = (f"SendMessage[{text}]", chosen[r][1] | {"message_generated": True})
-    return chosen
+def score_request(ep: Episode, agent: str, settings: dict) -> Request:
+    """Score mode, first phase: every valid action as a continuation of the agent's prompt."""
+    return Request("score_candidates", agent, (prompt(ep, agent, settings), candidates(ep, agent)))
+
+
+def best_action(options: list[str], scores: list[float], settings: dict) -> tuple[str, dict]:
+    """The best-scoring action (per character unless normalize is none); Wait[] when none."""
+    best: tuple[float, str] = (-float("inf"), "Wait[]")
+    per_char = settings.get("normalize", "chars") == "chars"
+    for act, lp in zip(options, scores, strict=True):
+        value = lp / max(1, len(act)) if per_char else lp
+        if value > best[0]:
+            best = (value, act)
+    return best[1], {"score": best[0]}
+
+
+def message_request(ep: Episode, agent: str, settings: dict, seed: int) -> Request:
+    """Score mode, second phase: the model writes the message of an agent that chose to send."""
+    conv = prompt(ep, agent, settings)
+    ask = conv[:1] + [
+        {"role": "user", "content": conv[1]["content"] + "\n" + settings["message_prompt"]}
+    ]
+    params = SamplingParams(max_new_tokens=settings["message_tokens"], temperature=0.0, seed=seed)
+    return Request("generate", agent, ask, params)
+
+
+def message_action(text: str) -> str:
+    """The SendMessage action of a written message: its first line, brackets made round."""
+    text = text.strip().split("\n")[0].replace("[", "(").replace("]", ")")[:300]
+    return f"SendMessage[{text}]"
 
 
 def parse_react(text: str, valid: list[str], dialogue: bool) -> str | None:
@@ -118,28 +117,24 @@ def parse_react(text: str, valid: list[str], dialogue: bool) -> str | None:
     return norm.get(re.sub(r"\s+", "", action))
 
 
-def choose_by_react(
-    backend: InferenceBackend, requests: list[tuple[Episode, str]], settings: dict, seed: int
-) -> list[tuple[str, dict]]:
-    """One batched generate call; unparseable or invalid actions become Wait[] (counted)."""
-    convs, valids = [], []
-    for ep, agent in requests:
-        conv = prompt(ep, agent, settings)
-        valid = ep.valid_actions(agent)
-        listing = "\n".join(valid + ([SEND + "<text>]"] if ep.condition == "dialogue" else []))
-        conv[1]["content"] += f"\nValid actions:\n{listing}\n{settings['react_prompt']}"
-        convs.append(conv)
-        valids.append(valid)
+def react_request(ep: Episode, agent: str, settings: dict, seed: int) -> Request:
+    """React mode: the model writes Thought/Action over the listed valid actions."""
+    conv = prompt(ep, agent, settings)
+    valid = ep.valid_actions(agent)
+    listing = "\n".join(valid + ([SEND + "<text>]"] if ep.condition == "dialogue" else []))
+    conv[1]["content"] += f"\nValid actions:\n{listing}\n{settings['react_prompt']}"
     params = SamplingParams(
         max_new_tokens=settings["react_tokens"],
         temperature=settings.get("temperature", 0.0),
         seed=seed,
     )
-    out = []
-    for (ep, _), valid, text in zip(requests, valids, backend.generate(convs, params), strict=True):
-        action = parse_react(text, valid, ep.condition == "dialogue")
-        out.append((action or "Wait[]", {"parse_failure": action is None, "reply": text[-500:]}))
-    return out
+    return Request("generate", agent, conv, params)
 
 
-MODES = {"score": choose_by_score, "react": choose_by_react}
+def react_action(ep: Episode, agent: str, text: str) -> tuple[str, dict]:
+    """The parsed action of a ReAct reply; unparseable or invalid becomes Wait[] (counted)."""
+    action = parse_react(text, ep.valid_actions(agent), ep.condition == "dialogue")
+    return action or "Wait[]", {"parse_failure": action is None, "reply": text[-500:]}
+
+
+MODES = ("score", "react")

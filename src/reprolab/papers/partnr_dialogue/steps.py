@@ -1,5 +1,6 @@
 """partnr_dialogue's steps: data (episodes), run_heuristic and run_llm (every episode of one
-condition), score (the per-arm summary the figures read), metrics, plot."""
+condition, on the core lockstep runner), score (the per-arm summary the figures read), metrics,
+plot."""
 
 from __future__ import annotations
 
@@ -48,13 +49,22 @@ def data(cfg: dict, tracker: Tracker, *, out: Path) -> dict:
     return {"episodes": len(made)}
 
 
-def _run(cfg: dict, agent: str, condition: str, episodes: Path, out: Path, backend=None) -> dict:
+def _run(
+    cfg: dict,
+    agent: str,
+    condition: str,
+    episodes: Path,
+    out: Path,
+    backend=None,
+    episode_log: Path | None = None,
+) -> dict:
     from reprolab.io import read_jsonl, write_jsonl
-    from reprolab.papers.partnr_dialogue import runner
+    from reprolab.papers.partnr_dialogue import play
 
     settings = cfg["sim"] | {"llm": cfg.get("llm", {})}
     specs = read_jsonl(episodes)
-    rows = runner.run(specs, condition, settings, agent, backend, cfg["suite"]["seed"])
+    seed = cfg["suite"]["seed"]
+    rows = play.run(specs, condition, settings, agent, backend, seed, episode_log)
     write_jsonl(out, rows)
     log.info("%s %s: %d episodes", agent, condition, len(specs))
     return {"n_episodes": len(specs), "log_rows": len(rows)}
@@ -82,9 +92,11 @@ def run_llm(
     episodes: Path,
     model: Path,
     out: Path,
+    episode_log: Path,
     threads: int,
 ) -> dict:
-    """Every episode of one condition with both agents played by one LLM, in lockstep."""
+    """Every episode of one condition with both agents played by one LLM, in lockstep (the
+    core runner; its standard log of every request and reply goes to episode_log)."""
     import torch
 
     from reprolab.inference import get_backend
@@ -93,7 +105,7 @@ def run_llm(
     torch.set_num_threads(threads)
     settings = cfg["llm"]
     backend = get_backend(settings["backend"], model, **settings.get("backend_options", {}))
-    return _run(cfg, "llm", condition, episodes, out, backend)
+    return _run(cfg, "llm", condition, episodes, out, backend, episode_log)
 
 
 def _per_episode(cfg: dict, logs: list[Path]) -> dict[str, dict[str, list[dict]]]:
@@ -160,7 +172,8 @@ STEPS = [
     Step("run_heuristic", run_heuristic, "run every episode of one condition, scripted agents",
          wildcards=("condition",), inputs=("episodes",), outputs=("out",), reads=("sim",)),
     Step("run_llm", run_llm, "run every episode of one condition with one LLM, in lockstep",
-         wildcards=("llm", "condition"), inputs=("episodes", "model"), outputs=("out",),
+         wildcards=("llm", "condition"), inputs=("episodes", "model"),
+         outputs=("out", "episode_log"),
          params=("threads",), reads=("sim", "llm"), sections=one_llm, kind="generate"),
     Step("score", score, "summarise the step logs per arm and condition (the figures' data)",
          inputs=("logs",), outputs=("summary",), reads=("evaluate",)),
