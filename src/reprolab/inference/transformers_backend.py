@@ -141,15 +141,9 @@ class TransformersBackend(InferenceBackend):
 
     def _forward(self, rows: list[list[int]]):
         """Log-probabilities of every next token of left-padded rows, and the padded ids."""
-        width = max(len(r) for r in rows)
-        pad = self.tokenizer.pad_token_id
-        ids = torch.full((len(rows), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(rows), width), dtype=torch.long)
-        for j, row in enumerate(rows):  # left padding keeps the last positions aligned
-            ids[j, width - len(row) :] = torch.tensor(row)
-            mask[j, width - len(row) :] = 1
+        ids, valid = pad_left(rows, self.tokenizer.pad_token_id)
         logits = self.model(
-            input_ids=ids.to(self.model.device), attention_mask=mask.to(self.model.device)
+            input_ids=ids.to(self.model.device), attention_mask=valid.long().to(self.model.device)
         ).logits.float()
         return torch.log_softmax(logits, dim=-1), ids.to(logits.device)
 
@@ -262,3 +256,74 @@ class TransformersBackend(InferenceBackend):
 def _cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
     cuts = [text.index(s) for s in stop if s in text]
     return text[: min(cuts)] if cuts else text
+
+
+def pad_left(rows: list[list[int]], pad: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token rows left-padded to one width (the last positions aligned, as decoding needs) and
+    the mask of real tokens."""
+    width = max(len(r) for r in rows)
+    ids = torch.full((len(rows), width), pad, dtype=torch.long)
+    valid = torch.zeros((len(rows), width), dtype=torch.bool)
+    for i, row in enumerate(rows):
+        ids[i, width - len(row) :] = torch.tensor(row)
+        valid[i, width - len(row) :] = True
+    return ids, valid
+
+
+_S, _A1, _U2 = "QXSYSTEMSENTINELQX", "QXASSISTANTSENTINELQX", "QXUSERSENTINELQX"
+
+
+class ChatGlue:
+    """The template text around turns, found by rendering the tokenizer's own chat template, so
+    that a multi-turn decoder can append a user turn to a conversation already in its KV cache
+    (`first` renders the opening prompt, `next` the text after a reply) without re-rendering it.
+    """
+
+    def __init__(self, tokenizer):
+        text = tokenizer.apply_chat_template(
+            [
+                {"role": "system", "content": _S},
+                {"role": "user", "content": "U1"},
+                {"role": "assistant", "content": _A1},
+                {"role": "user", "content": _U2},
+            ],
+            tokenize=False,
+            add_generation_prompt=True,
+        )
+        if _S not in text or text.index(_S) > text.index(_A1):
+            # Mistral's template, for one, moves the system prompt to the last user turn: the
+            # goal would then travel with the conversation instead of staying at its start.
+            raise ValueError(
+                "the model's chat template does not keep the system prompt before the first "
+                "turn; the goal span cannot be placed there"
+            )
+        after_reply = text[text.index(_A1) + len(_A1) :]
+        self.between = after_reply[: after_reply.index(_U2)]  # closes the reply, opens a user turn
+        self.open_reply = after_reply[after_reply.index(_U2) + len(_U2) :]
+        eos = tokenizer.eos_token or ""
+        # After a reply that produced its own stop token, the glue starts past that token.
+        self.between_after_stop = (
+            self.between[len(eos) :] if eos and self.between.startswith(eos) else self.between
+        )
+        self.tokenizer = tokenizer
+
+    def first(self, system: str, user: str) -> str:
+        return self.tokenizer.apply_chat_template(
+            [{"role": "system", "content": system}, {"role": "user", "content": user}],
+            tokenize=False,
+            add_generation_prompt=True,
+        )
+
+    def next(self, user: str, reply_closed: bool) -> str:
+        return (self.between_after_stop if reply_closed else self.between) + user + self.open_reply
+
+
+def stop_token_ids(model, tokenizer) -> set[int]:
+    """The tokens that end a reply: the tokenizer's eos and the generation config's."""
+    ids = {tokenizer.eos_token_id}
+    configured = getattr(model.generation_config, "eos_token_id", None)
+    if isinstance(configured, int):
+        ids.add(configured)
+    elif configured:
+        ids.update(configured)
+    return {i for i in ids if i is not None}

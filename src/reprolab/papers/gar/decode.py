@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from reprolab.inference.transformers_backend import ChatGlue, pad_left, stop_token_ids
 from reprolab.papers.gar.mask import NEVER, additive_mask, allowed_keys
 
 log = logging.getLogger(__name__)
-
-_S, _A1, _U2 = "QXSYSTEMSENTINELQX", "QXASSISTANTSENTINELQX", "QXUSERSENTINELQX"
 
 
 @dataclass
@@ -66,48 +65,6 @@ class Trace:
         return window is not None and not self.hidden and response_start - self.goal_end >= window
 
 
-class ChatGlue:
-    """The template text around turns, found by rendering the tokenizer's own chat template."""
-
-    def __init__(self, tokenizer):
-        text = tokenizer.apply_chat_template(
-            [
-                {"role": "system", "content": _S},
-                {"role": "user", "content": "U1"},
-                {"role": "assistant", "content": _A1},
-                {"role": "user", "content": _U2},
-            ],
-            tokenize=False,
-            add_generation_prompt=True,
-        )
-        if _S not in text or text.index(_S) > text.index(_A1):
-            # Mistral's template, for one, moves the system prompt to the last user turn: the
-            # goal would then travel with the conversation instead of staying at its start.
-            raise ValueError(
-                "the model's chat template does not keep the system prompt before the first "
-                "turn; the goal span cannot be placed there"
-            )
-        after_reply = text[text.index(_A1) + len(_A1) :]
-        self.between = after_reply[: after_reply.index(_U2)]  # closes the reply, opens a user turn
-        self.open_reply = after_reply[after_reply.index(_U2) + len(_U2) :]
-        eos = tokenizer.eos_token or ""
-        # After a reply that produced its own stop token, the glue starts past that token.
-        self.between_after_stop = (
-            self.between[len(eos) :] if eos and self.between.startswith(eos) else self.between
-        )
-        self.tokenizer = tokenizer
-
-    def first(self, system: str, user: str) -> str:
-        return self.tokenizer.apply_chat_template(
-            [{"role": "system", "content": system}, {"role": "user", "content": user}],
-            tokenize=False,
-            add_generation_prompt=True,
-        )
-
-    def next(self, user: str, reply_closed: bool) -> str:
-        return (self.between_after_stop if reply_closed else self.between) + user + self.open_reply
-
-
 def goal_token_span(tokenizer, text: str, goal: str) -> tuple[list[int], int, int]:
     """Token ids of text and the [first, last] token indices covering goal (template excluded)."""
     start = text.find(goal)
@@ -117,16 +74,6 @@ def goal_token_span(tokenizer, text: str, goal: str) -> tuple[list[int], int, in
     enc = tokenizer(text, add_special_tokens=False, return_offsets_mapping=True)
     inside = [i for i, (a, b) in enumerate(enc["offset_mapping"]) if a < end and b > start]
     return list(enc["input_ids"]), inside[0], inside[-1]
-
-
-def stop_ids(model, tokenizer) -> set[int]:
-    ids = {tokenizer.eos_token_id}
-    configured = getattr(model.generation_config, "eos_token_id", None)
-    if isinstance(configured, int):
-        ids.add(configured)
-    elif configured:
-        ids.update(configured)
-    return {i for i in ids if i is not None}
 
 
 class _State:
@@ -184,7 +131,7 @@ class LockstepDecoder:
         self.max_new_tokens = max_new_tokens
         self.temperature = temperature
         self.generator = torch.Generator().manual_seed(seed)
-        self.stops = stop_ids(model, tokenizer)
+        self.stops = stop_token_ids(model, tokenizer)
         self.pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.dtype = next(model.parameters()).dtype
         self.device = next(model.parameters()).device
@@ -212,12 +159,7 @@ class LockstepDecoder:
         return torch.multinomial(probs, 1, generator=self.generator)[:, 0].to(logits.device)
 
     def _pad_left(self, rows: list[list[int]]):
-        width = max(len(r) for r in rows)
-        ids = torch.full((len(rows), width), self.pad, dtype=torch.long)
-        valid = torch.zeros((len(rows), width), dtype=torch.bool)
-        for i, row in enumerate(rows):
-            ids[i, width - len(row) :] = torch.tensor(row)
-            valid[i, width - len(row) :] = True
+        ids, valid = pad_left(rows, self.pad)
         return ids.to(self.device), valid.to(self.device)
 
     @torch.no_grad()

@@ -14,7 +14,8 @@ import zlib
 
 import numpy as np
 
-from reprolab.papers.gar.decode import ChatGlue, LockstepDecoder, Script, Trace, goal_token_span
+from reprolab.inference.transformers_backend import ChatGlue
+from reprolab.papers.gar.decode import LockstepDecoder, Script, Trace, goal_token_span
 
 log = logging.getLogger(__name__)
 
