@@ -4,11 +4,15 @@ A tool module (importable by the sandbox worker) defines functions `tool(state, 
 that return `{"result": ..., "state": new_state}`: the state is a plain JSON database (orders,
 users, flights) that tools read and mutate. The host keeps the state; each call sends it in and
 takes the new one back, so a call's effect is exactly the state diff, and model-written
-arguments only ever run in the sandbox:
+arguments only ever run in the sandbox (this module imports only the standard library, so a tool
+module may declare its `ToolSpec`s beside its functions):
 
     env = ToolEnv("mypkg.retail_tools", SPECS, state={"orders": {...}}, sandbox=box)
     calls = parse_tool_calls(reply)          # [{"name": ..., "arguments": {...}}] or None
     outcome = env.call(**calls[0])           # ToolOutcome(ok, value, error, diff)
+
+A stateless env (`state=None`) calls pure functions `tool(**arguments)` (calculators, lookups):
+the value is what the tool returns and the diff is always empty.
 """
 
 from __future__ import annotations
@@ -17,11 +21,10 @@ import copy
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
-
-from reprolab.sandbox import Sandbox
+if TYPE_CHECKING:
+    from reprolab.sandbox import Sandbox
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ class ToolSpec:
 
     def argument_errors(self, arguments: Any) -> list[str]:
         """Why these arguments do not fit the schema (empty when they do)."""
+        import jsonschema  # here, so that tool modules the sandbox imports stay light
+
         validator = jsonschema.Draft202012Validator(self.schema()["function"]["parameters"])
         return [e.message for e in validator.iter_errors(arguments)]
 
@@ -63,35 +68,49 @@ class ToolOutcome:
     diff: tuple[dict, ...] = ()
 
 
-_TAGGED = re.compile(r"<tool_call>\s*(.*?)\s*</tool_call>", re.DOTALL)
+def _load(chunk: str):
+    try:
+        return json.loads(chunk)
+    except (json.JSONDecodeError, RecursionError):
+        return None
 
 
-def parse_tool_calls(text: str) -> list[dict] | None:
-    """Tool calls in a model reply: JSON inside <tool_call> tags (the Hermes/Qwen chat format),
-    else the reply's one JSON object or list. Each call is {"name", "arguments"}; None when the
-    reply holds no readable call (a plain answer, or broken JSON)."""
-    chunks = _TAGGED.findall(text) or [text.strip()]
+def parse_tool_calls(
+    text: str, strict: bool = False, tag: str | None = "tool_call"
+) -> list[dict] | None:
+    """Tool calls in a model reply: JSON inside <tool_call> tags (the Hermes/Qwen chat format;
+    `tag` names another, None reads the text as the calls' JSON, e.g. a tag's content the caller
+    took out), else the reply's one JSON object or list. Each call is {"name", "arguments"}
+    with an object of arguments; None when the reply holds no readable call (a plain answer,
+    or broken JSON).
+
+    Lenient by default: JSON embedded in prose is recovered, `parameters` stands for
+    `arguments`, and arguments encoded as a JSON string are decoded. `strict` takes the calls
+    exactly as the format says: each chunk is JSON as a whole and every call's `arguments`
+    (absent: none) is an object."""
+    tagged = (
+        re.compile(rf"<{re.escape(tag)}>\s*(.*?)\s*</{re.escape(tag)}>", re.DOTALL) if tag else None
+    )
+    chunks = (tagged.findall(text) if tagged else []) or [text.strip()]
     calls = []
     for chunk in chunks:
-        try:
-            data = json.loads(chunk)
-        except json.JSONDecodeError:
+        data = _load(chunk)
+        if data is None and not strict:
             match = re.search(r"[\[{].*[\]}]", chunk, re.DOTALL)
-            if not match:
-                return None
-            try:
-                data = json.loads(match.group(0))
-            except json.JSONDecodeError:
-                return None
+            data = _load(match.group(0)) if match else None
+        if data is None:
+            return None
         for item in data if isinstance(data, list) else [data]:
             if not isinstance(item, dict) or not isinstance(item.get("name"), str):
                 return None
-            arguments = item.get("arguments", item.get("parameters", {}))
-            if isinstance(arguments, str):
-                try:
-                    arguments = json.loads(arguments)
-                except json.JSONDecodeError:
-                    return None
+            if strict:
+                arguments = item.get("arguments", {})
+            else:
+                arguments = item.get("arguments", item.get("parameters", {}))
+                if isinstance(arguments, str):
+                    arguments = _load(arguments)
+            if not isinstance(arguments, dict):
+                return None
             calls.append({"name": item["name"], "arguments": arguments})
     return calls or None
 
@@ -127,15 +146,28 @@ def state_diff(before: Any, after: Any, path: str = "") -> list[dict]:
 
 
 class ToolEnv:
-    """Tools of one module bound to a state; calls validated on the host, run in the sandbox."""
+    """Tools of one module bound to a state; calls validated on the host, run in the sandbox.
 
-    def __init__(self, module: str, specs: list[ToolSpec], state: dict, sandbox: Sandbox):
+    `state=None` makes a stateless env of pure functions (no state in, the return value out).
+    `validate=False` leaves argument checking to the tools themselves (a tool that coerces
+    "5" to 5 then runs); the tool name is always checked on the host."""
+
+    def __init__(
+        self,
+        module: str,
+        specs: list[ToolSpec],
+        state: dict | None,
+        sandbox: Sandbox,
+        validate: bool = True,
+    ):
         if module not in sandbox.modules:
             raise ValueError(f"tool module '{module}' is not loaded in the sandbox")
         self.module = module
         self.specs = {spec.name: spec for spec in specs}
+        self.stateful = state is not None
         self.state = copy.deepcopy(state)
         self.sandbox = sandbox
+        self.validate = validate
         self.history: list[dict] = []
 
     def schemas(self) -> list[dict]:
@@ -147,8 +179,11 @@ class ToolEnv:
         spec = self.specs.get(name)
         if spec is None:
             outcome = ToolOutcome(False, error=f"unknown tool '{name}'")
-        elif errors := spec.argument_errors(arguments):
+        elif self.validate and (errors := spec.argument_errors(arguments)):
             outcome = ToolOutcome(False, error=f"{name}: {'; '.join(errors)}")
+        elif not self.stateful:
+            result = self.sandbox.call(self.module, name, copy.deepcopy(arguments))
+            outcome = ToolOutcome(result.ok, result.value, result.error)
         else:
             result = self.sandbox.call(
                 self.module, name, {"state": self.state, **copy.deepcopy(arguments)}
@@ -164,3 +199,7 @@ class ToolEnv:
                 outcome = ToolOutcome(True, reply["result"], diff=tuple(diff))
         self.history.append({"name": name, "arguments": arguments, "ok": outcome.ok})
         return outcome
+
+    def call_many(self, calls: list[dict]) -> list[ToolOutcome]:
+        """Each {"name", "arguments"} call in order, on the state the previous ones left."""
+        return [self.call(c["name"], c["arguments"]) for c in calls]

@@ -90,3 +90,68 @@ def test_forced_choice_on_a_real_backend_is_a_distribution(tiny_model):
         assert v.label in ("Yes", "No")
     with pytest.raises(ValueError, match="distinct"):
         Judge(backend, ["Yes", "Yes"])
+
+
+class Numbered(InferenceBackend):
+    """Answers by option number: log P(reply) per scored continuation, planted per prompt."""
+
+    def __init__(self, table: dict, replies: dict | None = None):
+        self.table, self.replies, self.seen = table, replies or {}, []
+
+    def choice_logprobs(self, contexts, choices):
+        self.seen.append((len(contexts), list(choices)))
+        return [[self.table[c[0]["content"]][choice] for choice in choices] for c in contexts]
+
+    def generate(self, conversations, params):
+        self.seen.append((len(conversations), None))
+        return [self.replies[c[0]["content"]] for c in conversations]
+
+    def score(self, contexts, continuations):
+        raise NotImplementedError
+
+
+def shown(item, order):
+    return [{"role": "user", "content": f"{item['q']} 1. {order[0]} 2. {order[1]}"}]
+
+
+def test_numbered_options_prefix_per_order_evidence_and_one_request_per_prompt():
+    pre = '{"pick": "'
+    table = {
+        "q 1. yes 2. no": {pre + "1": math.log(0.8), pre + "2": math.log(0.2)},
+        "q 1. no 2. yes": {pre + "1": math.log(0.6), pre + "2": math.log(0.4)},
+    }
+    backend = Numbered(table)
+    judge = Judge(backend, ["yes", "no"], numbered=True, prefix=pre)
+    twice = judge.judge([{"q": "q"}, {"q": "q"}], shown)  # the same item twice: asked once
+    assert backend.seen == [(2, [pre + "1", pre + "2"])]
+    v = twice[0]
+    assert v == twice[1] and v.orders == (("yes", "no"), ("no", "yes"))
+    # Option 1 is "yes" in the first order and "no" in the second: numbers map back to labels.
+    assert v.logprobs[0] == {"yes": math.log(0.8), "no": math.log(0.2)}
+    assert v.logprobs[1] == {"yes": math.log(0.4), "no": math.log(0.6)}
+    assert v.order_probs[1]["yes"] == pytest.approx(0.4)
+    assert v.probs["yes"] == pytest.approx((0.8 + 0.4) / 2) and v.label == "yes"
+
+
+def test_items_in_their_own_orders_with_a_custom_parser():
+    replies = {
+        "a 1. yes 2. no": "option 2!",
+        "b 1. no 2. yes": "option 2!",
+        "c 1. yes 2. no": "no idea",
+    }
+    backend = Numbered({}, replies)
+
+    def first_digit(reply, answers):
+        found = [a for a in answers if a in reply]
+        return (found[0], "recovered") if found else (None, "unreadable")
+
+    judge = Judge(backend, ["yes", "no"], "parsed", numbered=True, parser=first_digit)
+    items = [{"q": "a"}, {"q": "b"}, {"q": "c"}]
+    orders = [[("yes", "no")], [("no", "yes")], [("yes", "no")]]
+    a, b, c = judge.judge(items, shown, orders=orders)
+    assert backend.seen == [(3, None)]
+    assert (a.label, b.label, c.label) == ("no", "yes", None)  # "2" read in each item's order
+    assert b.orders == (("no", "yes"),) and b.order_labels == ("yes",) and b.reads == ("recovered",)
+    assert c.failure == "unreadable" and judge.report().failures == {"unreadable": 1}
+    with pytest.raises(ValueError, match="not an order"):
+        judge.judge(items[:1], shown, orders=[[("yes", "maybe")]])

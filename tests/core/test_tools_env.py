@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from reprolab.sandbox import Sandbox
-from reprolab.tools import ToolEnv, ToolSpec, parse_tool_calls, state_diff
+from reprolab.tools import ToolEnv, ToolOutcome, ToolSpec, parse_tool_calls, state_diff
 
 RETAIL = textwrap.dedent(
     """
@@ -94,3 +94,55 @@ def test_state_diff_by_hand():
         {"path": "gone", "op": "remove", "before": True},
         {"path": "new", "op": "add", "after": "x"},
     ]
+
+
+CALCULATOR = textwrap.dedent(
+    """
+    def factorial(n):
+        out = 1
+        for k in range(2, int(n) + 1):
+            out *= k
+        return out
+    """
+)
+CALC_SPECS = [ToolSpec("factorial", "n!", {"n": {"type": "integer"}}, ("n",))]
+
+
+@pytest.fixture
+def calculator(tmp_path, monkeypatch):
+    (tmp_path / "calc_tools.py").write_text(CALCULATOR)
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path))
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with Sandbox(modules=["calc_tools"]) as box:
+        yield box
+    sys.modules.pop("calc_tools", None)
+
+
+def test_a_stateless_env_returns_values_and_can_leave_checks_to_the_tools(calculator):
+    strict = ToolEnv("calc_tools", CALC_SPECS, state=None, sandbox=calculator)
+    assert strict.call("factorial", {"n": 5}) == ToolOutcome(True, 120)
+    assert not strict.call("factorial", {"n": "5"}).ok  # the schema refuses a string
+    lenient = ToolEnv("calc_tools", CALC_SPECS, None, calculator, validate=False)
+    outcomes = lenient.call_many(
+        [{"name": "factorial", "arguments": {"n": "5"}}, {"name": "nope", "arguments": {}}]
+    )
+    assert outcomes[0] == ToolOutcome(True, 120)  # the tool coerces it itself
+    assert outcomes[1].error == "unknown tool 'nope'"  # names are always checked on the host
+    assert not lenient.call("factorial", {"m": 5}).ok  # the tool's own TypeError
+    assert lenient.state is None and lenient.history[0]["ok"]
+
+
+def test_strict_parsing_takes_calls_only_as_the_format_says():
+    call = '[{"name": "f", "arguments": {"n": 1}}]'
+    assert parse_tool_calls(call, strict=True) == [{"name": "f", "arguments": {"n": 1}}]
+    assert parse_tool_calls('{"name": "f"}', strict=True) == [{"name": "f", "arguments": {}}]
+    no_arguments = [{"name": "f", "arguments": {}}]
+    for lenient_only, strictly in (
+        (f"Sure: {call}", None),  # JSON inside prose
+        ('{"name": "f", "parameters": {"n": 1}}', no_arguments),  # the alias is not read
+        ('{"name": "f", "arguments": "{\\"n\\": 1}"}', None),  # string-encoded arguments
+    ):
+        assert parse_tool_calls(lenient_only) == [{"name": "f", "arguments": {"n": 1}}]
+        assert parse_tool_calls(lenient_only, strict=True) == strictly
+    assert parse_tool_calls('{"name": "f", "arguments": [1]}') is None  # arguments: an object
+    assert parse_tool_calls("[" * 100_000) is None  # too deep for json: no call, no crash

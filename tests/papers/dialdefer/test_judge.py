@@ -192,3 +192,11 @@ def test_ablation_and_mitigation_conditions_render_exactly(cfg):
 )
 def test_parse_choice(reply, expected):
     assert parse_choice(reply) == expected
+
+
+def test_read_choice_speaks_the_core_judges_vocabulary():
+    from reprolab.papers.dialdefer.parse import read_choice
+
+    assert read_choice('{"chosen_answer": "2"}') == ("2", "strict")
+    assert read_choice("Option 1 is right") == ("1", "recovered")
+    assert read_choice("no idea") == (None, "unparseable")

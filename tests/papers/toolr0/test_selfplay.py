@@ -6,9 +6,11 @@ import json
 
 import pytest
 
+from reprolab.inference import InferenceBackend
 from reprolab.papers.toolr0.evaluate import combine, score
 from reprolab.papers.toolr0.parse import parse_generator, parse_solver
 from reprolab.papers.toolr0.selfplay import (
+    Solver,
     calls_match,
     name_agreement,
     pass_rate,
@@ -54,6 +56,29 @@ def test_validate_task(question, gold, reason):
     task, why = validate_task(generated(question, gold), ["add", "multiply"])
     assert why == reason
     assert (task is not None) == (reason == "ok")
+
+
+class Replies(InferenceBackend):
+    def __init__(self, replies):
+        self.replies, self.calls = replies, []
+
+    def generate(self, conversations, params):
+        self.calls.append(len(conversations))
+        return self.replies[: len(conversations)]
+
+    def score(self, contexts, continuations):
+        raise NotImplementedError
+
+
+def test_solver_judge_reads_the_first_digit_through_the_core_judge(caplog):
+    solver = Solver.__new__(Solver)
+    solver.backend = Replies(["4", "Score: 3/5", "great task", "9 then 2"])
+    tasks = [{"question": f"What is {i} plus 1?", "gold": [{"name": "add"}]} for i in range(4)]
+    with caplog.at_level("INFO", logger="reprolab.papers.toolr0.selfplay"):
+        scores = solver.judge(tasks, max_new_tokens=8)
+    assert scores == [4, 3, 1, 2]  # no digit 1-5: the bottom of the scale, and reported
+    assert solver.backend.calls == [4]
+    assert "judge.failures.no_label': 1.0" in caplog.text
 
 
 def test_pass_rate_agreement_and_difficulty_labels():

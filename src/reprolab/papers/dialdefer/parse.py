@@ -29,3 +29,16 @@ def parse_choice(reply: str) -> tuple[str | None, str]:
         if match:
             return match.group(1), "regex"
     return None, "unparseable"
+
+
+# How the core judge names a reading (strict / recovered) and how the records name it.
+READ_AS = {"strict": "json", "recovered": "regex"}
+
+
+def read_choice(reply: str, answers=("1", "2")) -> tuple[str | None, str]:
+    """`parse_choice` as the core `Judge`'s parser: the option number, and "strict" (JSON),
+    "recovered" (regex) or the failure "unparseable"."""
+    choice, how = parse_choice(reply)
+    if choice is None:
+        return None, how
+    return choice, {v: k for k, v in READ_AS.items()}[how]

@@ -3,6 +3,11 @@
 Generator: <think>..</think><question>..</question><available_tools>[..]</available_tools>
 <tool_call_answer>[{"name": .., "arguments": {..}}]</tool_call_answer>.
 Solver: <think>..</think><tool_call>[{"name": .., "arguments": {..}}]</tool_call>.
+
+The tags are the paper's format (its format rewards score them); the calls inside a tag are read
+by the core's `reprolab.tools.parse_tool_calls` in strict mode (JSON as a whole, `arguments` an
+object), on the first tag's content only and with no tags looked for inside it, as the paper's
+parser does.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
+
+from reprolab.tools import parse_tool_calls
 
 GENERATOR_TAGS = ("think", "question", "available_tools", "tool_call_answer")
 
@@ -31,21 +38,10 @@ def load_json(text: str | None):
         return None
 
 
-def as_calls(value) -> list[dict] | None:
-    """A list of {"name": str, "arguments": dict} calls (one object counts as a list), or None."""
-    if isinstance(value, dict):
-        value = [value]
-    if not isinstance(value, list) or not value:
-        return None
-    calls = []
-    for item in value:
-        if not (isinstance(item, dict) and isinstance(item.get("name"), str)):
-            return None
-        arguments = item.get("arguments", {})
-        if not isinstance(arguments, dict):
-            return None
-        calls.append({"name": item["name"], "arguments": arguments})
-    return calls
+def read_calls(text: str | None) -> list[dict] | None:
+    """The {"name", "arguments"} calls of a tag's content (one object counts as a list), or
+    None when it is missing, not JSON, or not calls."""
+    return None if text is None else parse_tool_calls(text, strict=True, tag=None)
 
 
 @dataclass
@@ -64,7 +60,7 @@ def parse_generator(text: str) -> GeneratorOutput:
     missing = [tag for tag, value in contents.items() if value is None]
     tools = load_json(contents["available_tools"])
     tools_ok = isinstance(tools, list) and bool(tools)
-    calls = as_calls(load_json(contents["tool_call_answer"]))
+    calls = read_calls(contents["tool_call_answer"])
     return GeneratorOutput(
         tags_ok=not missing,
         question=contents["question"],
@@ -87,13 +83,11 @@ class SolverOutput:
 def parse_solver(text: str) -> SolverOutput:
     has_think = tag_content(text, "think") is not None
     body = tag_content(text, "tool_call")
-    value = load_json(body)
-    calls = as_calls(value)
     return SolverOutput(
         has_think=has_think,
         has_tag=body is not None,
-        parses=value is not None,
-        calls=calls or [],
+        parses=load_json(body) is not None,
+        calls=read_calls(body) or [],
     )
 
 

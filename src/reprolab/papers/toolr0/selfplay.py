@@ -1,5 +1,6 @@
-"""The model-facing parts of self-play: sandboxed execution, task validation, solver sampling
-(p for r_diff), the judge score s, and the reward functions handed to GRPO.
+"""The model-facing parts of self-play: tool execution (the core's `ToolEnv` over the registry,
+in the sandbox), task validation, solver sampling (p for r_diff), the judge score s (the core's
+`Judge`), and the reward functions handed to GRPO.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 from collections.abc import Callable
 
 from reprolab.inference import SamplingParams, get_backend
+from reprolab.judge import Judge
 from reprolab.papers.toolr0.data import full_reply, solver_prompt
 from reprolab.papers.toolr0.parse import (
     GeneratorOutput,
@@ -28,8 +30,9 @@ from reprolab.papers.toolr0.rewards import (
     solver_accuracy,
     solver_format,
 )
-from reprolab.papers.toolr0.tools import TOOLS
+from reprolab.papers.toolr0.tools import SPECS, TOOLS
 from reprolab.sandbox import Sandbox, SandboxLimits
+from reprolab.tools import ToolEnv
 
 log = logging.getLogger(__name__)
 TOOLS_MODULE = "reprolab.papers.toolr0.tools"
@@ -46,16 +49,18 @@ def open_sandbox(sandbox_cfg: dict) -> Sandbox:
     return Sandbox(SandboxLimits(**sandbox_cfg), modules=[TOOLS_MODULE])
 
 
+def tool_env(sandbox: Sandbox) -> ToolEnv:
+    """The registry as a stateless core tool environment. Arguments are checked by the tools
+    themselves, not by the schema on the host: execution accuracy counts a call that runs and
+    returns the gold result (a tool may coerce "5" to 5), as it always has."""
+    return ToolEnv(TOOLS_MODULE, SPECS, state=None, sandbox=sandbox, validate=False)
+
+
 def execute(sandbox: Sandbox, calls: list[dict]) -> list[dict]:
     """Run each call in the sandbox: {"ok", "value", "error"} per call, in order."""
-    results = []
-    for call in calls:
-        if call["name"] not in TOOLS:
-            results.append({"ok": False, "value": None, "error": f"unknown tool '{call['name']}'"})
-            continue
-        r = sandbox.call(TOOLS_MODULE, call["name"], call["arguments"])
-        results.append({"ok": r.ok, "value": r.value, "error": r.error})
-    return results
+    return [
+        {"ok": o.ok, "value": o.value, "error": o.error} for o in tool_env(sandbox).call_many(calls)
+    ]
 
 
 def results_match(predicted: list[dict], gold: list) -> bool:
@@ -153,11 +158,22 @@ JUDGE_PROMPT = (
     "Rate this tool-calling task from 1 (unusable) to 5 (clear, solvable, every argument given "
     "in the question). Reply with one digit.\nQuestion: {question}\nAnswer: {gold}"
 )
+SCORES = ("1", "2", "3", "4", "5")
 
 
-def parse_score(text: str) -> int:
+def read_score(text: str, answers) -> tuple[str | None, str]:
+    """The judge's reading of a reply: its first digit 1-5 (the paper's parse), for the core
+    `Judge`; a reply without one is a judge failure."""
     match = re.search(r"[1-5]", text)
-    return int(match.group()) if match else 1
+    if not match:
+        return None, "no_label"
+    return match.group(), "strict" if text.strip() == match.group() else "recovered"
+
+
+def judge_prompt(task: dict, order: tuple) -> list[dict]:
+    """The judge's one-turn prompt (the scale is not shown as options, so order is unused)."""
+    content = JUDGE_PROMPT.format(question=task["question"], gold=json.dumps(task["gold"]))
+    return [{"role": "user", "content": content}]
 
 
 class Solver:
@@ -187,22 +203,24 @@ class Solver:
         return [parsed[i * k : (i + 1) * k] for i in range(len(tasks))]
 
     def judge(self, tasks: list[dict], max_new_tokens: int) -> list[int]:
-        """The solver's own 1-5 score of each task (the paper's judge)."""
+        """The solver's own 1-5 score of each task (the paper's judge), through the core
+        `Judge` (parsed generation, one order). A reply with no score is counted and logged as
+        a judge failure and scores 1, the bottom of the scale."""
         if not tasks:
             return []
-        conversations = [
-            [
-                {
-                    "role": "user",
-                    "content": JUDGE_PROMPT.format(
-                        question=t["question"], gold=json.dumps(t["gold"])
-                    ),
-                }
-            ]
-            for t in tasks
-        ]
-        texts = self.backend.generate(conversations, SamplingParams(max_new_tokens=max_new_tokens))
-        return [parse_score(t) for t in texts]
+        judge = Judge(
+            self.backend,
+            SCORES,
+            scoring="parsed",
+            balance=False,
+            params=SamplingParams(max_new_tokens=max_new_tokens),
+            parser=read_score,
+        )
+        verdicts = judge.judge(tasks, judge_prompt)
+        report = judge.report()
+        if report.failures:
+            log.info("judge: %s", report.as_metrics())
+        return [int(v.label) if v.label is not None else 1 for v in verdicts]
 
 
 def _completion_text(completion) -> str:

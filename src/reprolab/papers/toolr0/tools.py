@@ -2,9 +2,10 @@
 """The tool registry: deterministic, executable Python tools with JSON schemas, in 10 domains.
 
 Each tool is a plain function of flat scalar arguments (the paper's flat argument format) with a
-schema the models see, a question template for the held-out test set, and argument samplers.
-Standard library only: the sandbox worker imports this module, and nothing here touches the
-network, the clock or the file system, so a call's result depends on its arguments alone.
+core `ToolSpec` (its JSON schema), a question template for the held-out test set, and argument
+samplers. Standard library and `reprolab.tools` only: the sandbox worker imports this module, and
+nothing here touches the network, the clock or the file system, so a call's result depends on its
+arguments alone. The tools are stateless: `reprolab.tools.ToolEnv(..., state=None)` runs them.
 """
 
 from __future__ import annotations
@@ -15,25 +16,38 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reprolab.tools import ToolSpec
+
 Sampler = Callable[[random.Random], object]
 
 
 @dataclass(frozen=True)
 class Tool:
-    name: str
+    spec: ToolSpec
     domain: str
-    description: str
-    parameters: dict[str, dict[str, str]]
     template: str
     samplers: dict[str, Sampler] = field(repr=False)
     func: Callable = field(repr=False)
 
     @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def description(self) -> str:
+        return self.spec.description
+
+    @property
+    def parameters(self) -> dict[str, dict]:
+        return self.spec.properties
+
+    @property
     def required(self) -> list[str]:
-        return list(self.parameters)
+        return list(self.spec.required)
 
     def schema(self) -> dict:
-        """The JSON schema shown to the models (the paper's tool format)."""
+        """The JSON schema shown to the models (the paper's flat tool format, not the chat
+        template's `ToolSpec.schema()`)."""
         return {
             "name": self.name,
             "description": self.description,
@@ -71,10 +85,13 @@ def tool(domain: str, description: str, template: str, **params: tuple[str, str,
 
     def register(func: Callable) -> Callable:
         TOOLS[func.__name__] = Tool(
-            name=func.__name__,
+            spec=ToolSpec(
+                name=func.__name__,
+                description=description,
+                properties={p: {"type": t, "description": d} for p, (t, d, _) in params.items()},
+                required=tuple(params),
+            ),
             domain=domain,
-            description=description,
-            parameters={p: {"type": t, "description": d} for p, (t, d, _) in params.items()},
             template=template,
             samplers={p: s for p, (_, _, s) in params.items()},
             func=func,
@@ -474,4 +491,5 @@ def water_mass(moles: float) -> float:
 
 # Only these names can be called through the sandbox (reprolab.sandbox_worker checks it).
 SANDBOX_EXPORTS = frozenset(TOOLS)
+SPECS = [t.spec for t in TOOLS.values()]
 DOMAINS = sorted({t.domain for t in TOOLS.values()})
