@@ -16,10 +16,34 @@ from reprolab.papers.psibench import statistics as st
 from reprolab.papers.psibench import upstream
 
 PROXY = {
-    "change": ["I could", "I'll", "I will", "I can", "try", "plan", "first step", "doable",
-               "helped", "hope", "going to", "thank you", "wonderful"],
-    "transition": ["maybe", "I guess", "I suppose", "I think", "perhaps", "never thought",
-                   "actually", "not sure", "I don't know", "what if", "has a point"],
+    "change": [
+        "I could",
+        "I'll",
+        "I will",
+        "I can",
+        "try",
+        "plan",
+        "first step",
+        "doable",
+        "helped",
+        "hope",
+        "going to",
+        "thank you",
+        "wonderful",
+    ],
+    "transition": [
+        "maybe",
+        "I guess",
+        "I suppose",
+        "I think",
+        "perhaps",
+        "never thought",
+        "actually",
+        "not sure",
+        "I don't know",
+        "what if",
+        "has a point",
+    ],
     "filler_words": 3,
 }
 MCFG = {"max_turns": 16, "mtld_threshold": 0.72, "mtld_min_tokens": 100}
@@ -42,7 +66,13 @@ def test_reference_set_statistics(split):
     for s in ref + held:
         roles = [x["role"] for x in s["messages"]]
         assert roles[::2] == ["user"] * (len(roles) // 2)  # therapist first, strict alternation
-        assert set(s["profile"]["ccd"]) == {"situation", "thoughts", "emotions", "behaviors", "core_beliefs"}
+        assert set(s["profile"]["ccd"]) == {
+            "situation",
+            "thoughts",
+            "emotions",
+            "behaviors",
+            "core_beliefs",
+        }
         assert s["profile"]["principles"]
     msgs = [d.patient_messages(s) for s in ref]
     wpt, _ = m.per_turn_means(msgs)
@@ -81,15 +111,21 @@ def test_controls_lower_exactly_their_metrics(split):
     real = _pack(ref)
     by = {}
     for name in d.CONTROLS:
-        by[name] = ev.scores(real, _pack([c for c in controls if c["system"] == f"control_{name}"]), MCFG)
+        by[name] = ev.scores(
+            real, _pack([c for c in controls if c["system"] == f"control_{name}"]), MCFG
+        )
     ev.mtld_scores(by)
     replay = by["replay"]
     drops = {n: {k: replay[k] - by[n][k] for k in ev.SCORES} for n in d.CONTROLS}
     assert drops["verbose"]["verbosity"] > 10
     assert drops["diverse"]["mtld"] > 10
     assert drops["trajectory"]["valence"] > 10 and drops["trajectory"]["ptc"] > 10
-    matching = {"verbose": {"verbosity"}, "diverse": {"mtld"}, "trajectory": {"valence", "ptc"},
-                "low_variability": set()}
+    matching = {
+        "verbose": {"verbosity"},
+        "diverse": {"mtld"},
+        "trajectory": {"valence", "ptc"},
+        "low_variability": set(),
+    }
     for name, own in matching.items():
         for k in set(ev.SCORES) - own:
             assert drops[name][k] < 10, (name, k)
@@ -102,7 +138,11 @@ def test_low_variability_keeps_every_turn(split):
     for t in range(8):
         at = sorted(x[t] for x in original if t < len(x))
         assert sorted(x[t] for x in mixed if t < len(x)) == at
-    sd = lambda ss: np.std([m.session_mtld(x, 0.72, 100) for x in ss if not math.isnan(m.session_mtld(x, 0.72, 100))])  # noqa: E731
+
+    def sd(sessions):
+        values = [m.session_mtld(x, 0.72, 100) for x in sessions]
+        return np.std([v for v in values if not math.isnan(v)])
+
     assert sd(mixed) < sd(original)
 
 
@@ -129,12 +169,14 @@ def test_statistics_recompute_the_scores(split):
     assert st.js_score_codes(arr(rows_r, "ptc"), arr(rows_t, "ptc"), 3) == pytest.approx(
         ev.scores(real, traj, MCFG)["ptc"]
     )
-    assert st.verbosity_codes(arr(rows_r, "words"), arr(rows_r, "wps"), arr(rows_t, "words"), arr(rows_t, "wps")) == pytest.approx(
-        ev.scores(real, traj, MCFG)["verbosity"]
-    )
+    assert st.verbosity_codes(
+        arr(rows_r, "words"), arr(rows_r, "wps"), arr(rows_t, "words"), arr(rows_t, "wps")
+    ) == pytest.approx(ev.scores(real, traj, MCFG)["verbosity"])
     assert st.words_ratio(arr(rows_r, "words"), arr(rows_r, "words")) == pytest.approx(1.0)
     assert st.mtld_sd_ratio(arr(rows_r, "mtld"), arr(rows_r, "mtld")) == pytest.approx(1.0)
-    assert st.valence_gap(arr(rows_r, "valence"), arr(rows_r, "valence"), arr(rows_r, "valence")) == 0
+    assert (
+        st.valence_gap(arr(rows_r, "valence"), arr(rows_r, "valence"), arr(rows_r, "valence")) == 0
+    )
 
 
 def test_first_positive():

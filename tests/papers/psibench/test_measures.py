@@ -13,7 +13,8 @@ from reprolab.papers.psibench import measures as m
 TEXTS = [
     "The cat sat on the mat and the dog sat on the log quite happily today.",
     "I don't know. I really don't know what to do anymore, I just feel tired and sad all the time, "
-    "and every day is the same as the day before, the same room, the same couch, the same thoughts.",
+    "and every day is the same as the day before, the same room, the same couch, the same "
+    "thoughts.",
     "Um, well, my mother has dementia, it was diagnosed two years ago -- and since last winter she "
     "lives with me because she kept leaving the stove on and wandering out at night at 3 a.m.",
     "yes yes yes yes yes no no no maybe maybe",
@@ -63,7 +64,9 @@ def test_js_matches_scipy_and_score_by_hand():
     assert np.allclose(dists[0], [0.5, 0.5, 0]) and dists[2] is None
     js0 = jensenshannon([0.5, 0.5, 0], [1, 0, 0])
     js1 = jensenshannon([0.5, 0, 0.5], [0, 0, 1])
-    assert m.js_per_turn(dists, m.turn_distributions(sim, m.PTC_LABELS)) == pytest.approx([js0, js1])
+    assert m.js_per_turn(dists, m.turn_distributions(sim, m.PTC_LABELS)) == pytest.approx(
+        [js0, js1]
+    )
     assert m.js_score(real, sim, m.PTC_LABELS) == pytest.approx((1 - (js0 + js1) / 2) * 100)
     # By hand: JS((1/2,1/2),(1,0)) = sqrt((KL(p||m) + KL(q||m)) / 2) with m = (3/4, 1/4).
     kl_p = 0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25)
@@ -93,8 +96,12 @@ def test_wasserstein_matches_scipy():
 
 def test_verbosity_by_hand():
     real = [["one two three four. five six seven eight."]]  # 8 words, 4 per sentence
-    sim = [["one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-            "fifteen sixteen."]]  # 16 words, 16 per sentence
+    sim = [
+        [
+            "one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+            "fifteen sixteen."
+        ]
+    ]  # 16 words, 16 per sentence
     # words per turn: 16/8 -> 100 e^-ln2 = 50; words per sentence 16/4 -> 25; mean 37.5
     assert m.verbosity_score(real, sim) == pytest.approx(37.5)
     assert m.closeness(3.0, 3.0) == 100.0
@@ -124,16 +131,30 @@ def test_marker_regexes(sentence, marker, count):
 
 
 def test_marker_score_by_hand():
-    real = {"combined": 10, "tokens": 1000, "messages": 10, "messages_with_marker": 5,
-            "first_person": 0, "social": 0}
-    sim = {"combined": 15, "tokens": 1000, "messages": 10, "messages_with_marker": 8,
-           "first_person": 0, "social": 0}
+    real = {
+        "combined": 10,
+        "tokens": 1000,
+        "messages": 10,
+        "messages_with_marker": 5,
+        "first_person": 0,
+        "social": 0,
+    }
+    sim = {
+        "combined": 15,
+        "tokens": 1000,
+        "messages": 10,
+        "messages_with_marker": 8,
+        "first_person": 0,
+        "social": 0,
+    }
     # ptk 10 vs 15: 50% distance; msg 50% vs 80%: 30 points; 100 - (50 + 30) / 2 = 60
     assert m.marker_score(real, sim) == pytest.approx(60.0)
     far = {**sim, "combined": 100}
     assert m.marker_score(real, far) == pytest.approx(100 - (100 + 30) / 2)  # capped at 100
     totals = m.marker_totals([["I feel sad.", "Fine."], ["Um, always."]])
-    assert totals["combined"] == 3 and totals["messages"] == 3 and totals["messages_with_marker"] == 2
+    assert (
+        totals["combined"] == 3 and totals["messages"] == 3 and totals["messages_with_marker"] == 2
+    )
     assert totals["tokens"] == len("I feel sad. Fine.") // 4 + len("Um, always.") // 4
 
 

@@ -11,15 +11,24 @@ class Garbage(InferenceBackend):
     """Replies that name no label (or all of them): every judgement fails."""
 
     def generate(self, conversations, params):
-        return ["I am not sure what to say" if i % 2 else "positive negative" for i in range(len(conversations))]
+        return [
+            "I am not sure what to say" if i % 2 else "positive negative"
+            for i in range(len(conversations))
+        ]
 
     def score(self, contexts, continuations):
         return [0.0] * len(contexts)
 
 
 def test_judge_failures_are_counted_not_neutral():
-    session = {"messages": [{"role": "user", "content": "Hello."}, {"role": "assistant", "content": "I feel low."},
-                            {"role": "user", "content": "Tell me more."}, {"role": "assistant", "content": "It is bad."}]}
+    session = {
+        "messages": [
+            {"role": "user", "content": "Hello."},
+            {"role": "assistant", "content": "I feel low."},
+            {"role": "user", "content": "Tell me more."},
+            {"role": "assistant", "content": "It is bad."},
+        ]
+    }
     items = lab.judge_items(session, context=4)
     assert [len(i["context"]) for i in items] == [1, 3]
     judge = Judge(Garbage(), ("negative", "neutral", "positive"), "parsed", balance=False)

@@ -16,13 +16,18 @@ def test_smoke_run_scores_every_system(smoke_run):
     systems = [
         "patientpsi-tiny-random-llama",
         "roleplaydoh-tiny-random-llama",
-        *(f"control_{c}" for c in ("replay", "verbose", "diverse", "trajectory", "low_variability")),
+        *(
+            f"control_{c}"
+            for c in ("replay", "verbose", "diverse", "trajectory", "low_variability")
+        ),
     ]
     for system in systems:
         assert 0 <= metrics[f"{system}.verbosity"] <= 100
         assert f"{system}.aggregate" in metrics
     assert metrics["judge.valence.n"] > 0  # the judge ran on the reference turns
-    episodes = (paper / "eval" / "run" / "tiny-random-llama.episodes.jsonl").read_text().splitlines()
+    episodes = (
+        (paper / "eval" / "run" / "tiny-random-llama.episodes.jsonl").read_text().splitlines()
+    )
     rows = [json.loads(x) for x in episodes]
     assert {r["role"] for r in rows} == {"patient", "therapist"}
     assert {r["kind"] for r in rows} == {"generate"}  # one shared model: one batched call a step

@@ -49,7 +49,9 @@ def hub_sessions(hub: dict, seed: int) -> list[dict]:
     Not run in this environment (no hub access)."""
     from datasets import load_dataset
 
-    rows = load_dataset(hub["dataset"], split=hub.get("split", "train"), revision=hub.get("revision"))
+    rows = load_dataset(
+        hub["dataset"], split=hub.get("split", "train"), revision=hub.get("revision")
+    )
     rows = [r for r in rows if r.get("source") in hub["sources"]]
     rng = random.Random(seed)
     rng.shuffle(rows)
@@ -120,9 +122,7 @@ def _pseudo_words(rng: random.Random):
 
     def word(length: int) -> str:
         for _ in range(1000):
-            w = "".join(
-                rng.choice(consonants if k % 2 == 0 else vowels) for k in range(length)
-            )
+            w = "".join(rng.choice(consonants if k % 2 == 0 else vowels) for k in range(length))
             if w not in seen and w not in lexicon and not any(measures.marker_counts(w).values()):
                 seen.add(w)
                 return w
@@ -177,6 +177,7 @@ def controls(heldout: list[dict], cfg: dict, proxy_cfg: dict, seed: int) -> list
     patients = [patient_messages(s) for s in heldout]
     proxy = lab.PTCProxy(**proxy_cfg)
     out = [_with_patient(s, "replay", p) for s, p in zip(heldout, patients, strict=True)]
+
     def signature(m: str) -> tuple:
         counts = measures.marker_counts(m)
         return (proxy(m), lab.valence_label(m), any(counts[k] for k in measures.COMBINED))
@@ -197,7 +198,9 @@ def controls(heldout: list[dict], cfg: dict, proxy_cfg: dict, seed: int) -> list
                 longer.append(m + " " + m)
         out.append(_with_patient(s, "verbose", longer))
     words = _pseudo_words(rng)
-    keep = {w.lower() for cue in (*proxy_cfg["change"], *proxy_cfg["transition"]) for w in cue.split()}
+    keep = {
+        w.lower() for cue in (*proxy_cfg["change"], *proxy_cfg["transition"]) for w in cue.split()
+    }
     for s, p in zip(heldout, patients, strict=True):
         changed = diversify(p, cfg["diverse_fraction"], rng, words, keep)
         out.append(_with_patient(s, "diverse", changed))

@@ -26,7 +26,9 @@ def first_positive(valence: Sequence[str | None]) -> float:
 
 def describe(messages: list[list[str]], labels: list[dict], mcfg: dict) -> dict[str, float]:
     """A system's own quantities (no reference needed)."""
-    mtlds = [measures.session_mtld(m, mcfg["mtld_threshold"], mcfg["mtld_min_tokens"]) for m in messages]
+    mtlds = [
+        measures.session_mtld(m, mcfg["mtld_threshold"], mcfg["mtld_min_tokens"]) for m in messages
+    ]
     defined = [v for v in mtlds if not math.isnan(v)]
     wpt, wps = measures.per_turn_means(messages, mcfg["max_turns"])
     rates = measures.marker_rates(measures.marker_totals(messages))
@@ -111,6 +113,11 @@ def session_units(messages: list[str], labels: dict, mcfg: dict) -> dict[str, li
         "words": words + [-1.0] * (width - len(words)),
         "wps": [float(x) for x in wps] + [-1.0] * (width - len(wps)),
         "mtld": -1.0 if math.isnan(value) else float(value),
-        "markers": [totals["combined"], totals["tokens"], totals["messages"], totals["messages_with_marker"]],
+        "markers": [
+            totals["combined"],
+            totals["tokens"],
+            totals["messages"],
+            totals["messages_with_marker"],
+        ],
         "first_positive": first_positive(labels["valence"]),
     }

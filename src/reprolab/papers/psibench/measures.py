@@ -150,7 +150,9 @@ def js_per_turn(real: list, sim: list) -> list[float]:
     from scipy.spatial.distance import jensenshannon
 
     return [
-        float(jensenshannon(r, s)) for r, s in zip(real, sim, strict=True) if r is not None and s is not None
+        float(jensenshannon(r, s))
+        for r, s in zip(real, sim, strict=True)
+        if r is not None and s is not None
     ]
 
 
@@ -261,8 +263,17 @@ def marker_totals(sessions: Sequence[Sequence[str]]) -> dict[str, float]:
         for m in messages:
             c = marker_counts(m)
             totals["messages_with_marker"] += any(c[k] > 0 for k in COMBINED)
-    return {k: float(totals[k]) for k in
-            ("combined", "tokens", "messages", "messages_with_marker", "first_person", "social")}
+    return {
+        k: float(totals[k])
+        for k in (
+            "combined",
+            "tokens",
+            "messages",
+            "messages_with_marker",
+            "first_person",
+            "social",
+        )
+    }
 
 
 def marker_rates(totals: dict[str, float]) -> dict[str, float]:
@@ -279,7 +290,9 @@ def marker_score(real: dict[str, float], sim: dict[str, float]) -> float:
     if r["combined_ptk"] <= 0:
         ptk_distance = 0.0 if s["combined_ptk"] <= 0 else 100.0
     else:
-        ptk_distance = min(100.0, abs(s["combined_ptk"] - r["combined_ptk"]) / r["combined_ptk"] * 100)
+        ptk_distance = min(
+            100.0, abs(s["combined_ptk"] - r["combined_ptk"]) / r["combined_ptk"] * 100
+        )
     return 100.0 - (ptk_distance + abs(s["combined_msg"] - r["combined_msg"])) / 2
 
 
@@ -288,7 +301,9 @@ def marker_score(real: dict[str, float], sim: dict[str, float]) -> float:
 
 def aggregate(scores: dict[str, float], weights: dict[str, float]) -> float:
     """The weighted mean of the defined scores (the authors' aggregate_metrics)."""
-    pairs = [(scores[k], w) for k, w in weights.items() if k in scores and not math.isnan(scores[k])]
+    pairs = [
+        (scores[k], w) for k, w in weights.items() if k in scores and not math.isnan(scores[k])
+    ]
     if not pairs:
         return float("nan")
     return float(np.average([s for s, _ in pairs], weights=[w for _, w in pairs]))

@@ -17,7 +17,11 @@ SCORE_COLUMNS = ("mtld", "valence", "ptc", "verbosity", "markers", "aggregate")
 
 def _order(by: dict) -> list[str]:
     rest = sorted(s for s in by if s != "real")
-    return ["real"] + [s for s in rest if not s.startswith("control_")] + [s for s in rest if s.startswith("control_")]
+    return (
+        ["real"]
+        + [s for s in rest if not s.startswith("control_")]
+        + [s for s in rest if s.startswith("control_")]
+    )
 
 
 def valence_trajectories(by: dict, rows: list[dict], cfg: dict, path: Path) -> Path:
@@ -26,7 +30,9 @@ def valence_trajectories(by: dict, rows: list[dict], cfg: dict, path: Path) -> P
     records = []
     for system in _order(by):
         seqs = [labels[(system, s["id"])]["valence"] for s in by[system]]
-        for t, dist in enumerate(measures.turn_distributions(seqs, measures.VALENCE_LABELS, cfg["metrics"]["max_turns"])):
+        for t, dist in enumerate(
+            measures.turn_distributions(seqs, measures.VALENCE_LABELS, cfg["metrics"]["max_turns"])
+        ):
             if dist is not None:
                 records.append({"system": system, "turn": t, "positive_share": float(dist[1])})
     data = pd.DataFrame(records)
@@ -47,7 +53,9 @@ def mtld_distributions(by: dict, cfg: dict, path: Path) -> Path:
     records = []
     for system in _order(by):
         for s in by[system]:
-            v = measures.session_mtld(patient_messages(s, m["max_turns"]), m["mtld_threshold"], m["mtld_min_tokens"])
+            v = measures.session_mtld(
+                patient_messages(s, m["max_turns"]), m["mtld_threshold"], m["mtld_min_tokens"]
+            )
             records.append({"system": system, "session": s["id"], "mtld": v})
     data = pd.DataFrame(records)
     fig, (ax,) = figure(width=7.0, height=4.0)
@@ -81,9 +89,14 @@ def verbosity(by: dict, cfg: dict, path: Path) -> Path:
 
 def score_table(values: dict, path: Path) -> Path:
     systems = sorted({k.rsplit(".", 1)[0] for k in values if k.endswith(".aggregate")})
-    systems = [s for s in systems if not s.startswith("control_")] + [s for s in systems if s.startswith("control_")]
+    systems = [s for s in systems if not s.startswith("control_")] + [
+        s for s in systems if s.startswith("control_")
+    ]
     data = pd.DataFrame(
-        [{"system": s, **{c: values.get(f"{s}.{c}", np.nan) for c in SCORE_COLUMNS}} for s in systems]
+        [
+            {"system": s, **{c: values.get(f"{s}.{c}", np.nan) for c in SCORE_COLUMNS}}
+            for s in systems
+        ]
     )
     fig, (ax,) = figure(width=7.0, height=0.45 * max(len(systems), 2) + 1.2)
     grid = data[list(SCORE_COLUMNS)].to_numpy(dtype=float)
@@ -94,6 +107,13 @@ def score_table(values: dict, path: Path) -> Path:
     for i in range(grid.shape[0]):
         for j in range(grid.shape[1]):
             if np.isfinite(grid[i, j]):
-                ax.text(j, i, f"{grid[i, j]:.0f}", ha="center", va="center", fontsize=7,
-                        color="white" if grid[i, j] < 60 else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{grid[i, j]:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if grid[i, j] < 60 else "black",
+                )
     return save(fig, data, path)

@@ -93,9 +93,15 @@ def simulate(
     """Both frameworks' sessions for one patient model, in lockstep; one row per session."""
     p = cfg["patient"]
     t = cfg["therapist"]
-    patient = ("generate", SamplingParams(p["max_new_tokens"], p["temperature"], p["top_p"], cfg["seed"]))
+    patient = (
+        "generate",
+        SamplingParams(p["max_new_tokens"], p["temperature"], p["top_p"], cfg["seed"]),
+    )
     kind = "generate" if same_model else "generate_therapist"
-    therapist = (kind, SamplingParams(t["max_new_tokens"], t["temperature"], t["top_p"], cfg["seed"]))
+    therapist = (
+        kind,
+        SamplingParams(t["max_new_tokens"], t["temperature"], t["top_p"], cfg["seed"]),
+    )
     episodes = []
     from reprolab.papers.psibench.data import n_patient_turns
 

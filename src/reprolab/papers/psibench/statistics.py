@@ -35,7 +35,11 @@ def js_score_codes(real: np.ndarray, sim: np.ndarray, k: int) -> float:
 
 
 def _turn_means(values: np.ndarray) -> float:
-    means = [values[:, t][values[:, t] >= 0].mean() for t in range(values.shape[1]) if (values[:, t] >= 0).any()]
+    means = [
+        values[:, t][values[:, t] >= 0].mean()
+        for t in range(values.shape[1])
+        if (values[:, t] >= 0).any()
+    ]
     return float(np.mean(means)) if means else float("nan")
 
 
@@ -46,7 +50,14 @@ def _closeness(sim: float, real: float) -> float:
 
 
 def verbosity_codes(rw, rs, sw, ss) -> float:
-    return float(np.mean([_closeness(_turn_means(sw), _turn_means(rw)), _closeness(_turn_means(ss), _turn_means(rs))]))
+    return float(
+        np.mean(
+            [
+                _closeness(_turn_means(sw), _turn_means(rw)),
+                _closeness(_turn_means(ss), _turn_means(rs)),
+            ]
+        )
+    )
 
 
 def _mtld(values: np.ndarray) -> np.ndarray:

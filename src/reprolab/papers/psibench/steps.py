@@ -51,16 +51,33 @@ def _prompts(cfg: dict) -> dict:
     if up:
         from reprolab.papers.psibench import upstream
 
-        styles = upstream.source(up["repo"], up["commit"], up["styles"]["path"], up.get("base", "https://raw.githubusercontent.com"))
+        styles = upstream.source(
+            up["repo"],
+            up["commit"],
+            up["styles"]["path"],
+            up.get("base", "https://raw.githubusercontent.com"),
+        )
         prompts["styles"] = upstream.constant(styles, up["styles"]["name"])
-        rubric = upstream.source(up["repo"], up["commit"], up["ptc_rubric"]["path"], up.get("base", "https://raw.githubusercontent.com"))
+        rubric = upstream.source(
+            up["repo"],
+            up["commit"],
+            up["ptc_rubric"]["path"],
+            up.get("base", "https://raw.githubusercontent.com"),
+        )
         prompts["ptc_rubric"] = upstream.function_strings(rubric, up["ptc_rubric"]["function"])[0]
     return prompts
 
 
 def run(
-    cfg: dict, tracker: Tracker, *, patient_model: str, data: Path, patient: Path, therapist: Path,
-    sessions: Path, episodes: Path,
+    cfg: dict,
+    tracker: Tracker,
+    *,
+    patient_model: str,
+    data: Path,
+    patient: Path,
+    therapist: Path,
+    sessions: Path,
+    episodes: Path,
 ) -> dict:
     from reprolab.episodes import backend_handlers
     from reprolab.inference import get_backend
@@ -102,14 +119,19 @@ def _systems(sessions: list[Path]) -> dict[str, list[dict]]:
 
 
 def score(
-    cfg: dict, tracker: Tracker, *, sessions: list[Path], judges: list[Path], labels: Path,
+    cfg: dict,
+    tracker: Tracker,
+    *,
+    sessions: list[Path],
+    judges: list[Path],
+    labels: Path,
     judge: Path,
 ) -> dict:
     """Per-turn labels of every system's patient turns: the stand-ins always; the LLM judge on
     the systems `judge.systems` names (failures kept as null, counted)."""
+    from reprolab.inference import SamplingParams, get_backend
     from reprolab.io import write_json, write_jsonl
     from reprolab.judge import Judge
-    from reprolab.inference import SamplingParams, get_backend
     from reprolab.papers.psibench import data as d
     from reprolab.papers.psibench import labels as lab
 
@@ -126,8 +148,12 @@ def score(
         ("valence", ("negative", "neutral", "positive"), jcfg["context"]["valence"]),
         ("ptc", ("P", "T", "C", "F"), jcfg["context"]["ptc"]),
     ):
-        backend = get_backend(jcfg["backend"], str(by_path[jcfg["models"][task]]), **jcfg.get("backend_options", {}))
-        params = SamplingParams(jcfg["max_new_tokens"], jcfg["temperature"], 1.0, cfg["suite"]["seed"])
+        backend = get_backend(
+            jcfg["backend"], str(by_path[jcfg["models"][task]]), **jcfg.get("backend_options", {})
+        )
+        params = SamplingParams(
+            jcfg["max_new_tokens"], jcfg["temperature"], 1.0, cfg["suite"]["seed"]
+        )
         judge_ = Judge(backend, label_set, jcfg["scoring"], balance=jcfg["balance"], params=params)
         wanted = [r for r in rows if r["system"] in jcfg["systems"]]
         items, owners = [], []
@@ -136,7 +162,9 @@ def score(
             turn_items = lab.judge_items(session, context)[: len(r[task])]
             items += turn_items
             owners += [(r, k) for k in range(len(turn_items))]
-        verdicts = judge_.judge(items, lab.render(prompts[f"{task}_rubric"], label_set)) if items else []
+        verdicts = (
+            judge_.judge(items, lab.render(prompts[f"{task}_rubric"], label_set)) if items else []
+        )
         for r in wanted:
             r[f"judge_{task}"] = [None] * len(r[task])
         for (r, k), v in zip(owners, verdicts, strict=True):
@@ -159,7 +187,13 @@ def score(
 
 
 def metrics(
-    cfg: dict, tracker: Tracker, *, sessions: list[Path], labels: Path, judge: Path, metrics: Path,
+    cfg: dict,
+    tracker: Tracker,
+    *,
+    sessions: list[Path],
+    labels: Path,
+    judge: Path,
+    metrics: Path,
 ) -> Published:
     from reprolab.io import read_json, read_jsonl
     from reprolab.papers.psibench.summary import summarize
@@ -168,7 +202,12 @@ def metrics(
 
 
 def plot(
-    cfg: dict, tracker: Tracker, *, sessions: list[Path], labels: Path, metrics: Path,
+    cfg: dict,
+    tracker: Tracker,
+    *,
+    sessions: list[Path],
+    labels: Path,
+    metrics: Path,
     figures: Path,
 ) -> list[Path]:
     from reprolab.io import read_json, read_jsonl

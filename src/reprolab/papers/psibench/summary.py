@@ -34,7 +34,9 @@ def _labels_of(rows: list[dict], primary: str) -> dict[tuple[str, str], dict]:
     return out
 
 
-def summarize(cfg: dict, by: dict[str, list[dict]], label_rows: list[dict], judge: dict) -> Published:
+def summarize(
+    cfg: dict, by: dict[str, list[dict]], label_rows: list[dict], judge: dict
+) -> Published:
     mcfg = cfg["metrics"]
     labels = _labels_of(label_rows, cfg["labels"]["primary"])
     reference_ids = [s["id"] for s in by["real"]]
@@ -51,7 +53,10 @@ def summarize(cfg: dict, by: dict[str, list[dict]], label_rows: list[dict], judg
     for system, pack in packs.items():
         if system == "real":
             continue
-        scored[system] = {**ev.scores(real, pack, mcfg), **{f"d.{k}": v for k, v in ev.describe(*pack, mcfg).items()}}
+        scored[system] = {
+            **ev.scores(real, pack, mcfg),
+            **{f"d.{k}": v for k, v in ev.describe(*pack, mcfg).items()},
+        }
     ev.mtld_scores(scored)
     ev.with_aggregate(scored, mcfg["weights"])
     for system, values in scored.items():
@@ -77,22 +82,33 @@ def summarize(cfg: dict, by: dict[str, list[dict]], label_rows: list[dict], judg
     metrics["n_models"] = float(len(models))
     metrics["n_frameworks"] = float(len(cfg["simulation"]["frameworks"]))
     if sims:
-        metrics["simulators.aggregate_mean"] = float(np.mean([scored[s]["aggregate"] for s in sims]))
+        metrics["simulators.aggregate_mean"] = float(
+            np.mean([scored[s]["aggregate"] for s in sims])
+        )
     for k, v in judge.items():
         metrics[k] = float(v)
     metrics.update(_framework_vs_model(scored, cfg))
     units = _units(packs, reference_ids, mcfg, cfg)
     primary = [f"primary.{f}" for f in cfg["simulation"]["frameworks"]]
     if all(f"{p}.words" in units.samples for p in primary):
-        arrays = {q: [np.asarray(units.samples[f"{p}.{q}"].values) for p in primary] for q in ("words", "mtld", "first_positive")}
+        arrays = {
+            q: [np.asarray(units.samples[f"{p}.{q}"].values) for p in primary]
+            for q in ("words", "mtld", "first_positive")
+        }
         rw = np.asarray(units.samples["real.words"].values)
         rm = np.asarray(units.samples["real.mtld"].values)
         rf = np.asarray(units.samples["real.first_positive"].values)
         metrics["primary.words_ratio"] = st.words_ratio(rw, *arrays["words"])
         metrics["primary.mtld_diff"] = st.mtld_diff(rm, *arrays["mtld"])
         metrics["primary.mtld_sd_ratio"] = st.mtld_sd_ratio_sims(rm, *arrays["mtld"])
-        metrics["primary.first_positive_diff"] = st.first_positive_diff(rf, *arrays["first_positive"])
-    clean = {k: float(v) for k, v in metrics.items() if isinstance(v, int | float) and not (isinstance(v, float) and math.isinf(v))}
+        metrics["primary.first_positive_diff"] = st.first_positive_diff(
+            rf, *arrays["first_positive"]
+        )
+    clean = {
+        k: float(v)
+        for k, v in metrics.items()
+        if isinstance(v, int | float) and not (isinstance(v, float) and math.isinf(v))
+    }
     return Published(clean, units)
 
 
@@ -104,9 +120,19 @@ def _framework_vs_model(scored: dict, cfg: dict) -> dict[str, float]:
     frameworks = list(cfg["simulation"]["frameworks"])
     if len(models) < 2 or len(frameworks) < 2:
         return {}
-    agg = {(f, m): scored[f"{f}-{m}"]["aggregate"] for f in frameworks for m in models if f"{f}-{m}" in scored}
+    agg = {
+        (f, m): scored[f"{f}-{m}"]["aggregate"]
+        for f in frameworks
+        for m in models
+        if f"{f}-{m}" in scored
+    }
     gap = np.mean([abs(agg[(frameworks[0], m)] - agg[(frameworks[1], m)]) for m in models])
-    spread = np.mean([np.mean([abs(agg[(f, m)] - np.mean([agg[(f, x)] for x in models])) for m in models]) for f in frameworks])
+    spread = np.mean(
+        [
+            np.mean([abs(agg[(f, m)] - np.mean([agg[(f, x)] for x in models])) for m in models])
+            for f in frameworks
+        ]
+    )
     return {"framework_gap": float(gap), "model_spread": float(spread)}
 
 

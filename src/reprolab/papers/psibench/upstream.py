@@ -9,7 +9,9 @@ import ast
 import urllib.request
 
 
-def source(repo: str, commit: str, path: str, base: str = "https://raw.githubusercontent.com") -> str:
+def source(
+    repo: str, commit: str, path: str, base: str = "https://raw.githubusercontent.com"
+) -> str:
     """The file at the pinned commit (`base` may be a local clone's file:// URL)."""
     with urllib.request.urlopen(f"{base}/{repo}/{commit}/{path}", timeout=60) as reply:
         return reply.read().decode()
@@ -34,8 +36,8 @@ def function_strings(text: str, function: str) -> list[str]:
             found = []
             for stmt in body:
                 for sub in ast.walk(stmt):
-                    if isinstance(sub, ast.Constant) and isinstance(sub.value, str):
-                        if len(sub.value) > 40:
-                            found.append(sub.value)
+                    text = sub.value if isinstance(sub, ast.Constant) else None
+                    if isinstance(text, str) and len(text) > 40:
+                        found.append(text)
             return found
     raise KeyError(f"no function {function}")
