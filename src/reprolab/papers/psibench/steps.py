@@ -156,6 +156,11 @@ def score(
         )
         judge_ = Judge(backend, label_set, jcfg["scoring"], balance=jcfg["balance"], params=params)
         wanted = [r for r in rows if r["system"] in jcfg["systems"]]
+        if jcfg.get("sessions"):  # the first n sessions of each judged system (tiny's budget)
+            firsts = {}
+            for r in wanted:
+                firsts.setdefault(r["system"], []).append(r)
+            wanted = [r for part in firsts.values() for r in part[: jcfg["sessions"]]]
         items, owners = [], []
         for r in wanted:
             session = next(s for s in by[r["system"]] if s["id"] == r["id"])
