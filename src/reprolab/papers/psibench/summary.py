@@ -98,6 +98,7 @@ def summarize(
         rw = np.asarray(units.samples["real.words"].values)
         rm = np.asarray(units.samples["real.mtld"].values)
         rf = np.asarray(units.samples["real.first_positive"].values)
+        metrics["primary.mtld_sessions"] = float(min(int((a >= 0).sum()) for a in arrays["mtld"]))
         metrics["primary.words_ratio"] = st.words_ratio(rw, *arrays["words"])
         metrics["primary.mtld_diff"] = st.mtld_diff(rm, *arrays["mtld"])
         metrics["primary.mtld_sd_ratio"] = st.mtld_sd_ratio_sims(rm, *arrays["mtld"])
