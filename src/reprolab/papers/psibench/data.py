@@ -1,0 +1,217 @@
+"""psibench's sessions: the shipped non-clinical reference set (smoke, tiny) or the Eeyore
+sessions through `datasets` (full), and the control systems made from the held-out sessions.
+
+A session: {"id", "split" (reference | heldout), "source", "style", "profile": {"ccd": {...},
+"principles": [...]}, "messages": [{"role": "user" (therapist) | "assistant" (patient),
+"content"}]}.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from importlib import resources
+
+from reprolab.papers.psibench import labels as lab
+from reprolab.papers.psibench import measures
+
+CONTROLS = ("replay", "verbose", "diverse", "trajectory", "low_variability")
+
+
+def shipped_sessions() -> list[dict]:
+    """The hand-written reference set shipped in the package (not clinical data)."""
+    import yaml
+
+    text = resources.files("reprolab.papers.psibench").joinpath("reference_sessions.yaml")
+    out = []
+    for s in yaml.safe_load(text.read_text())["sessions"]:
+        messages = []
+        for turn in s["turns"]:
+            messages.append({"role": "user", "content": turn["T"]})
+            messages.append({"role": "assistant", "content": turn["P"]})
+        out.append(
+            {
+                "id": s["id"],
+                "split": s["split"],
+                "source": "shipped",
+                "style": s["style"],
+                "profile": {"ccd": s["ccd"], "principles": s["principles"]},
+                "messages": messages,
+            }
+        )
+    return out
+
+
+def hub_sessions(hub: dict, seed: int) -> list[dict]:
+    """Eeyore (liusiyang/eeyore_profile) through `datasets`: the ESC, HOPE and AnnoMI sessions,
+    consecutive messages of one role merged (as the authors' loader does), a seeded half of them
+    held out. Profiles come from the columns named in `hub.profile_columns` where present.
+    Not run in this environment (no hub access)."""
+    from datasets import load_dataset
+
+    rows = load_dataset(
+        hub["dataset"], split=hub.get("split", "train"), revision=hub.get("revision")
+    )
+    rows = [r for r in rows if r.get("source") in hub["sources"]]
+    rng = random.Random(seed)
+    rng.shuffle(rows)
+    rows = rows[: hub.get("n_sessions", len(rows))]
+    columns = hub.get("profile_columns", {})
+    out = []
+    for i, r in enumerate(rows):
+        merged: list[dict] = []
+        for m in r["messages"]:
+            if m["role"] not in ("user", "assistant"):
+                continue
+            if merged and merged[-1]["role"] == m["role"]:
+                merged[-1]["content"] += "\n" + m["content"]
+            else:
+                merged.append({"role": m["role"], "content": m["content"]})
+        out.append(
+            {
+                "id": f"e{i:04d}",
+                "split": "reference" if i % 2 == 0 else "heldout",
+                "source": r["source"],
+                "style": r.get(columns.get("style", "style"), "plain") or "plain",
+                "profile": {
+                    "ccd": r.get(columns.get("ccd", "ccd")) or {},
+                    "principles": r.get(columns.get("principles", "principles")) or [],
+                },
+                "messages": merged,
+            }
+        )
+    return out
+
+
+def load_sessions(cfg: dict, seed: int) -> list[dict]:
+    if cfg["source"] == "shipped":
+        return shipped_sessions()
+    return hub_sessions(cfg["hub"], seed)
+
+
+def patient_messages(session: dict, max_turns: int = measures.MAX_TURNS) -> list[str]:
+    """The non-empty patient (assistant) messages in order, the first `max_turns`."""
+    msgs = [m["content"].strip() for m in session["messages"] if m["role"] == "assistant"]
+    return [m for m in msgs if m][:max_turns]
+
+
+def n_patient_turns(session: dict, cap: int = measures.MAX_TURNS) -> int:
+    return min(len(patient_messages(session, cap)), cap)
+
+
+# --- control systems ---------------------------------------------------------------------------
+
+
+def _with_patient(session: dict, name: str, patient: list[str]) -> dict:
+    """The session with its patient messages replaced in order (therapist turns kept)."""
+    out, k = [], 0
+    for m in session["messages"]:
+        if m["role"] == "assistant" and m["content"].strip() and k < len(patient):
+            out.append({"role": "assistant", "content": patient[k]})
+            k += 1
+        elif m["role"] == "user":
+            out.append(dict(m))
+    return {**session, "system": f"control_{name}", "messages": out}
+
+
+def _pseudo_words(rng: random.Random):
+    """Made-up words of a requested length (consonant-vowel pairs), each used once."""
+    consonants, vowels = "bdfgklmnprstvz", "aeiou"
+    seen: set[str] = set()
+    lexicon = lab.vader().lexicon
+
+    def word(length: int) -> str:
+        for _ in range(1000):
+            w = "".join(rng.choice(consonants if k % 2 == 0 else vowels) for k in range(length))
+            if w not in seen and w not in lexicon and not any(measures.marker_counts(w).values()):
+                seen.add(w)
+                return w
+        raise RuntimeError(f"no fresh made-up word of length {length}")
+
+    return word
+
+
+def diversify(messages: list[str], fraction: float, rng: random.Random, word, keep=()) -> list[str]:
+    """Each repeat of a word already used in the conversation replaced, with probability
+    `fraction`, by a fresh made-up word of the same length. Words of under three letters,
+    marker words, VADER lexicon words and the PTC proxy's cue words stay, so word counts,
+    sentences, characters, markers and both stand-in labels stay while lexical diversity rises."""
+    lexicon = lab.vader().lexicon
+    seen: set[str] = set()
+    out = []
+    for message in messages:
+        tokens = []
+        for token in message.split(" "):
+            core = re.sub(r"[^A-Za-z]", "", token)
+            low = core.lower()
+            eligible = (
+                len(core) >= 3
+                and low in seen
+                and low not in lexicon
+                and low not in keep
+                and "'" not in token
+                and not any(measures.marker_counts(low).values())
+            )
+            if eligible and rng.random() < fraction:
+                token = token.replace(core, word(len(core)), 1)
+            seen.add(low)
+            tokens.append(token)
+        out.append(" ".join(tokens))
+    return out
+
+
+def controls(heldout: list[dict], cfg: dict, proxy_cfg: dict, seed: int) -> list[dict]:
+    """The null control (replay the held-out sessions) and the planted positive controls, each
+    with one deviation the paper reports (config `controls`):
+    - verbose: each patient message followed by another held-out session's message with the
+      same PTC proxy label, VADER label and marker presence (seeded, each used once where
+      possible): longer turns of the same register, the same labels and marker rates;
+    - diverse: repeated words replaced by made-up words (`diverse_fraction`);
+    - trajectory: each session's patient messages reordered from most negative to most positive
+      by VADER compound: a uniform negative-to-positive arc (the PTC proxy's C cues are
+      mostly positive, so P moves early and C late);
+    - low_variability: at each turn index t, the messages of the sessions that reach t rotated by
+      t sessions, so every per-turn distribution, every message and every length stays and only
+      the conversations' mixtures change (MTLD varies less across conversations)."""
+    rng = random.Random(seed)
+    patients = [patient_messages(s) for s in heldout]
+    proxy = lab.PTCProxy(**proxy_cfg)
+    out = [_with_patient(s, "replay", p) for s, p in zip(heldout, patients, strict=True)]
+
+    def signature(m: str) -> tuple:
+        counts = measures.marker_counts(m)
+        return (proxy(m), lab.valence_label(m), any(counts[k] for k in measures.COMBINED))
+
+    pool = [(i, m, signature(m)) for i, p in enumerate(patients) for m in p]
+    used: set[int] = set()
+    for i, (s, p) in enumerate(zip(heldout, patients, strict=True)):
+        longer = []
+        for m in p:
+            sig = signature(m)
+            match = [k for k, (j, _, g) in enumerate(pool) if j != i and g == sig]
+            fresh = [k for k in match if k not in used] or match
+            if fresh:
+                k = fresh[rng.randrange(len(fresh))]
+                used.add(k)
+                longer.append(m + " " + pool[k][1])
+            else:
+                longer.append(m + " " + m)
+        out.append(_with_patient(s, "verbose", longer))
+    words = _pseudo_words(rng)
+    keep = {
+        w.lower() for cue in (*proxy_cfg["change"], *proxy_cfg["transition"]) for w in cue.split()
+    }
+    for s, p in zip(heldout, patients, strict=True):
+        changed = diversify(p, cfg["diverse_fraction"], rng, words, keep)
+        out.append(_with_patient(s, "diverse", changed))
+    for s, p in zip(heldout, patients, strict=True):
+        ordered = sorted(p, key=lambda m: lab.compound(m))
+        out.append(_with_patient(s, "trajectory", ordered))
+    rotated = [list(p) for p in patients]
+    for t in range(max(len(p) for p in patients)):
+        holders = [i for i, p in enumerate(patients) if t < len(p)]
+        for k, i in enumerate(holders):
+            rotated[i][t] = patients[holders[(k + t) % len(holders)]][t]
+    for s, p in zip(heldout, rotated, strict=True):
+        out.append(_with_patient(s, "low_variability", p))
+    return out
