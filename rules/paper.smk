@@ -1,6 +1,8 @@
 # Every paper's metrics, plot and claims steps: one definition each, made for every enabled
 # paper. A paper's rules file says what its metrics and plot steps read (PAPER_INPUTS); the
-# figures come from its declaration (FIGURES in reprolab.papers.<paper>.steps).
+# figures come from its declaration (FIGURES in reprolab.papers.<paper>.steps). Snakemake runs a
+# `shell:` expression again when a job starts, when `_paper` names the last paper: everything
+# paper-specific is therefore a param (evaluated once per rule), and the shell string is fixed.
 
 for _paper in config["papers"]:
     _out = W.out(_paper)
@@ -24,9 +26,11 @@ for _paper in config["papers"]:
         resources:
             **W.resources(_paper, "metrics"),
         params:
+            paper=_paper,
             cfg=W.cfg(_paper, "metrics"),
+            flags=W.flags(_paper, "metrics"),
         shell:
-            W.shell(_paper, "metrics")
+            "reprolab {params.paper} metrics --config {params.cfg:q} {params.flags} 2> {log}"
 
     rule:
         name:
@@ -55,10 +59,13 @@ for _paper in config["papers"]:
         resources:
             **W.resources(_paper, "plot"),
         params:
+            paper=_paper,
             cfg=W.cfg(_paper, "plot"),
-            figures=lambda wildcards, output: os.path.dirname(output.figures[0]),
+            flags=W.flags(
+                _paper, "plot", figures=lambda out: os.path.dirname(out.figures[0])
+            ),
         shell:
-            W.shell(_paper, "plot")
+            "reprolab {params.paper} plot --config {params.cfg:q} {params.flags} 2> {log}"
 
 
 wildcard_constraints:

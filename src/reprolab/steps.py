@@ -136,7 +136,7 @@ def load_paper(name: str) -> Paper:
     return Paper(name, steps, tuple(getattr(module, "FIGURES", ())))
 
 
-def _flag(name: str) -> str:
+def flag_of(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
@@ -151,7 +151,7 @@ def command(paper: str, step: Step) -> str:
         + [(n, "params") for n in step.params]
     )
     for name, source in sources:
-        parts.append(f"{_flag(name)} {{{source}.{name}:q}}")
+        parts.append(f"{flag_of(name)} {{{source}.{name}:q}}")
     return " ".join(parts) + " 2> {log}"
 
 
@@ -172,13 +172,13 @@ def add_to_parser(steps: argparse._SubParsersAction, paper: Paper, step: Step) -
         kind = step.types[name]
         if step.many(name):
             parser.add_argument(
-                _flag(name), dest=name, nargs="+", type=Path, required=True,
+                flag_of(name), dest=name, nargs="+", type=Path, required=True,
                 help=f"{roles[name]}: one or more paths",
             )  # fmt: skip
         else:
             convert = kind if kind in (int, float, Path) else str
             parser.add_argument(
-                _flag(name), dest=name, type=convert, required=True, help=roles[name]
+                flag_of(name), dest=name, type=convert, required=True, help=roles[name]
             )
     parser.set_defaults(func=lambda args: run_step(paper, step, args))
 

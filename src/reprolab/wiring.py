@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from reprolab.steps import Paper, Step, command, job_config, load_paper
+from reprolab.steps import Paper, Step, command, flag_of, job_config, load_paper
 
 
 class Wiring:
@@ -95,6 +96,26 @@ class Wiring:
 
     def shell(self, paper: str, name: str) -> str:
         return command(paper, self.step(paper, name))
+
+    def flags(self, paper: str, name: str, **params: Callable[[Any], str]) -> Callable:
+        """The step's flags as a rule param, for a rule made in a loop over papers
+        (rules/paper.smk): Snakemake evaluates a `shell:` expression again when the job runs,
+        when the loop variable names the last paper, but params when the rule is defined.
+        `params` gives each declared param from the job's outputs."""
+        step = self.step(paper, name)
+
+        def build(wildcards, input, output) -> str:
+            values = {n: wildcards[n] for n in step.wildcards}
+            values |= {n: getattr(input, n) for n in step.inputs}
+            values |= {n: getattr(output, n) for n in step.outputs}
+            values |= {n: params[n](output) for n in step.params}
+            parts = []
+            for flag, value in values.items():
+                paths = [value] if isinstance(value, str) else list(value)
+                parts.append(" ".join([flag_of(flag), *map(shlex.quote, map(str, paths))]))
+            return " ".join(parts)
+
+        return build
 
     def cfg(self, paper: str, name: str) -> Callable[[Any], str]:
         """`@<path>` of the JSON file holding the suite keys and the sections the step reads
