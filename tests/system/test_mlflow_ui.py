@@ -49,7 +49,7 @@ def test_each_job_is_a_child_of_its_workflow_execution(dvc_suite, mlflow_server)
     assert all(c.data.tags.get("mlflow.parentRunId") in parent_ids for c in children)
     first = min(parents, key=lambda p: p.info.start_time)
     mine = [c for c in children if c.data.tags["mlflow.parentRunId"] == first.info.run_id]
-    assert {"train:grpo_sgd", "evaluate:base", "metrics", "plot"} <= {
+    assert {"train:grpo_sgd", "score:base", "metrics", "plot"} <= {
         c.data.tags["rule"] for c in mine
     }
     # The parent carries the paper's settings as flat params and its metrics.json.
@@ -61,10 +61,10 @@ def test_each_job_is_a_child_of_its_workflow_execution(dvc_suite, mlflow_server)
 
 def test_every_arm_reports_the_same_metric_names(dvc_suite, mlflow_server):
     _, _, children = suite_runs(mlflow_server.url)
-    evaluated = [c for c in children if c.data.tags["rule"].startswith("evaluate:")]
-    trained = [c for c in evaluated if c.data.tags["rule"] != "evaluate:base"]
+    scored = [c for c in children if c.data.tags["rule"].startswith("score:")]
+    trained = [c for c in scored if c.data.tags["rule"] != "score:base"]
     assert len(trained) >= 6
-    for run in evaluated:
+    for run in scored:
         assert {"accuracy", "accuracy_ci_low", "accuracy_ci_high"} <= set(run.data.metrics)
     names = {frozenset(run.data.metrics) for run in trained}
     assert len(names) == 1, "trained arms log different metric names"
@@ -125,7 +125,7 @@ def test_the_runs_page_lists_the_suites_runs(dvc_suite, mlflow_server, browser, 
     )
     name_cell.locator("button").first.click()  # expand: the jobs' runs nest under it
     page.get_by_text("sgd_rlvr/train:grpo_sgd", exact=True).first.wait_for(timeout=30_000)
-    page.get_by_text("sgd_rlvr/evaluate:base", exact=True).first.wait_for(timeout=30_000)
+    page.get_by_text("sgd_rlvr/score:base", exact=True).first.wait_for(timeout=30_000)
     screenshot(page, tmp_path_factory, "mlflow-runs.png")
     page.close()
 
@@ -135,22 +135,22 @@ def test_the_compare_view_shows_every_arm_and_its_accuracy(
 ):
     experiment, parents, children = suite_runs(mlflow_server.url)
     first = min(parents, key=lambda p: p.info.start_time)
-    evaluated = [
+    scored = [
         c
         for c in children
-        if c.data.tags["rule"].startswith("evaluate:")
+        if c.data.tags["rule"].startswith("score:")
         and c.data.tags["mlflow.parentRunId"] == first.info.run_id
     ]
     query = urllib.parse.urlencode(
         {
-            "runs": json.dumps([c.info.run_id for c in evaluated]),
+            "runs": json.dumps([c.info.run_id for c in scored]),
             "experiments": json.dumps([experiment.experiment_id]),
         }
     )
     page = open_page(browser, f"{mlflow_server.url}/#/compare-runs?{query}", height=1200)
     page.get_by_text("updated_fraction_bf16").first.wait_for(timeout=60_000)
     hide_assistant(page)
-    for run in evaluated:
+    for run in scored:
         page.get_by_text(run.info.run_name).first.wait_for(timeout=30_000)
     assert page.get_by_text("accuracy", exact=True).count() >= 1
     screenshot(page, tmp_path_factory, "mlflow-compare.png")
