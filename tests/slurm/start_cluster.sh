@@ -35,7 +35,8 @@ install() {
 write_config() {
     mkdir -p "$CONF_DIR" "$STATE_DIR/ctld" "$STATE_DIR/d" "$LOG_DIR"
     # squeue is the status command (no slurmdbd, so no sacct): finished jobs must stay visible
-    # to it for a while, hence MinJobAge.
+    # to it for a while, hence MinJobAge: longer than the whole smoke suite takes through SLURM
+    # (over 10 minutes here), since the test reads every job's record after the run.
     cat >"$CONF_DIR/slurm.conf" <<CONF
 ClusterName=reprolab
 SlurmctldHost=${NODE}(127.0.0.1)
@@ -46,7 +47,7 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
 ReturnToService=2
-MinJobAge=600
+MinJobAge=7200
 AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 StateSaveLocation=$STATE_DIR/ctld
