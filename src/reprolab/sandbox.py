@@ -45,6 +45,9 @@ from pathlib import Path
 from typing import Any
 
 log = logging.getLogger(__name__)
+# How every sandbox this process started was isolated: reprolab.steps records it in the step's
+# MLflow run, so that a run made in weak isolation says so beside its results.
+ISOLATIONS_USED: list[dict] = []
 
 
 @dataclass(frozen=True)
@@ -322,6 +325,7 @@ class Sandbox:
             raise RuntimeError(f"sandbox worker failed to start: {detail or ready}")
         if self.workers_started == 1:  # the job log records how its calls were isolated
             log.info("sandbox isolation: %s", self.isolation)
+            ISOLATIONS_USED.append(dict(self.isolation))
 
     def _kill(self) -> None:
         """Kill the worker (its PID namespace dies with it) and remove its folders."""

@@ -241,6 +241,7 @@ def run_step(paper: Paper, step: Step, args: argparse.Namespace) -> Any:
         start = time.perf_counter()
         result = step.run(cfg, tracker, **values)
         seconds = time.perf_counter() - start
+        _record_sandboxes(tracker)
         _log_result(cfg, step, values, result, tracker)
         tracker.log_metrics({f"{step.name}{WALL_CLOCK_SUFFIX}": seconds})
     absent = [f"--{n} {values[n]}" for n in step.outputs if not _all_exist(values[n], step.many(n))]
@@ -250,6 +251,19 @@ def run_step(paper: Paper, step: Step, args: argparse.Namespace) -> Any:
         raise FileNotFoundError(f"step '{step.name}' finished without writing {absent}")
     log.info("%s/%s done in %.1f s", paper.name, run_name(step, values), seconds)
     return result
+
+
+def _record_sandboxes(tracker) -> None:
+    """The isolation of every sandbox the step started, as run params (weak mode stands out)."""
+    import sys
+
+    sandbox = sys.modules.get("reprolab.sandbox")  # only a step that used one imported it
+    if sandbox is not None and sandbox.ISOLATIONS_USED:
+        modes = sorted({item.get("mode", "?") for item in sandbox.ISOLATIONS_USED})
+        tracker.log_params({"sandbox.isolation": ",".join(modes)})
+        weak = [item.get("why") for item in sandbox.ISOLATIONS_USED if item.get("mode") == "weak"]
+        if weak:
+            tracker.log_params({"sandbox.weak_because": weak[0]})
 
 
 def _all_exist(value: Any, many: bool) -> bool:

@@ -160,3 +160,16 @@ def test_every_paper_of_the_manifest_has_a_command_per_step(capsys):
             assert done.value.code == 0
             text = capsys.readouterr().out
             assert all(f"--{n.replace('_', '-')}" in text for n in step.flag_names)
+
+
+def test_a_step_that_used_a_sandbox_records_its_isolation(mlflow_uri, tmp_path, monkeypatch):
+    import reprolab.sandbox as sandbox
+
+    weak = {"mode": "weak", "why": "no user namespaces"}
+    monkeypatch.setattr(sandbox, "ISOLATIONS_USED", [{"mode": "bubblewrap"}, weak])
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps({"suite": _cfg(mlflow_uri)["suite"], "model": "m"}))
+    run(PAPER, ["metrics", "--config", f"@{config}", "--metrics", str(tmp_path / "m.json")])
+    (record,) = runs_of(mlflow_uri)
+    assert record.data.params["sandbox.isolation"] == "bubblewrap,weak"
+    assert record.data.params["sandbox.weak_because"] == "no user namespaces"
