@@ -242,7 +242,7 @@ def run_step(paper: Paper, step: Step, args: argparse.Namespace) -> Any:
         result = step.run(cfg, tracker, **values)
         seconds = time.perf_counter() - start
         _record_sandboxes(tracker)
-        _log_result(cfg, step, values, result, tracker)
+        _log_result(values, result, tracker)
         tracker.log_metrics({f"{step.name}{WALL_CLOCK_SUFFIX}": seconds})
     absent = [f"--{n} {values[n]}" for n in step.outputs if not _all_exist(values[n], step.many(n))]
     if step.name == "plot":
@@ -270,19 +270,15 @@ def _all_exist(value: Any, many: bool) -> bool:
     return all(Path(p).exists() for p in (value if many else [value]))
 
 
-def _log_result(cfg: dict, step: Step, values: dict, result: Any, tracker) -> None:
+def _log_result(values: dict, result: Any, tracker) -> None:
     if isinstance(result, Published):
         publish(result, Path(values["metrics"]), tracker)
     elif isinstance(result, dict):
-        tracker.log_metrics({k: v for k, v in result.items() if _is_number(v)})
+        tracker.log_metrics(result)  # which keeps only the numbers
     elif isinstance(result, list | tuple) and all(isinstance(p, Path) for p in result):
         for path in result:
             tracker.log_artifact(path, "figures")
             tracker.log_artifact(path.with_suffix(".csv"), "figures")
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def publish(result: Published, out: Path, tracker=None) -> dict[str, float]:
