@@ -7,11 +7,14 @@ DIALDEFER_OUT = W.out("dialdefer")
 DIALDEFER_BASE = W.model(PAPER_CONFIG["dialdefer"]["model"])
 # Every judge's verdicts: the base model's per scoring mode, each fine-tuned arm's by forced choice.
 DIALDEFER_RECORDS = expand(
-    f"{DIALDEFER_OUT}/eval/judged/{{mode}}.jsonl", mode=DIALDEFER_MODES
+    f"{DIALDEFER_OUT}/eval/judged/{{mode}}.jsonl",
+    mode=DIALDEFER_MODES,
+    allow_missing=True,
 ) + expand(
     f"{DIALDEFER_OUT}/eval/judged/{{mode}}.{{arm}}.jsonl",
     mode=DIALDEFER_FINETUNED_MODE,
     arm=DIALDEFER_METHODS,
+    allow_missing=True,
 )
 DIALDEFER_SUMMARY = f"{DIALDEFER_OUT}/eval/summary.json"
 

@@ -16,7 +16,9 @@ GAR_THREADS = gar_generate_threads(PAPER_CONFIG["gar"], W.threads("gar", "genera
 
 rule gar_data:
     output:
-        episodes=expand(f"{GAR_OUT}/data/{{task}}.jsonl", task=GAR_TASKS),
+        episodes=expand(
+            f"{GAR_OUT}/data/{{task}}.jsonl", task=GAR_TASKS, allow_missing=True
+        ),
     log:
         W.log("gar", "data"),
     benchmark:

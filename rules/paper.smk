@@ -68,8 +68,10 @@ for _paper in config["papers"]:
             "reprolab {params.paper} plot --config {params.cfg:q} {params.flags} 2> {log}"
 
 
+# `{seed}`: empty for a paper's first seed, /seeds/<seed> for each further one (W.out).
 wildcard_constraints:
     paper="|".join(config["papers"]),
+    seed="(/seeds/[0-9]+)?",
 
 
 localrules:
@@ -83,8 +85,11 @@ rule claims:
     input:
         card="seeds/{paper}.yaml",
         metrics=f"{RESULTS}/{{paper}}/metrics.json",
-        units=f"{RESULTS}/{{paper}}/units.json",
-        figures=lambda wildcards: getattr(rules, f"{wildcards.paper}_plot").output,
+        # Every seed's per-unit evidence, pooled; the first seed's metrics and figures.
+        units=lambda wildcards: W.every_seed(
+            f"{W.out(wildcards.paper)}/units.json", wildcards.paper
+        ),
+        figures=lambda wildcards: [W.first_seed(f) for f in W.figures(wildcards.paper)],
     output:
         claims=report(
             f"{RESULTS}/{{paper}}/claims.json",
@@ -106,9 +111,9 @@ rule claims:
         CONDA_ENV
     params:
         settings=json.dumps(config["claims"]),
-        seed=config["seed"],
+        seeds=lambda wildcards: " ".join(map(str, W.seeds(wildcards.paper))),
         scale=SCALE,
     shell:
         "reprolab claims {wildcards.paper} --card {input.card} --metrics {input.metrics}"
-        " --units {input.units} --seeds {params.seed} --scale {params.scale}"
+        " --units {input.units} --seeds {params.seeds} --scale {params.scale}"
         " --settings {params.settings:q} --forest {output.forest} --out {output.claims} 2> {log}"

@@ -11,6 +11,7 @@ PARTNR_LOGS = expand(
     f"{PARTNR_OUT}/eval/logs/{{arm}}/{{condition}}.jsonl",
     arm=partnr_arms(PARTNR),
     condition=PARTNR_CONDITIONS,
+    allow_missing=True,
 )
 
 

@@ -5,7 +5,9 @@ from reprolab.papers.psibench.steps import models as psibench_models
 PSIBENCH_OUT = W.out("psibench")
 PSIBENCH_CFG = PAPER_CONFIG["psibench"]
 PSIBENCH_MODELS = psibench_models(PSIBENCH_CFG)
-PSIBENCH_RUNS = expand(f"{PSIBENCH_OUT}/eval/run/{{m}}.jsonl", m=PSIBENCH_MODELS)
+PSIBENCH_RUNS = expand(
+    f"{PSIBENCH_OUT}/eval/run/{{m}}.jsonl", m=PSIBENCH_MODELS, allow_missing=True
+)
 PSIBENCH_SESSIONS = [
     f"{PSIBENCH_OUT}/data/sessions.jsonl",
     f"{PSIBENCH_OUT}/data/controls.jsonl",

@@ -81,13 +81,21 @@ rule sgd_rlvr_score:
 # What the shared metrics and plot rules (rules/paper.smk) read for this paper.
 PAPER_INPUTS["sgd_rlvr"] = {
     "metrics": {
-        "evals": expand(f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=SGD_RLVR_ARMS),
+        "evals": expand(
+            f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=SGD_RLVR_ARMS, allow_missing=True
+        ),
         "predictions": expand(
-            f"{SGD_RLVR_OUT}/eval/{{arm}}.predictions.jsonl", arm=SGD_RLVR_ARMS
+            f"{SGD_RLVR_OUT}/eval/{{arm}}.predictions.jsonl",
+            arm=SGD_RLVR_ARMS,
+            allow_missing=True,
         ),
     },
     "plot": {
-        "evals": expand(f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=SGD_RLVR_ARMS),
-        "models": expand(f"{SGD_RLVR_OUT}/models/{{arm}}", arm=SGD_RLVR_TRAINED),
+        "evals": expand(
+            f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=SGD_RLVR_ARMS, allow_missing=True
+        ),
+        "models": expand(
+            f"{SGD_RLVR_OUT}/models/{{arm}}", arm=SGD_RLVR_TRAINED, allow_missing=True
+        ),
     },
 }

@@ -10,6 +10,7 @@ TOOLR0_STATS = expand(
     f"{TOOLR0_OUT}/data/{{variant}}/stats_iter{{iteration}}.json",
     variant=toolr0.variants(PAPER_CONFIG["toolr0"]),
     iteration=toolr0.iterations(PAPER_CONFIG["toolr0"]),
+    allow_missing=True,
 )
 
 
@@ -143,10 +144,14 @@ rule toolr0_score:
 # What the shared metrics and plot rules (rules/paper.smk) read for this paper.
 PAPER_INPUTS["toolr0"] = {
     "metrics": {
-        "evals": expand(f"{TOOLR0_OUT}/eval/{{arm}}.json", arm=TOOLR0_ARMS),
+        "evals": expand(
+            f"{TOOLR0_OUT}/eval/{{arm}}.json", arm=TOOLR0_ARMS, allow_missing=True
+        ),
         "stats": TOOLR0_STATS,
         "predictions": expand(
-            f"{TOOLR0_OUT}/eval/{{arm}}.predictions.jsonl", arm=TOOLR0_ARMS
+            f"{TOOLR0_OUT}/eval/{{arm}}.predictions.jsonl",
+            arm=TOOLR0_ARMS,
+            allow_missing=True,
         ),
     },
     "plot": {

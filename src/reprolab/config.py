@@ -192,7 +192,9 @@ def paper_schema(paper: str, config_dir: Path = CONFIG_DIR) -> dict:
     clash = sorted(set(own) & set(shared))
     if clash:
         raise ConfigError(f"{path}: $defs {clash} are shared ones (schemas/common.schema.yaml)")
-    return {**schema, "$defs": {**shared, **own}}
+    # Every paper may list the seeds it runs (reprolab.wiring: one run of its steps per seed).
+    properties = {**schema.get("properties", {}), "seeds": {"$ref": "#/$defs/seeds"}}
+    return {**schema, "properties": properties, "$defs": {**shared, **own}}
 
 
 def load_paper_config(paper: str, suite: dict, config_dir: Path = CONFIG_DIR) -> dict:
@@ -220,10 +222,13 @@ def load_paper_config(paper: str, suite: dict, config_dir: Path = CONFIG_DIR) ->
             f"{path} (common + {scale}): key 'model': '{model}' is not a model of "
             f"config/config.yaml; expected one of {sorted(suite['models'])}"
         )
+    # The paper's seeds: its first runs in results/<scale>/<paper>/, each further one in
+    # .../<paper>/seeds/<seed>/; without a list, the suite seed alone.
+    merged["seeds"] = merged.get("seeds") or [suite["seed"]]
     merged["suite"] = {
         "paper": paper,
         "scale": scale,
-        "seed": suite["seed"],
+        "seed": merged["seeds"][0],
         "tracking": suite["tracking"],
     }
     return merged

@@ -183,10 +183,17 @@ def add_to_parser(steps: argparse._SubParsersAction, paper: Paper, step: Step) -
     parser.set_defaults(func=lambda args: run_step(paper, step, args))
 
 
-def job_config(cfg: dict, step: Step, wildcards: dict[str, str]) -> dict:
-    """What a job of the step sees: the suite keys, the model and the sections it reads."""
+def job_config(cfg: dict, step: Step, wildcards: dict[str, str], seed: int | None = None) -> dict:
+    """What a job of the step sees: the suite keys, the model and the sections it reads.
+
+    `seed`: one of the paper's further seeds (config key `seeds`), whose run lives in
+    seeds/<seed>/ and whose MLflow runs say so; None for the paper's first seed.
+    """
+    suite = cfg["suite"]
+    if seed is not None and seed != suite["seed"]:
+        suite = {**suite, "seed": seed, "seed_dir": f"seeds/{seed}"}
     return {
-        "suite": cfg["suite"],
+        "suite": suite,
         "model": cfg.get("model"),
         **step.config_sections(cfg, wildcards),
     }
@@ -220,6 +227,12 @@ def run_name(step: Step, values: dict[str, Any]) -> str:
     return ":".join([step.name, *(str(values[w]) for w in step.wildcards)])
 
 
+def seeded_run_name(name: str, cfg: dict) -> str:
+    """A further seed's runs end in @seeds/<seed>, so that they sit apart in MLflow."""
+    seed_dir = cfg["suite"].get("seed_dir")
+    return f"{name}@{seed_dir}" if seed_dir else name
+
+
 def run_step(paper: Paper, step: Step, args: argparse.Namespace) -> Any:
     """Resolve and check the config, open the MLflow run, time the step, log what it returns
     and check that every declared output exists (for the plot step, every declared figure with
@@ -237,7 +250,7 @@ def run_step(paper: Paper, step: Step, args: argparse.Namespace) -> Any:
         for path in paths:
             if not Path(path).exists():
                 raise FileNotFoundError(f"step '{step.name}': input --{name} {path} not found")
-    with tracked_run(cfg, run_name(step, values), params) as tracker:
+    with tracked_run(cfg, seeded_run_name(run_name(step, values), cfg), params) as tracker:
         start = time.perf_counter()
         result = step.run(cfg, tracker, **values)
         seconds = time.perf_counter() - start

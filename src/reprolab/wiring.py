@@ -42,19 +42,42 @@ class Wiring:
 
     # --- paths -------------------------------------------------------------------------
     def out(self, paper: str) -> str:
-        """results/<scale>/<paper>: everything a paper makes."""
+        """results/<scale>/<paper>{seed}: everything one seed of a paper makes.
+
+        `{seed}` is a wildcard: empty for the paper's first seed, `/seeds/<seed>` for each further
+        one (config key `seeds`), so that every step runs once per seed.
+        """
+        return f"{self.results}/{paper}{{seed}}"
+
+    def paper_dir(self, paper: str) -> str:
+        """results/<scale>/<paper>: the first seed's run, its claims and figures."""
         return f"{self.results}/{paper}"
+
+    def seeds(self, paper: str) -> list[int]:
+        return self.paper_configs[paper]["seeds"]
+
+    def seed_dirs(self, paper: str) -> list[str]:
+        """The `{seed}` wildcard's value for each of the paper's seeds, the first one's empty."""
+        return ["", *(f"/seeds/{seed}" for seed in self.seeds(paper)[1:])]
+
+    def every_seed(self, pattern: str, paper: str) -> list[str]:
+        """A path pattern with `{seed}`, once per seed of the paper (other wildcards kept)."""
+        return [pattern.replace("{seed}", seed_dir) for seed_dir in self.seed_dirs(paper)]
+
+    @staticmethod
+    def first_seed(pattern: str) -> str:
+        return pattern.replace("{seed}", "")
 
     def model(self, name: str) -> str:
         """A registry model's prepared folder (rule prepare_model)."""
         return f"{self.models}/{name}"
 
     def log(self, paper: str, name: str) -> str:
-        return f"{self.results}/logs/{paper}/{name}.log"
+        return f"{self.results}/logs/{paper}{{seed}}/{name}.log"
 
     def benchmark(self, paper: str, name: str) -> str:
         """Snakemake records each job's time and memory here; benchmarks/ scripts read them."""
-        return f"{self.results}/benchmarks/{paper}/{name}.tsv"
+        return f"{self.results}/benchmarks/{paper}{{seed}}/{name}.tsv"
 
     def figures(self, paper: str) -> list[str]:
         """The declared figures' PNG files of a paper (each with a CSV beside it)."""
@@ -125,7 +148,9 @@ class Wiring:
 
         def path(wildcards) -> str:
             picked = {w: str(wildcards[w]) for w in step.wildcards}
-            return f"@{self._write_config(paper, job_config(cfg, step, picked))}"
+            seed_dir = wildcards.get("seed", "")
+            seed = int(seed_dir.rsplit("/", 1)[1]) if seed_dir else None
+            return f"@{self._write_config(paper, job_config(cfg, step, picked, seed))}"
 
         return path
 

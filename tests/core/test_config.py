@@ -163,3 +163,16 @@ def test_model_shapes_and_yaml_syntax_errors_name_where(config_dir):
     path.write_text("scale: tiny\npapers: [sgd_rlvr\nseed: 0\n")
     with pytest.raises(ConfigError, match=r"config.yaml:3:5: not valid YAML"):
         load_config("sgd_rlvr", "smoke", config_dir)
+
+
+def test_a_papers_seeds_default_to_the_suite_seed_and_the_first_is_its_seed(config_dir):
+    cfg = load_config("sgd_rlvr", "smoke", config_dir, overrides={"seed": 7})
+    assert cfg["seeds"] == [7] and cfg["suite"]["seed"] == 7
+    path = config_dir / "papers" / "sgd_rlvr.yaml"
+    edit(path, lambda d: d["smoke"].update(seeds=[3, 4]))
+    cfg = load_config("sgd_rlvr", "smoke", config_dir)
+    assert cfg["seeds"] == [3, 4] and cfg["suite"]["seed"] == 3
+    for bad in ([], [1, 1], [-1], "0"):
+        edit(path, lambda d, bad=bad: d["smoke"].update(seeds=bad))
+        with pytest.raises(ConfigError, match=r"sgd_rlvr\.yaml: key 'smoke\.seeds"):
+            load_config("sgd_rlvr", "smoke", config_dir)

@@ -97,6 +97,10 @@ def test_a_job_sees_only_the_sections_it_reads_narrowed_to_its_wildcards(mlflow_
         "model": "m",
         "arms": {"b": 2},
     }
+    # A further seed of the paper: its own seed, and the folder its run lives in.
+    seeded = job_config(cfg, MAKE, {"arm": "b"}, seed=5)["suite"]
+    assert seeded == {**cfg["suite"], "seed": 5, "seed_dir": "seeds/5"}
+    assert job_config(cfg, MAKE, {"arm": "b"}, seed=cfg["suite"]["seed"])["suite"] == cfg["suite"]
     del cfg["arms"]
     with pytest.raises(ConfigError, match=r"config/papers/toy.yaml: step 'data' reads .*arms"):
         job_config(cfg, MAKE, {"arm": "b"})

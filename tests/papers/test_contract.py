@@ -75,3 +75,30 @@ def test_a_smoke_run_leaves_what_the_contract_promises(paper, smoke_run):
         assert (out / "figures" / f"{figure}.csv").is_file(), figure
     scorecard = (workdir / "results" / "smoke" / "scorecard.md").read_text()
     assert f"| [{paper}](#{paper}) |" in scorecard
+
+
+@pytest.mark.slow
+def test_a_papers_further_seeds_run_apart_and_pool_into_its_claims(smoke_run):
+    """psibench lists seeds [0, 1] at smoke: the seed wildcard's second run of every step."""
+    from reprolab.config import load_config
+
+    workdir, _ = smoke_run
+    seeds = load_config("psibench", "smoke", workdir / "config")["seeds"]
+    assert seeds == [0, 1]
+    out = workdir / "results" / "smoke" / "psibench"
+    further = out / "seeds" / "1"
+    for name in ("metrics.json", "units.json", "data/sessions.jsonl"):
+        assert (further / name).is_file(), name
+    assert (workdir / "results/smoke/logs/psibench/seeds/1/metrics.log").is_file()
+    # Seed 1 sampled its own simulation; the claims name both seeds.
+    first, second = (json.loads((d / "metrics.json").read_text()) for d in (out, further))
+    assert first.keys() == second.keys() and first != second
+    claims = json.loads((out / "claims.json").read_text())
+    assert claims["provenance"]["seeds"] == seeds
+    # Each seed ran its steps under its own seed, recorded in its job configs.
+    configs = [
+        json.loads(p.read_text())
+        for p in (workdir / "results/smoke/configs/psibench").glob("*.json")
+    ]
+    assert {c["suite"]["seed"] for c in configs} == {0, 1}
+    assert {c["suite"].get("seed_dir") for c in configs} == {None, "seeds/1"}
