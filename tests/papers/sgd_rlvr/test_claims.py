@@ -47,6 +47,8 @@ def test_evidence_records_each_item_and_each_run():
             "accuracy": 0.75,
             "updated_fraction_bf16": 1e-4,
             "effective_rank_fraction": 0.1,
+            "update_rank_pct": 30.0,
+            "update_rank_per_tensor": {"model.embed_tokens.weight": {"rank": 3, "full_rank": 10}},
         },
         "grpo_adamw": {"accuracy": 0.5, "updated_fraction_bf16": 0.02, "parameters": 10},
         "base": {"accuracy": 0.25},
@@ -59,6 +61,7 @@ def test_evidence_records_each_item_and_each_run():
     run = units.samples["grpo_sgd.updated_fraction_bf16"]
     assert (run.unit, run.ids, run.values) == ("seed", ("7",), (1e-4,))
     assert units.samples["grpo_sgd.effective_rank_fraction"].values == (0.1,)
+    assert units.samples["grpo_sgd.update_rank_pct"].values == (30.0,)
     # Only the run-level quantities are recorded per seed; the base model has none.
     assert set(units.samples) == {
         "base.correct",
@@ -66,6 +69,7 @@ def test_evidence_records_each_item_and_each_run():
         "grpo_adamw.correct",
         "grpo_sgd.updated_fraction_bf16",
         "grpo_sgd.effective_rank_fraction",
+        "grpo_sgd.update_rank_pct",
         "grpo_adamw.updated_fraction_bf16",
     }
 
@@ -85,7 +89,8 @@ def test_gap_difference_by_hand():
 
 def planted(n, rl_adamw, rl_sgd, sft_adamw, sft_sgd, seed=0, fractions=(0.02, 1e-4)):
     """Units of one run: per-item correctness of the four arms at the given rates (exact
-    counts, shuffled), and the run's bf16 updated fractions and rank fractions."""
+    counts, shuffled), the run's bf16 updated fractions, the authors' update rank (AdamW 90%,
+    SGD 25%) and the energy-rank fractions."""
     rng = np.random.default_rng(seed)
     units = Units()
     ids = [str(i) for i in range(n)]
@@ -104,6 +109,8 @@ def planted(n, rl_adamw, rl_sgd, sft_adamw, sft_sgd, seed=0, fractions=(0.02, 1e
     units.add("grpo_sgd.updated_fraction_bf16", "seed", [seed], [sgd])
     units.add("grpo_adamw.effective_rank_fraction", "seed", [seed], [0.5])
     units.add("grpo_sgd.effective_rank_fraction", "seed", [seed], [0.06])
+    units.add("grpo_adamw.update_rank_pct", "seed", [seed], [90.0])
+    units.add("grpo_sgd.update_rank_pct", "seed", [seed], [25.0])
     return units
 
 
@@ -184,6 +191,7 @@ def test_run_level_claims_need_seeds():
     assert v["sgd_updates_few_parameters"]["threshold"]["source"] == "paper"
     assert v["adamw_updates_far_more"]["verdict"] == REPRODUCED  # ~1700x at every seed
     assert v["sgd_update_lower_rank"]["verdict"] == REPRODUCED
+    assert v["sgd_update_lower_rank"]["estimate"] == pytest.approx(65.0)  # the authors' rank
     dense = pool_seeds(
         {s: planted(64, 0.7, 0.64, 0.72, 0.72, s, (0.02, 3e-4 + s * 1e-5)) for s in range(5)}
     )

@@ -73,11 +73,11 @@ def test_effective_rank_of_planted_low_rank_update():
     assert ev.effective_rank(torch.zeros(5, 4), 0.99) == 0
 
 
-def test_update_ranks_cover_layer_matrices_only():
+def test_energy_ranks_cover_layer_matrices_only():
     base = weights()
     tuned = {k: v.clone() for k, v in base.items()}
     tuned["model.layers.0.mlp.up_proj.weight"] += torch.outer(torch.ones(16), torch.ones(8))
-    result = ev.update_ranks(base, tuned, 0.99)
+    result = ev.energy_ranks(base, tuned, 0.99)
     assert set(result["per_matrix"]) == {
         "model.layers.0.mlp.up_proj.weight",
         "model.layers.1.mlp.up_proj.weight",
@@ -87,6 +87,115 @@ def test_update_ranks_cover_layer_matrices_only():
     assert result["effective_rank_fraction"] == pytest.approx(1 / 16)
 
 
+# The authors' update rank (update_rank.py). Planted updates are integer outer products on
+# integer weights: every value stays below 256, so it is exact in bf16 and the bf16 difference
+# is the planted matrix itself, whose rank is known by construction.
+
+
+def integer_base(seed=0):
+    g = torch.Generator().manual_seed(seed)
+
+    def draw(*shape):
+        return torch.randint(-8, 9, shape, generator=g).float()
+
+    return {
+        "model.embed_tokens.weight": draw(10, 8),
+        "model.layers.0.input_layernorm.weight": draw(8),
+        "model.layers.0.mlp.up_proj.weight": draw(16, 8),
+        "model.layers.1.mlp.up_proj.weight": draw(16, 8),
+        # No real model has a 2-D layernorm; it checks the script's name rule on its own.
+        "model.layers.1.post_attention_layernorm.weight": draw(4, 8),
+        "model.norm.weight": draw(8),
+        "lm_head.weight": draw(10, 8),
+    }
+
+
+def planted_rank(rows, cols, r):
+    """U V^T with U (rows x r), V (cols x r) integer and full column rank (an identity on
+    top), so the product has rank exactly r; entries stay within +-r."""
+    g = torch.Generator().manual_seed(rows * 100 + cols * 10 + r)
+    u = torch.randint(-1, 2, (rows, r), generator=g).float()
+    v = torch.randint(-1, 2, (cols, r), generator=g).float()
+    u[:r], v[:r] = torch.eye(r), torch.eye(r)
+    return u @ v.T
+
+
+def test_authors_rank_of_planted_updates_by_hand():
+    base = integer_base()
+    tuned = {k: v.clone() for k, v in base.items()}
+    tuned["model.embed_tokens.weight"] += planted_rank(10, 8, 2)  # 2 of 8
+    tuned["model.layers.0.mlp.up_proj.weight"] += planted_rank(16, 8, 3)  # 3 of 8
+    tuned["lm_head.weight"] += planted_rank(10, 8, 1)  # 1 of 8 (untied: counted)
+    # Changed but never counted: 1-D tensors, and a tensor named 'layernorm'.
+    tuned["model.layers.0.input_layernorm.weight"] += 1.0
+    tuned["model.norm.weight"] -= 2.0
+    tuned["model.layers.1.post_attention_layernorm.weight"] += planted_rank(4, 8, 4)
+    result = ev.update_rank(base, tuned)
+    assert result["per_tensor"] == {
+        "lm_head.weight": {"rank": 1, "full_rank": 8},
+        "model.embed_tokens.weight": {"rank": 2, "full_rank": 8},
+        "model.layers.0.mlp.up_proj.weight": {"rank": 3, "full_rank": 8},
+        "model.layers.1.mlp.up_proj.weight": {"rank": 0, "full_rank": 8},
+    }
+    # Mean of the per-tensor fractions, x100: (1 + 2 + 3 + 0) / 8 / 4 = 18.75%.
+    assert result["update_rank_pct"] == pytest.approx(18.75)
+
+
+def test_authors_rank_is_zero_below_bf16_resolution():
+    # 1 + 1e-3 rounds to 1 in bf16 (spacing 2**-7 near 1): no update in bf16, rank 0, while the
+    # fp32 update (a constant, rank 1) is what the energy rank sees.
+    base = {"model.layers.0.mlp.up_proj.weight": torch.ones(16, 8)}
+    tuned = {"model.layers.0.mlp.up_proj.weight": torch.ones(16, 8) + 1e-3}
+    assert ev.update_rank(base, tuned)["update_rank_pct"] == 0.0
+    assert ev.energy_ranks(base, tuned, 0.99)["effective_rank_mean"] == 1
+
+
+def test_authors_rank_subtracts_in_bf16():
+    # 256 - (-1.0078125) = 257.0078125 exactly; in bf16 (spacing 2 above 256) it rounds to 258.
+    # The bf16 difference is all 258s (rank 1 of 2: 50%); an fp32 difference would be rank 2.
+    base = {"model.layers.0.w": torch.tensor([[-1.0078125, 0.0], [0.0, 0.0]])}
+    tuned = {"model.layers.0.w": torch.tensor([[256.0, 258.0], [258.0, 258.0]])}
+    assert int(torch.linalg.matrix_rank(tuned["model.layers.0.w"] - base["model.layers.0.w"])) == 2
+    assert ev.update_rank(base, tuned)["update_rank_pct"] == 50.0
+
+
+def test_authors_rank_counts_bf16_rounding_noise():
+    # A rank-1 fp32 update that moves every weight across the bf16 grid: the rounding errors of
+    # base and tuned are not low-rank, so the authors' rank is full while the energy rank is 1.
+    g = torch.Generator().manual_seed(0)
+    base = {"model.layers.0.w": torch.randn(16, 8, generator=g)}
+    update = 0.5 * torch.outer(torch.randn(16, generator=g), torch.randn(8, generator=g))
+    tuned = {"model.layers.0.w": base["model.layers.0.w"] + update}
+    assert ev.update_rank(base, tuned)["update_rank_pct"] == 100.0
+    assert ev.energy_ranks(base, tuned, 0.99)["effective_rank_mean"] == 1
+
+
+def test_authors_rank_counts_a_tied_output_embedding_once(tmp_path):
+    base = {k: v for k, v in integer_base().items() if k != "lm_head.weight"}
+    tuned = {k: v.clone() for k, v in base.items()}
+    tuned["model.embed_tokens.weight"] += planted_rank(10, 8, 2)
+    tuned["model.layers.0.mlp.up_proj.weight"] += planted_rank(16, 8, 3)
+    for name, weights_ in (("base", base), ("tuned", tuned)):
+        (tmp_path / name).mkdir()
+        tied = dict(weights_, **{"lm_head.weight": weights_["model.embed_tokens.weight"].clone()})
+        save_file(tied, str(tmp_path / name / "model.safetensors"))
+    settings = {"atol": 1e-5, "rank_energy": 0.99}
+    result = ev.weight_update(tmp_path / "base", tmp_path / "tuned", settings)
+    # embed 2/8, layer 0 3/8, layer 1 0/8; the tied head is not a fourth tensor: 5/24 = 20.83%.
+    assert "lm_head.weight" not in result["update_rank_per_tensor"]
+    assert len(result["update_rank_per_tensor"]) == 3
+    assert result["update_rank_pct"] == pytest.approx(100 * 5 / 24)
+    # The energy rank is kept beside it, over the layers' matrices only: layer 0's update has
+    # rank 3 (its 99%-energy rank is 1 to 3), layer 1's none, so at most (3/8 + 0) / 2.
+    assert 1 / 16 <= result["effective_rank_fraction"] <= 3 / 16
+
+
+def test_authors_rank_refuses_tensors_beyond_two_dimensions():
+    base = {"model.conv.weight": torch.zeros(2, 3, 4)}
+    with pytest.raises(ValueError, match="3-D"):
+        ev.update_rank(base, {"model.conv.weight": torch.ones(2, 3, 4)})
+
+
 def test_summarize_derives_the_paper_comparisons():
     evals = {
         "grpo_sgd": {
@@ -94,12 +203,14 @@ def test_summarize_derives_the_paper_comparisons():
             "updated_fraction_bf16": 0.0,
             "parameters": 1000,
             "effective_rank_mean": 2,
+            "update_rank_pct": 12.5,
         },
         "grpo_adamw": {
             "accuracy": 0.4,
             "updated_fraction_bf16": 0.5,
             "parameters": 1000,
             "effective_rank_mean": 7,
+            "update_rank_pct": 87.5,
         },
         "sft_sgd": {"accuracy": 0.1},
         "sft_adamw": {"accuracy": 0.6},
@@ -111,3 +222,4 @@ def test_summarize_derives_the_paper_comparisons():
     assert metrics["grpo_accuracy_gap_adamw_minus_sgd"] == pytest.approx(-0.1)
     assert metrics["sft_accuracy_gap_adamw_minus_sgd"] == pytest.approx(0.5)
     assert metrics["effective_rank_gap_adamw_minus_sgd"] == 5
+    assert metrics["update_rank_gap_adamw_minus_sgd"] == 75.0  # percentage points

@@ -4,6 +4,14 @@ Update sparsity follows the paper's code: load base and tuned weights in bf16, s
 count a parameter as updated unless isclose(delta, 0, atol=1e-5). In bf16 a weight only moves
 visibly when |dw| > |w|/256, so part of the sparsity is bf16 absorption; the fp32 figure
 (|dw| > atol on fp32 weights) is reported beside it. Tied tensors are counted once.
+
+Update rank follows the authors' public script (SagnikMukherjee/sparsity_in_rl, src/update_rank.py
+at commit c0d551171d8eee27c4cc7f48a16a4bc9a81ca5bd; the file is unchanged since 43735e8): the
+bf16 update (tuned minus base, both cast to bf16 and subtracted in bf16) of every parameter
+tensor except 1-D ones and those named 'layernorm' (so embeddings and an untied lm_head count),
+`torch.linalg.matrix_rank` of it in fp32 with torch's default tolerance, divided by min(shape),
+then the plain mean over tensors; reported here x100 as `update_rank_pct`. The 99%-energy rank
+of the fp32 update of the layers' matrices (`effective_rank_*`) is kept beside it.
 """
 
 from __future__ import annotations
@@ -95,10 +103,13 @@ def effective_rank(delta: torch.Tensor, energy: float = 0.99) -> int:
     return int(torch.searchsorted(cumulative, torch.tensor(energy, dtype=torch.float64)) + 1)
 
 
-def update_ranks(
+def energy_ranks(
     base: dict[str, torch.Tensor], tuned: dict[str, torch.Tensor], energy: float = 0.99
 ) -> dict:
-    """Effective rank of the update of every 2-D matrix inside the transformer layers."""
+    """99%-energy rank of the fp32 update of every 2-D matrix inside the transformer layers.
+
+    Not the authors' measure (see `update_rank`): kept as a second view of the same update.
+    """
     ranks = {}
     for name in sorted(base):
         if base[name].dim() == 2 and LAYER.search(name):
@@ -115,14 +126,44 @@ def update_ranks(
     }
 
 
+def update_rank(base: dict[str, torch.Tensor], tuned: dict[str, torch.Tensor]) -> dict:
+    """The update's rank as the authors' update_rank.py computes it (see the module docstring).
+
+    Per tensor: `matrix_rank` of the bf16 difference over min(shape); the percentage is the
+    unweighted mean of those fractions, x100. Skipped as in their script: tensors of at most one
+    dimension and any whose name contains 'layernorm'. Pass weights from `load_weights`, which
+    keeps a tied lm_head out, as their loop over `named_parameters()` does.
+    """
+    missing = set(base) ^ set(tuned)
+    if missing:
+        raise ValueError(f"base and tuned weights differ in tensors: {sorted(missing)[:5]}")
+    per_tensor = {}
+    for name in sorted(base):
+        if "layernorm" in name or base[name].dim() <= 1:
+            continue
+        if base[name].dim() > 2:
+            # Their script would hand it to matrix_rank as a batch; no model here has one.
+            raise ValueError(f"{name}: {base[name].dim()}-D tensor, no rank defined here")
+        delta = tuned[name].to(torch.bfloat16) - base[name].to(torch.bfloat16)
+        rank = int(torch.linalg.matrix_rank(delta.float()))
+        per_tensor[name] = {"rank": rank, "full_rank": min(delta.shape)}
+    if not per_tensor:
+        return {"update_rank_pct": 0.0, "per_tensor": {}}
+    fractions = [r["rank"] / r["full_rank"] for r in per_tensor.values()]
+    return {"update_rank_pct": 100.0 * sum(fractions) / len(fractions), "per_tensor": per_tensor}
+
+
 def weight_update(base_dir: Path, tuned_dir: Path, settings: dict) -> dict:
-    """Sparsity (overall and per layer) and mean effective rank of tuned minus base."""
+    """Sparsity (overall and per layer), the authors' update rank and the energy rank."""
     base, tuned = load_weights(base_dir), load_weights(tuned_dir)
-    ranks = update_ranks(base, tuned, settings["rank_energy"])
+    authors = update_rank(base, tuned)
+    energy = energy_ranks(base, tuned, settings["rank_energy"])
     return {
         **update_sparsity(base, tuned, settings["atol"]),
-        "effective_rank_mean": ranks["effective_rank_mean"],
-        "effective_rank_fraction": ranks["effective_rank_fraction"],
+        "update_rank_pct": authors["update_rank_pct"],
+        "update_rank_per_tensor": authors["per_tensor"],
+        "effective_rank_mean": energy["effective_rank_mean"],
+        "effective_rank_fraction": energy["effective_rank_fraction"],
     }
 
 
@@ -167,6 +208,9 @@ def summarize(evals: dict[str, dict]) -> dict[str, float]:
         a, s = get(f"{kind}_adamw.accuracy"), get(f"{kind}_sgd.accuracy")
         if a is not None and s is not None:
             metrics[f"{kind}_accuracy_gap_adamw_minus_sgd"] = a - s
+    ua, us = get("grpo_adamw.update_rank_pct"), get("grpo_sgd.update_rank_pct")
+    if ua is not None and us is not None:
+        metrics["update_rank_gap_adamw_minus_sgd"] = ua - us  # percentage points
     ra, rs = get("grpo_adamw.effective_rank_mean"), get("grpo_sgd.effective_rank_mean")
     if ra is not None and rs is not None:
         metrics["effective_rank_gap_adamw_minus_sgd"] = ra - rs
@@ -177,6 +221,7 @@ def summarize(evals: dict[str, dict]) -> dict[str, float]:
 RUN_QUANTITIES = (
     "updated_fraction_bf16",
     "updated_fraction_fp32",
+    "update_rank_pct",
     "effective_rank_mean",
     "effective_rank_fraction",
 )
