@@ -1,7 +1,7 @@
 # reprolab: each paper's steps as Snakemake rules. See README.md.
 #   snakemake --cores all                      # tiny scale (the default)
 #   snakemake --cores all --config scale=smoke # seconds per stage, for tests
-#   snakemake --profile profiles/slurm --config scale=full   # a SLURM GPU cluster
+#   snakemake --profile slurm --config scale=full            # a SLURM GPU cluster
 import json
 import os
 from pathlib import Path

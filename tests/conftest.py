@@ -14,7 +14,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 # environment.yml: every rule names it (`conda:`), and Snakemake hashes it into job metadata.
-WORKFLOW_FILES = ("Snakefile", "rules", "config", "seeds", "profiles", "environment.yml")
+# `slurm`: the link to profiles/slurm that makes `snakemake --profile slurm` work as typed.
+WORKFLOW_FILES = ("Snakefile", "rules", "config", "seeds", "profiles", "slurm", "environment.yml")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -50,7 +51,10 @@ def copy_workflow(workdir: Path) -> Path:
     """The workflow's files in a fresh folder, so runs never touch the repository."""
     for name in WORKFLOW_FILES:
         src = REPO / name
-        (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
+        if src.is_symlink():
+            (workdir / name).symlink_to(src.readlink())
+        else:
+            (shutil.copytree if src.is_dir() else shutil.copy)(src, workdir / name)
     return workdir
 
 

@@ -1,8 +1,8 @@
 """The smoke suite through a real single-node SLURM cluster, as a user runs it on a cluster.
 
 tests/slurm/start_cluster.sh installs SLURM from Debian's packages and starts it on 127.0.0.1
-with two fake GPUs; the suite then runs with `snakemake --profile profiles/slurm`. Needs root
-and apt-get (CI has both); skipped otherwise.
+with two fake GPUs; the suite then runs with `snakemake --profile slurm`, as a user types it.
+Needs root and apt-get (CI has both); skipped otherwise.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def test_smoke_suite_through_slurm_matches_a_local_run(slurm_cluster, smoke_run,
     run = snakemake(
         workdir,
         "--profile",
-        "profiles/slurm",
+        "slurm",  # the repository's link to profiles/slurm
         "--config",
         "scale=smoke",
         # Two papers keep CI short and still send every job kind through sbatch: data, training

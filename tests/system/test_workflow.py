@@ -81,7 +81,7 @@ def test_full_scale_plans_gpu_jobs_exactly_where_steps_declare_them(tmp_path):
 )
 def test_slurm_profile_plans_full_scale_with_cluster_resources(tmp_path):
     copy_workflow(tmp_path)
-    run = snakemake(tmp_path, "-n", "--profile", "profiles/slurm", "--config", "scale=full")
+    run = snakemake(tmp_path, "-n", "--profile", "slurm", "--config", "scale=full")
     assert run.returncode == 0, run.stderr[-2000:]
     jobs = planned_jobs(run.stdout + run.stderr)
     suite = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
