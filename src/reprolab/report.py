@@ -122,28 +122,25 @@ def write_scorecard(
     lines = [f"# reprolab scorecard — scale `{scale}`", ""]
     if provenance:
         packages = ", ".join(f"{k} {v}" for k, v in sorted(provenance.get("packages", {}).items()))
-        lines += [
-            f"Commit `{provenance.get('commit', '?')}`; seeds {provenance.get('seeds', '?')}; "
-            f"{packages}.",
-            "",
-        ]
+        lines += [f"Commit `{provenance.get('commit', '?')}`; {packages}.", ""]
     lines += [HOW_TO_READ.format(level=settings["level"]), ""]
     science_cols = [v for v in SCIENCE_VERDICTS]
     sanity_cols = [v for v in SANITY_VERDICTS if v in ("pass", "fail")]
     lines += [
-        "| paper | "
+        "| paper | seeds | "
         + " | ".join(science_cols)
         + " | sanity "
         + " | sanity ".join(sanity_cols)
         + " |",
-        "|---" * (1 + len(science_cols) + len(sanity_cols)) + "|",
+        "|---" * (2 + len(science_cols) + len(sanity_cols)) + "|",
     ]
     sections: list[str] = []
     for paper, claims in runs.items():
         counts = claims["summary"]
         row = [str(counts["science"].get(v, 0)) for v in science_cols]
         row += [str(counts["sanity"].get(v, 0)) for v in sanity_cols]
-        lines.append(f"| [{paper}](#{paper}) | " + " | ".join(row) + " |")
+        seeds_run = ", ".join(map(str, claims.get("provenance", {}).get("seeds", [])))
+        lines.append(f"| [{paper}](#{paper}) | {seeds_run or '?'} | " + " | ".join(row) + " |")
         card_path = seeds / f"{paper}.yaml"
         card = load_yaml(card_path) if card_path.exists() else {}
         sections += _paper_section(results, paper, card, out)

@@ -56,7 +56,7 @@ def test_scorecard_shows_evidence_margins_and_sanity_apart(tmp_path):
         "paper": "demo",
         "scale": "tiny",
         "settings": {"level": 0.95},
-        "provenance": {"commit": "abc123", "packages": {"torch": "2.13.0"}, "seeds": [0]},
+        "provenance": {"commit": "abc123", "packages": {"torch": "2.13.0"}, "seeds": [0, 1]},
         "summary": summary,
         "claims": [SCIENCE, INCONCLUSIVE, SANITY],
     }
@@ -67,7 +67,7 @@ def test_scorecard_shows_evidence_margins_and_sanity_apart(tmp_path):
     (seeds / "demo.yaml").write_text(yaml.safe_dump(card))
 
     text = write_scorecard(results, "tiny", ["demo"], results / "scorecard.md", seeds).read_text()
-    assert "| [demo](#demo) | 1 | 0 | 1 | 0 | 0 | 0 | 1 | 0 |" in text
+    assert "| [demo](#demo) | 0, 1 | 1 | 0 | 1 | 0 | 0 | 0 | 1 | 0 |" in text  # seeds pooled
     assert "-0.01 [-0.04, 0.02] (paired bootstrap over 64 items (2000 resamples))" in text
     assert "noninferiority, margin ±0.05 (paper)" in text
     assert "direction > 0.5 (card: chance AUC)" in text
