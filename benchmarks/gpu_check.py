@@ -55,7 +55,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="gpu-check-"))
     spec = {"source": "random_llama", "hidden_size": 256, "intermediate_size": 512,
             "num_hidden_layers": 4, "num_attention_heads": 4, "num_key_value_heads": 2}  # fmt: skip
-    model_dir = prepare_model("gpu-check-llama", spec, work / "model", seed=0)
+    model_dir = prepare_model("gpu-check-llama", spec, work / "model")
 
     backend = TransformersBackend(str(model_dir), batch_size=16, dtype=str(dtype).split(".")[1])
     backend.model.to(device)

@@ -25,7 +25,7 @@ def tiny_model(tmp_path_factory) -> Path:
     from reprolab.models import prepare_model
 
     out = tmp_path_factory.mktemp("models") / "tiny-random-llama"
-    return prepare_model("tiny-random-llama", {"source": "random_llama"}, out, seed=0)
+    return prepare_model("tiny-random-llama", {"source": "random_llama"}, out)
 
 
 @pytest.fixture

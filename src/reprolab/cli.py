@@ -36,7 +36,7 @@ def _prepare_model(args: argparse.Namespace) -> None:
         )
     if models[args.name].get("source") != "hub":
         os.environ["HF_HUB_OFFLINE"] = "1"  # a model made or read here never needs the network
-    prepare_model(args.name, models[args.name], Path(args.out), seed=suite.get("seed", 0))
+    prepare_model(args.name, models[args.name], Path(args.out))
 
 
 def run_provenance(seeds: list[int]) -> dict:

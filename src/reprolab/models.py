@@ -115,14 +115,19 @@ def round_weights(model, dtype: torch.dtype) -> None:
             param.copy_(param.to(dtype).to(param.dtype))
 
 
-def prepare_model(name: str, spec: dict, out_dir: Path, seed: int = 0) -> Path:
-    """Materialise registry entry `name` as a safetensors folder at out_dir."""
+def prepare_model(name: str, spec: dict, out_dir: Path) -> Path:
+    """Materialise registry entry `name` as a safetensors folder at out_dir.
+
+    A random model stands in for a pretrained one: its weights belong to the registry entry (its
+    `seed`, 0 by default), not to a run's seed, so that every seed of every paper starts from the
+    same base model and running another seed never rebuilds models/.
+    """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     out_dir = Path(out_dir)
     source = spec["source"]
     if source == "random_llama":
-        model, tokenizer = random_llama(spec, seed)
+        model, tokenizer = random_llama(spec, spec.get("seed", 0))
     elif source == "gguf_package":
         model, tokenizer = load_gguf(spec)
     elif source == "hub":

@@ -20,10 +20,10 @@ def test_byte_tokenizer_round_trips_any_text():
     assert chat == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n"
 
 
-def test_random_llama_is_seeded(tmp_path):
-    a = prepare_model("t", {"source": "random_llama"}, tmp_path / "a", seed=1)
-    b = prepare_model("t", {"source": "random_llama"}, tmp_path / "b", seed=1)
-    c = prepare_model("t", {"source": "random_llama"}, tmp_path / "c", seed=2)
+def test_random_llama_is_seeded_by_its_registry_entry(tmp_path):
+    a = prepare_model("t", {"source": "random_llama", "seed": 1}, tmp_path / "a")
+    b = prepare_model("t", {"source": "random_llama", "seed": 1}, tmp_path / "b")
+    c = prepare_model("t", {"source": "random_llama", "seed": 2}, tmp_path / "c")
     ma, mb, mc = (load_model(p)[0] for p in (a, b, c))
     w = "model.layers.0.self_attn.q_proj.weight"
     assert torch.equal(ma.state_dict()[w], mb.state_dict()[w])
@@ -33,7 +33,7 @@ def test_random_llama_is_seeded(tmp_path):
 
 def test_round_to_puts_weights_on_the_bf16_grid(tmp_path):
     folder = prepare_model(
-        "t", {"source": "random_llama", "round_to": "bfloat16"}, tmp_path / "r", seed=1
+        "t", {"source": "random_llama", "round_to": "bfloat16", "seed": 1}, tmp_path / "r"
     )
     model = load_model(folder)[0]
     for name, weight in model.state_dict().items():

@@ -22,6 +22,18 @@ def test_second_run_has_nothing_to_do(smoke_run):
     assert "Nothing to be done" in run.stdout + run.stderr
 
 
+@pytest.mark.slow
+def test_another_suite_seed_reuses_the_base_models(smoke_run):
+    """Base models depend on no run's seed: the suite at seed 1 plans every paper's steps again,
+    in its own results folder, and prepares no model."""
+    workdir, _ = smoke_run
+    run = snakemake(workdir, "-n", "--config", "scale=smoke", "seed=1", "results_dir=results-seed1")
+    plan = run.stdout + run.stderr
+    assert run.returncode == 0, plan[-2000:]
+    assert "rule sgd_rlvr_data:" in plan and "results-seed1/smoke/sgd_rlvr" in plan
+    assert "prepare_model" not in plan
+
+
 def test_steps_run_by_hand_outside_snakemake(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
     train, test = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
