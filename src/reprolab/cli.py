@@ -22,6 +22,7 @@ from pathlib import Path
 
 from reprolab.config import ConfigError, load_yaml
 from reprolab.papers import manifest
+from reprolab.progress import quiet_progress_bars
 
 
 def _prepare_model(args: argparse.Namespace) -> None:
@@ -177,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     # Library deprecation notices (transformers v6 renames) drown the progress lines in job logs.
     warnings.filterwarnings("ignore", category=FutureWarning)
+    # A job's stderr is its log file: progress goes there as lines (reprolab.progress), and the
+    # libraries' carriage-return bars are turned off before they are imported.
+    quiet_progress_bars()
     args = build_parser().parse_args(argv)
     # The job's command opens its log: the console shows each job's rule, files and log path
     # (the profile does not print shell commands, to keep plans short), the log how to rerun it.

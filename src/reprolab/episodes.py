@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from reprolab.inference import InferenceBackend, SamplingParams
+from reprolab.progress import format_duration
 
 log = logging.getLogger(__name__)
 
@@ -143,14 +144,14 @@ class Runner:
             rate = replies_done / elapsed if elapsed > 0 else float("nan")
             eta = elapsed / (step + 1) * (max_steps - step - 1)
             log.info(
-                "%s: step %d/%d, %d live episodes, %d replies (%.1f/s), ETA <= %.0f s",
+                "%s: step %d/%d, %d live episodes, %d replies (%.1f/s), ETA <= %s",
                 name,
                 step + 1,
                 max_steps,
                 len(live),
                 replies_done,
                 rate,
-                eta,
+                format_duration(eta),
             )
         if log_path is not None:
             from reprolab.io import write_jsonl

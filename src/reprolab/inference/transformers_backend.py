@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import time
 
 import torch
 
@@ -18,6 +17,7 @@ from reprolab.inference import (
     render_chat,
 )
 from reprolab.models import load_model
+from reprolab.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +46,7 @@ class TransformersBackend(InferenceBackend):
     def generate(self, conversations: list[Conversation], params: SamplingParams) -> list[str]:
         prompts = self._prompts(conversations)
         outputs: list[str] = [""] * len(prompts)
-        done, started = 0, time.monotonic()
+        progress = Progress("generate", len(prompts), "replies", log)
         for number, batch in enumerate(self._batches(prompts)):
             # Seed per batch: the same request list gives the same samples on every run.
             torch.manual_seed(params.seed + number)
@@ -73,10 +73,8 @@ class TransformersBackend(InferenceBackend):
             )
             for i, text in zip(batch, texts, strict=True):
                 outputs[i] = _cut_at_stop(text, params.stop)
-            done += len(batch)
-            log.info(
-                "generated %d/%d replies (%.1f s)", done, len(prompts), time.monotonic() - started
-            )
+            progress.update(len(batch))
+        progress.close()
         return outputs
 
     @torch.no_grad()
@@ -94,6 +92,7 @@ class TransformersBackend(InferenceBackend):
         prompts = self._prompts(conversations)
         out: list[list[Completion]] = [[] for _ in prompts]
         stops = {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id}
+        progress = Progress("sample", len(prompts), "prompts", log)
         for number, batch in enumerate(self._batches(prompts)):
             torch.manual_seed(params.seed + number * SAMPLE_SEED_STRIDE)
             enc = self.tokenizer(
@@ -136,7 +135,8 @@ class TransformersBackend(InferenceBackend):
                         TokenLogprob(piece, float(logprobs[row, t, ids[t]]), alternatives)
                     )
                 out[batch[row // n]].append(Completion(text, tuple(tokens)))
-            log.info("sampled %d x %d replies (batch %d)", len(batch), n, number)
+            progress.update(len(batch))
+        progress.close()
         return out
 
     def _forward(self, rows: list[list[int]]):
@@ -154,6 +154,7 @@ class TransformersBackend(InferenceBackend):
     def score(self, contexts: list[Conversation], continuations: list[str]) -> list[float]:
         prompts = self._prompts(contexts)
         scores: list[float] = [0.0] * len(prompts)
+        progress = Progress("score", len(prompts), "texts", log)
         for batch in self._batches(prompts):
             cont_ids = [self._ids(continuations[i]) for i in batch]
             rows = [self._ids(prompts[i]) + c for i, c in zip(batch, cont_ids, strict=True)]
@@ -163,6 +164,8 @@ class TransformersBackend(InferenceBackend):
             for j, i in enumerate(batch):
                 n = len(cont_ids[j])
                 scores[i] = float(token_lp[j, width - 1 - n :].sum()) if n else 0.0
+            progress.update(len(batch))
+        progress.close()
         return scores
 
     @torch.no_grad()
@@ -174,10 +177,11 @@ class TransformersBackend(InferenceBackend):
         every pair, up to floating-point rounding."""
         prompts = self._prompts(contexts)
         scores: list[list[float]] = [[0.0] * len(c) for c in candidates]
-        done, started = 0, time.monotonic()
+        progress = Progress("score_candidates", len(prompts), "contexts", log)
         for r, prompt in enumerate(prompts):
             members = candidates[r]
             if not members:
+                progress.update()
                 continue
             context = self._ids(prompt)
             cont_ids = [self._ids(c) for c in members]
@@ -213,13 +217,8 @@ class TransformersBackend(InferenceBackend):
                     for t in range(1, len(tokens)):
                         total += float(logprobs[j, t - 1, tokens[t]])
                     scores[r][k] = total
-            done += len(members)
-        log.info(
-            "scored %d candidates of %d contexts (%.1f s)",
-            done,
-            len(prompts),
-            time.monotonic() - started,
-        )
+            progress.update()
+        progress.close()
         return scores
 
     @torch.no_grad()
@@ -238,7 +237,7 @@ class TransformersBackend(InferenceBackend):
         last = torch.tensor([t[-1] for t in tokenized])
         prompts = self._prompts(contexts)
         out: list[list[float]] = [[] for _ in prompts]
-        done, started = 0, time.monotonic()
+        progress = Progress("choice_logprobs", len(prompts), "prompts", log)
         for batch in self._batches(prompts):
             rows = [self._ids(prompts[i]) + shared for i in batch]
             logprobs, ids = self._forward(rows)
@@ -247,9 +246,8 @@ class TransformersBackend(InferenceBackend):
             final = logprobs[:, -1, :][:, last.to(logprobs.device)]
             for j, i in enumerate(batch):
                 out[i] = [float(shared_lp[j] + final[j, k]) for k in range(len(choices))]
-            done += len(batch)
-            seconds = time.monotonic() - started
-            log.info("scored %d/%d prompts (%.1f s)", done, len(prompts), seconds)
+            progress.update(len(batch))
+        progress.close()
         return out
 
 

@@ -1,9 +1,15 @@
 """The vLLM backend: vLLM's offline `LLM` engine on a GPU node, for the full scale.
 
 vLLM is imported when this backend is built, never before: CPU machines do not have it.
+Its own progress bar is off (`use_tqdm=False`: a carriage-return bar in a job log); requests go
+to the engine in chunks of `progress_chunk` instead, with a progress line (reprolab.progress)
+after each.
 """
 
 from __future__ import annotations
+
+import logging
+from typing import Any
 
 from reprolab.inference import (
     SAMPLE_SEED_STRIDE,
@@ -14,6 +20,9 @@ from reprolab.inference import (
     TokenLogprob,
     render_chat,
 )
+from reprolab.progress import Progress
+
+log = logging.getLogger(__name__)
 
 MISSING_VLLM = (
     "the 'vllm' inference backend needs the vllm package, which runs on NVIDIA GPUs only: "
@@ -42,7 +51,13 @@ class VLLMBackend(InferenceBackend):
         max_model_len: int | None = None,
         batch_size: int | None = None,
         seed: int = 0,
+        progress_chunk: int = 2048,
     ):
+        if progress_chunk < 1:
+            raise ValueError(f"progress_chunk {progress_chunk}: at least 1")
+        # Requests per engine call, a progress line after each: large enough that the engine
+        # stays full (several waves of max_num_seqs), small enough to see a long call move.
+        self.progress_chunk = progress_chunk
         self._vllm = _import_vllm()
         # batch_size, as the other backends call it, is vLLM's max_num_seqs: how many sequences
         # the engine runs at once.
@@ -73,8 +88,20 @@ class VLLMBackend(InferenceBackend):
         ]
         # Rendered here rather than by llm.chat, so a prefilled reply is continued (render_chat);
         # token ids, as the template already holds any BOS the tokenizer would add again.
-        outputs = self.llm.generate(self._prompts(conversations), sampling, use_tqdm=False)
+        outputs = self._run(self._prompts(conversations), sampling, "generate", "replies")
         return [out.outputs[0].text for out in outputs]
+
+    def _run(self, prompts: list[dict], sampling: Any, what: str, unit: str) -> list:
+        """llm.generate over prompts in chunks of progress_chunk (sampling: one for all, or one
+        per prompt), outputs in input order, a progress line after each chunk."""
+        outputs: list = []
+        with Progress(what, len(prompts), unit, log) as progress:
+            for start in range(0, len(prompts), self.progress_chunk):
+                end = start + self.progress_chunk
+                part = sampling[start:end] if isinstance(sampling, list) else sampling
+                outputs += self.llm.generate(prompts[start:end], part, use_tqdm=False)
+                progress.update(len(outputs) - progress.done)
+        return outputs
 
     def _prompts(self, conversations: list[Conversation]) -> list[dict]:
         tokenizer = self.llm.get_tokenizer()
@@ -105,7 +132,7 @@ class VLLMBackend(InferenceBackend):
             )
             for i in range(len(conversations))
         ]
-        outputs = self.llm.generate(self._prompts(conversations), sampling, use_tqdm=False)
+        outputs = self._run(self._prompts(conversations), sampling, "sample", "prompts")
         result = []
         for out in outputs:
             completions = []
@@ -135,7 +162,7 @@ class VLLMBackend(InferenceBackend):
             rows.append({"prompt_token_ids": prompt_ids + cont_ids})
             lengths.append(len(cont_ids))
         sampling = self._vllm.SamplingParams(max_tokens=1, temperature=0.0, prompt_logprobs=0)
-        outputs = self.llm.generate(rows, sampling, use_tqdm=False)
+        outputs = self._run(rows, sampling, "score", "texts")
         scores = []
         for row, n, out in zip(rows, lengths, outputs, strict=True):
             ids = row["prompt_token_ids"]

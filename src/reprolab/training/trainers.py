@@ -22,6 +22,7 @@ from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
 from reprolab.inference import is_prefilled, render_chat
 from reprolab.io import append_jsonl, building_dir, read_jsonl, write_json, write_jsonl
 from reprolab.models import load_model
+from reprolab.progress import format_duration
 from reprolab.training.optimizers import build_optimizer, describe, optimizer_state_bytes
 
 log = logging.getLogger(__name__)
@@ -67,12 +68,18 @@ class ModelReward:
 
 
 class LogCallback(TrainerCallback):
-    """Each logging step: a line in the log, a row in train_log.jsonl, metrics in MLflow."""
+    """Each logging step: a progress line in the log (step, rate, ETA, loss and rewards), a row
+    in train_log.jsonl, metrics in MLflow."""
 
     def __init__(self, log_path: Path, tracker=None):
         self.log_path = log_path
         self.tracker = tracker
         self.started = time.monotonic()
+        self.first_step = 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        # A resumed run starts at its checkpoint's step: the rate counts this process's steps.
+        self.started, self.first_step = time.monotonic(), state.global_step
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         numeric = {
@@ -89,11 +96,17 @@ class LogCallback(TrainerCallback):
         shown = ", ".join(
             f"{k}={v:.4g}" for k, v in numeric.items() if "reward" in k or k == "loss"
         )
+        elapsed = time.monotonic() - self.started
+        rate = (state.global_step - self.first_step) / elapsed if elapsed > 0 else 0.0
+        left = max(state.max_steps - state.global_step, 0)
+        eta = format_duration(left / rate) if rate > 0 else "?"
         log.info(
-            "step %d/%d (%.0f s): %s",
+            "step %d/%d (%s, %.2f steps/s, ETA %s): %s",
             state.global_step,
             state.max_steps,
-            time.monotonic() - self.started,
+            format_duration(elapsed),
+            rate,
+            eta,
             shown,
         )
 
