@@ -260,3 +260,19 @@ def test_a_job_log_gets_no_carriage_returns_once_bars_are_quiet(mode, tiny_model
         assert b"\r" not in text, text
     else:  # the control: without the switches these libraries do write bars
         assert text.count(b"\r") >= 3
+
+
+def test_training_lines_give_the_rate_of_this_process_and_the_eta(tmp_path, caplog):
+    """A resumed run (from step 10) counts only its own steps in the rate."""
+    import time
+
+    from reprolab.training.trainers import LogCallback
+
+    callback = LogCallback(tmp_path / "train_log.jsonl")
+    callback.on_train_begin(None, SimpleNamespace(global_step=10), None)
+    callback.started = time.monotonic() - 4.0  # two steps in 4 s: 0.5 steps/s, 8 left
+    state = SimpleNamespace(global_step=12, max_steps=20)
+    with caplog.at_level(logging.INFO, logger="reprolab.training.trainers"):
+        callback.on_log(None, state, None, logs={"loss": 0.5, "epoch": 1})
+    (line,) = messages(caplog, "reprolab.training.trainers")
+    assert line == "step 12/20 (4s, 0.50 steps/s, ETA 16s): loss=0.5"
