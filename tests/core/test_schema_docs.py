@@ -32,6 +32,8 @@ from tests.conftest import REPO
 SCHEMAS = REPO / "config" / "schemas"
 SRC = REPO / "src" / "reprolab"
 SUITE_SCHEMAS = ("config.schema.yaml", "common.schema.yaml")
+# Paper schemas whose every property has a description too (the others: their most-used keys).
+DESCRIBED_PAPERS = ("sgd_rlvr.schema.yaml", "dialdefer.schema.yaml")
 
 # `.get(key, literal)` reads of mappings that are not the config, though they share a key name
 # with a schema property: (source file relative to src/reprolab, key) -> why.
@@ -144,11 +146,20 @@ ALL_SCHEMAS = sorted(p.name for p in SCHEMAS.glob("*.schema.yaml"))
 PAPER_SCHEMAS = [s for s in ALL_SCHEMAS if s not in SUITE_SCHEMAS]
 
 
-@pytest.mark.parametrize("schema_file", SUITE_SCHEMAS)
-def test_every_suite_and_common_property_has_a_description(schema_file):
+@pytest.mark.parametrize("schema_file", SUITE_SCHEMAS + DESCRIBED_PAPERS)
+def test_every_property_has_a_description(schema_file):
     schema = load_yaml(SCHEMAS / schema_file)
     bare = [path for path, _, sub, _ in properties(schema) if not sub.get("description")]
     assert not bare, f"config/schemas/{schema_file}: properties without a description: {bare}"
+
+
+@pytest.mark.parametrize("schema_file", PAPER_SCHEMAS)
+def test_every_section_of_a_paper_config_has_a_description(schema_file):
+    """The sections (top-level keys) of every paper's config say what they are and which step
+    reads them; DESCRIBED_PAPERS go down to every key."""
+    schema = load_yaml(SCHEMAS / schema_file)
+    bare = [key for key, sub in schema["properties"].items() if not sub.get("description")]
+    assert not bare, f"config/schemas/{schema_file}: sections without a description: {bare}"
 
 
 def test_the_paper_schemas_cover_every_paper():
