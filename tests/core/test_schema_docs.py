@@ -33,7 +33,12 @@ SCHEMAS = REPO / "config" / "schemas"
 SRC = REPO / "src" / "reprolab"
 SUITE_SCHEMAS = ("config.schema.yaml", "common.schema.yaml")
 # Paper schemas whose every property has a description too (the others: their most-used keys).
-DESCRIBED_PAPERS = ("sgd_rlvr.schema.yaml", "dialdefer.schema.yaml", "gar.schema.yaml")
+DESCRIBED_PAPERS = (
+    "sgd_rlvr.schema.yaml",
+    "dialdefer.schema.yaml",
+    "gar.schema.yaml",
+    "partnr_dialogue.schema.yaml",
+)
 
 # `.get(key, literal)` reads of mappings that are not the config, though they share a key name
 # with a schema property: (source file relative to src/reprolab, key) -> why.
