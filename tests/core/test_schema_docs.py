@@ -44,8 +44,6 @@ DESCRIBED_PAPERS = (
 # with a schema property: (source file relative to src/reprolab, key) -> why.
 NOT_CONFIG = {
     ("wiring.py", "seed"): "a job's wildcards: the {seed} wildcard's value, '' for the first seed",
-    ("papers/dialdefer/templates.py", "template"): "a planned condition, not the judge config",
-    ("papers/partnr_dialogue/episode.py", "delay"): "a message in flight, not the delivery rule",
 }
 
 
