@@ -19,10 +19,11 @@ DIALDEFER_RECORDS = expand(
 DIALDEFER_SUMMARY = f"{DIALDEFER_OUT}/eval/summary.json"
 
 
+# The judged items and the fine-tuning split are two jobs: a new split size (n_train_per_domain)
+# retrains the mitigations only, and rescores no base-judge condition.
 rule dialdefer_data:
     output:
         eval=f"{DIALDEFER_OUT}/data/eval.jsonl",
-        train=f"{DIALDEFER_OUT}/data/train.jsonl",
     log:
         W.log("dialdefer", "data"),
     benchmark:
@@ -36,6 +37,24 @@ rule dialdefer_data:
         cfg=W.cfg("dialdefer", "data"),
     shell:
         W.shell("dialdefer", "data")
+
+
+rule dialdefer_data_train:
+    output:
+        train=f"{DIALDEFER_OUT}/data/train.jsonl",
+    log:
+        W.log("dialdefer", "data_train"),
+    benchmark:
+        W.benchmark("dialdefer", "data_train")
+    conda:
+        CONDA_ENV
+    threads: W.threads("dialdefer", "data_train")
+    resources:
+        **W.resources("dialdefer", "data_train"),
+    params:
+        cfg=W.cfg("dialdefer", "data_train"),
+    shell:
+        W.shell("dialdefer", "data_train")
 
 
 rule dialdefer_score:
@@ -63,7 +82,7 @@ rule dialdefer_score:
 
 rule dialdefer_train:
     input:
-        data=rules.dialdefer_data.output.train,
+        data=rules.dialdefer_data_train.output.train,
         model=DIALDEFER_BASE,
     output:
         out=directory(f"{DIALDEFER_OUT}/models/{{arm}}"),

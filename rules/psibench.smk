@@ -15,10 +15,10 @@ PSIBENCH_SESSIONS = [
 ]
 
 
+# Sessions and controls are two jobs: a control setting reruns no simulation (run).
 rule psibench_data:
     output:
         sessions=f"{PSIBENCH_OUT}/data/sessions.jsonl",
-        controls=f"{PSIBENCH_OUT}/data/controls.jsonl",
     log:
         W.log("psibench", "data"),
     benchmark:
@@ -32,6 +32,26 @@ rule psibench_data:
         cfg=W.cfg("psibench", "data"),
     shell:
         W.shell("psibench", "data")
+
+
+rule psibench_data_controls:
+    input:
+        sessions=rules.psibench_data.output.sessions,
+    output:
+        controls=f"{PSIBENCH_OUT}/data/controls.jsonl",
+    log:
+        W.log("psibench", "data_controls"),
+    benchmark:
+        W.benchmark("psibench", "data_controls")
+    conda:
+        CONDA_ENV
+    threads: W.threads("psibench", "data_controls")
+    resources:
+        **W.resources("psibench", "data_controls"),
+    params:
+        cfg=W.cfg("psibench", "data_controls"),
+    shell:
+        W.shell("psibench", "data_controls")
 
 
 rule psibench_run:

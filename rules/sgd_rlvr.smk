@@ -7,10 +7,11 @@ SGD_RLVR_TRAINED = sgd_rlvr_arms(PAPER_CONFIG["sgd_rlvr"])
 SGD_RLVR_ARMS = ["base"] + SGD_RLVR_TRAINED
 
 
+# Train and test sets are two jobs: a test-set setting (data.n_test) reruns only the test set
+# and the scores after it, never a training (the train job's config lacks the test-only keys).
 rule sgd_rlvr_data:
     output:
         train=f"{SGD_RLVR_OUT}/data/train.jsonl",
-        test=f"{SGD_RLVR_OUT}/data/test.jsonl",
     log:
         W.log("sgd_rlvr", "data"),
     benchmark:
@@ -24,6 +25,24 @@ rule sgd_rlvr_data:
         cfg=W.cfg("sgd_rlvr", "data"),
     shell:
         W.shell("sgd_rlvr", "data")
+
+
+rule sgd_rlvr_data_test:
+    output:
+        test=f"{SGD_RLVR_OUT}/data/test.jsonl",
+    log:
+        W.log("sgd_rlvr", "data_test"),
+    benchmark:
+        W.benchmark("sgd_rlvr", "data_test")
+    conda:
+        CONDA_ENV
+    threads: W.threads("sgd_rlvr", "data_test")
+    resources:
+        **W.resources("sgd_rlvr", "data_test"),
+    params:
+        cfg=W.cfg("sgd_rlvr", "data_test"),
+    shell:
+        W.shell("sgd_rlvr", "data_test")
 
 
 rule sgd_rlvr_train:
@@ -57,7 +76,7 @@ rule sgd_rlvr_score:
             SGD_RLVR_BASE if wc.arm == "base" else f"{SGD_RLVR_OUT}/models/{wc.arm}"
         ),
         base=SGD_RLVR_BASE,
-        data=rules.sgd_rlvr_data.output.test,
+        data=rules.sgd_rlvr_data_test.output.test,
     output:
         result=f"{SGD_RLVR_OUT}/eval/{{arm}}.json",
         predictions=f"{SGD_RLVR_OUT}/eval/{{arm}}.predictions.jsonl",

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def embedder_path(name: str, spec: dict) -> str:
     """Where a registry embedding model loads from: the package's folder, else its hub id."""
-    if spec.get("kind") != "embedding":
+    if spec.get("kind", "causal_lm") != "embedding":
         raise ValueError(f"model '{name}' is not an embedding model (kind: embedding)")
     if spec["source"] == "package_folder":
         try:

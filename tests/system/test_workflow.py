@@ -52,10 +52,50 @@ def test_another_suite_seed_reuses_the_base_models(smoke_run):
 def test_steps_run_by_hand_outside_snakemake(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
     train, test = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
-    argv = ["sgd_rlvr", "data", "--scale", "smoke", "--train", str(train), "--test", str(test)]
-    assert main(argv) == 0
+    assert main(["sgd_rlvr", "data", "--scale", "smoke", "--train", str(train)]) == 0
+    assert main(["sgd_rlvr", "data-test", "--scale", "smoke", "--test", str(test)]) == 0
     assert len(train.read_text().splitlines()) == 16
+    assert len(test.read_text().splitlines()) == 8
     assert main(["prepare-model", "no-such-model", "--out", str(tmp_path / "m")]) == 2
+
+
+@pytest.fixture(scope="module")
+def sgd_rlvr_smoke(tmp_path_factory):
+    """sgd_rlvr alone at smoke scale in a copy of the workflow, run once for the module."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("sgd_rlvr"))
+    run = snakemake(workdir, "--config", "scale=smoke", "papers=[sgd_rlvr]")
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    return workdir
+
+
+def set_smoke_data(workdir, **values: int) -> None:
+    """Change keys of sgd_rlvr's smoke `data` block in the copy's config file."""
+    path = workdir / "config" / "papers" / "sgd_rlvr.yaml"
+    cfg = yaml.safe_load(path.read_text())
+    cfg["smoke"]["data"].update(values)
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+
+@pytest.mark.slow
+def test_a_test_set_change_reruns_no_training(sgd_rlvr_smoke):
+    """The test set is its own job (data_test): a new n_test plans that job and what reads the
+    test set (scores, metrics, claims), no training; a new n_train retrains. The dry run uses
+    the profile's rerun triggers (mtime, params, input, software-env)."""
+    workdir = sgd_rlvr_smoke
+    original = (workdir / "config" / "papers" / "sgd_rlvr.yaml").read_text()
+    args = ("-n", "--config", "scale=smoke", "papers=[sgd_rlvr]")
+    set_smoke_data(workdir, n_test=6)
+    run = snakemake(workdir, *args)
+    assert run.returncode == 0, run.stderr[-2000:]
+    jobs = planned_jobs(run.stdout + run.stderr)
+    assert {"sgd_rlvr_data_test", "sgd_rlvr_score", "sgd_rlvr_metrics", "claims"} <= set(jobs), jobs
+    assert "sgd_rlvr_train" not in jobs and "sgd_rlvr_data" not in jobs, jobs
+    (workdir / "config" / "papers" / "sgd_rlvr.yaml").write_text(original)
+    set_smoke_data(workdir, n_train=12)
+    run = snakemake(workdir, *args)
+    assert run.returncode == 0, run.stderr[-2000:]
+    jobs = planned_jobs(run.stdout + run.stderr)
+    assert {"sgd_rlvr_data", "sgd_rlvr_train", "sgd_rlvr_data_test"} <= set(jobs), jobs
 
 
 def planned_jobs(output: str) -> dict[str, list[dict[str, str]]]:

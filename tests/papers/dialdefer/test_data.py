@@ -8,7 +8,14 @@ import re
 import periodictable
 import pytest
 
-from reprolab.papers.dialdefer.data import from_paper_files, generate, hub_row
+from reprolab.papers.dialdefer.data import (
+    eval_items,
+    eval_settings,
+    from_paper_files,
+    generate,
+    hub_row,
+    train_items,
+)
 from reprolab.papers.dialdefer.domains import DOMAINS
 
 CFG = {"source": "procedural", "domains": list(DOMAINS), "n_eval_per_domain": 12,
@@ -135,3 +142,17 @@ def test_a_released_item_without_its_chosen_answer_is_named(tmp_path):
            "paper_files": {"base": str(tmp_path), "domains": domains}}  # fmt: skip
     with pytest.raises(ValueError, match=r"a\.jsonl: item x-7 lacks \['chosen_correct_answer'"):
         from_paper_files(cfg, seed=0)
+
+
+def test_eval_and_train_items_made_apart_are_the_items_made_together():
+    """The data and data_train steps each make one set: the same items as one call making both;
+    the judged items do not depend on the train split's size (left out of their job's config)."""
+    evaluation, train = generate(CFG, seed=2)
+    assert eval_items(CFG, seed=2) == evaluation
+    assert eval_items(eval_settings(CFG), seed=2) == evaluation
+    assert eval_items({**CFG, "n_train_per_domain": 9}, seed=2) == evaluation
+    assert train_items(CFG, seed=2) == train
+    assert "n_train_per_domain" not in eval_settings(CFG)
+    # The authors' files draw the split from the judged items: there it stays in.
+    paper = {**CFG, "source": "paper_files"}
+    assert eval_settings(paper) == paper

@@ -201,3 +201,28 @@ def create_judge_prompt():
     ]
     with pytest.raises(KeyError):
         upstream.constant(source, "MISSING")
+
+
+def test_controls_step_makes_the_controls_from_the_written_sessions(tmp_path):
+    """data_controls reads the held-out sessions back from data's file: the same controls as
+    made from the sessions in memory (the one job both used to be)."""
+    from reprolab.config import load_config
+    from reprolab.io import read_jsonl
+    from reprolab.papers.psibench.steps import data, data_controls
+    from reprolab.tracking import Tracker
+    from tests.conftest import REPO
+
+    cfg = load_config("psibench", "smoke", REPO / "config")
+    sessions, controls = tmp_path / "sessions.jsonl", tmp_path / "controls.jsonl"
+    data(cfg, Tracker("none"), sessions=sessions)
+    data_controls(cfg, Tracker("none"), sessions=sessions, controls=controls)
+    rows = d.load_sessions(cfg["data"], cfg["suite"]["seed"])
+    n = min(
+        sum(s["split"] == "reference" for s in rows),
+        sum(s["split"] == "heldout" for s in rows),
+        cfg["data"].get("n_sessions", len(rows)),
+    )
+    held = [s for s in rows if s["split"] == "heldout"][:n]
+    expected = d.controls(held, cfg["controls"], cfg["labels"]["ptc_proxy"], cfg["suite"]["seed"])
+    assert read_jsonl(controls) == expected
+    assert read_jsonl(sessions)[n:] == held

@@ -85,3 +85,29 @@ def test_hub_rows_are_mapped_like_the_paper():
     train, test = data.hub_examples(numina, math500, cfg, seed=0)
     assert [(r["question"], r["answer"]) for r in train] == [("1+1?", "2")]
     assert [(r["question"], r["answer"]) for r in test] == [("2+2?", "4")]
+
+
+def test_train_and_test_sets_made_apart_are_the_items_made_together():
+    """The data and data_test steps each make one set: the same items, ids and order as one
+    call making both, the test set still after the training set's problems."""
+    train, test = data.generate(CFG, seed=3)
+    assert data.train_set(CFG, seed=3) == train
+    assert data.test_set(CFG, seed=3) == test
+    # The training set does not depend on the test set's size, nor on its keys at all.
+    assert data.train_set(data.train_settings(CFG), seed=3) == train
+    assert data.train_set(dict(CFG, n_test=3), seed=3) == train
+    assert data.test_set(dict(CFG, n_test=3), seed=3) == test[:3]
+    # A new training size moves the test set along, so that it stays disjoint.
+    bigger = dict(CFG, n_train=45)
+    assert not {r["question"] for r in data.train_set(bigger, 3)} & {
+        r["question"] for r in data.test_set(bigger, 3)
+    }
+
+
+def test_train_settings_leave_out_only_the_test_sets_keys():
+    cfg = dict(CFG, hub={"train_dataset": "a", "test_dataset": "b", "test_split": "t"})
+    kept = data.train_settings(cfg)
+    assert "n_test" not in kept and kept["hub"] == {"train_dataset": "a"}
+    assert {k: v for k, v in kept.items() if k != "hub"} == {
+        k: v for k, v in CFG.items() if k != "n_test"
+    }

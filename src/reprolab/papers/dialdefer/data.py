@@ -131,3 +131,25 @@ def from_paper_files(cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
 def load(cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
     sources = {"procedural": generate, "hub": from_hub, "paper_files": from_paper_files}
     return sources[cfg["source"]](cfg, seed)
+
+
+def eval_settings(cfg: dict) -> dict:
+    """The data section as the judged items depend on it. Generated and hub items take the
+    evaluation set first and the train split after it, so n_train_per_domain is left out (a new
+    SFT split rescores nothing); the authors' files draw the split from the same items, so there
+    the evaluation set depends on it too."""
+    if cfg["source"] == "paper_files":
+        return cfg
+    return {k: v for k, v in cfg.items() if k != "n_train_per_domain"}
+
+
+def eval_items(cfg: dict, seed: int) -> list[dict]:
+    """The judged items, the same as `load(cfg, seed)[0]` whatever the train split's size."""
+    if cfg["source"] == "paper_files":
+        return load(cfg, seed)[0]
+    return load({**cfg, "n_train_per_domain": 0}, seed)[0]
+
+
+def train_items(cfg: dict, seed: int) -> list[dict]:
+    """The held-out split the fine-tuning mitigations train on; never a judged item."""
+    return load(cfg, seed)[1]

@@ -1,6 +1,6 @@
-"""dialdefer's steps: data, train (one fine-tuning arm), score (the base judge in one scoring
-mode), score_finetuned (a fine-tuned judge), metrics_summary (the nested metrics the figures
-read), metrics, plot."""
+"""dialdefer's steps: data (judged items), data_train (the SFT split), train (one fine-tuning
+arm), score (the base judge in one scoring mode), score_finetuned (a fine-tuned judge),
+metrics_summary (the nested metrics the figures read), metrics, plot."""
 
 from __future__ import annotations
 
@@ -19,15 +19,31 @@ FINETUNED_MODE = "forced_choice"
 FIGURES = ["dds_per_domain", "accuracy_vs_dds", "ablation_mitigation"]
 
 
-def data(cfg: dict, tracker: Tracker, *, eval: Path, train: Path) -> dict:
+def data(cfg: dict, tracker: Tracker, *, eval: Path) -> dict:
     from reprolab.io import write_jsonl
-    from reprolab.papers.dialdefer.data import load
+    from reprolab.papers.dialdefer.data import eval_items
 
-    evaluation, train_items = load(cfg["data"], cfg["suite"]["seed"])
-    write_jsonl(eval, evaluation)
-    write_jsonl(train, train_items)
-    log.info("wrote %d eval and %d train items", len(evaluation), len(train_items))
-    return {"eval_items": len(evaluation), "train_items": len(train_items)}
+    rows = eval_items(cfg["data"], cfg["suite"]["seed"])
+    write_jsonl(eval, rows)
+    log.info("wrote %d eval items", len(rows))
+    return {"eval_items": len(rows)}
+
+
+def data_train(cfg: dict, tracker: Tracker, *, train: Path) -> dict:
+    from reprolab.io import write_jsonl
+    from reprolab.papers.dialdefer.data import train_items
+
+    rows = train_items(cfg["data"], cfg["suite"]["seed"])
+    write_jsonl(train, rows)
+    log.info("wrote %d train items", len(rows))
+    return {"train_items": len(rows)}
+
+
+def eval_data(cfg: dict, wildcards: dict[str, str]) -> dict:
+    """The data keys the judged items depend on, so that the SFT split's size rescores nothing."""
+    from reprolab.papers.dialdefer.data import eval_settings
+
+    return {"data": eval_settings(cfg["data"])}
 
 
 def one_arm(cfg: dict, wildcards: dict[str, str]) -> dict:
@@ -139,8 +155,10 @@ def plot(cfg: dict, tracker: Tracker, *, summary: Path, figures: Path) -> list[P
 
 
 STEPS = [
-    Step("data", data, "generate the judged items (eval) and the SFT split (train)",
-         outputs=("eval", "train"), reads=("data",)),
+    Step("data", data, "generate the judged items (eval)", outputs=("eval",), reads=("data",),
+         sections=eval_data),
+    Step("data_train", data_train, "the fine-tuning split (train), disjoint from the judged items",
+         outputs=("train",), reads=("data",)),
     Step("train", train, "a fine-tuning mitigation (arm sft or dpo) on the held-out train items",
          wildcards=("arm",), inputs=("data", "model"), outputs=("out",),
          params=("checkpoints",), reads=("sft", "dpo", "judge"), sections=one_arm,

@@ -1,6 +1,6 @@
-"""psibench's steps: data (reference sessions and controls), run (simulated sessions of one
-patient model, both frameworks in lockstep), score (per-turn labels: stand-ins and the judge),
-metrics, plot."""
+"""psibench's steps: data (reference sessions), data_controls (the controls), run (simulated
+sessions of one patient model, both frameworks in lockstep), score (per-turn labels: stand-ins
+and the judge), metrics, plot."""
 
 from __future__ import annotations
 
@@ -26,21 +26,31 @@ def judge_models(cfg: dict) -> list[str]:
     return sorted({cfg["judge"]["models"]["valence"], cfg["judge"]["models"]["ptc"]})
 
 
-def data(cfg: dict, tracker: Tracker, *, sessions: Path, controls: Path) -> dict:
+def data(cfg: dict, tracker: Tracker, *, sessions: Path) -> dict:
     from reprolab.io import write_jsonl
     from reprolab.papers.psibench import data as d
 
-    seed = cfg["suite"]["seed"]
-    rows = d.load_sessions(cfg["data"], seed)
+    rows = d.load_sessions(cfg["data"], cfg["suite"]["seed"])
     ref = [s for s in rows if s["split"] == "reference"]
     held = [s for s in rows if s["split"] == "heldout"]
     n = min(len(ref), len(held), cfg["data"].get("n_sessions", len(rows)))
     ref, held = ref[:n], held[:n]  # one slot = one reference and one held-out session
     write_jsonl(sessions, ref + held)
-    made = d.controls(held, cfg["controls"], cfg["labels"]["ptc_proxy"], seed)
+    log.info("%d reference and %d held-out sessions", n, n)
+    return {"reference_sessions": n, "heldout_sessions": n}
+
+
+def data_controls(cfg: dict, tracker: Tracker, *, sessions: Path, controls: Path) -> dict:
+    """The controls from the held-out sessions data wrote: a job of its own, so that a control
+    setting reruns no simulation (`run` reads the sessions only)."""
+    from reprolab.io import read_jsonl, write_jsonl
+    from reprolab.papers.psibench import data as d
+
+    held = [s for s in read_jsonl(sessions) if s["split"] == "heldout"]
+    made = d.controls(held, cfg["controls"], cfg["labels"]["ptc_proxy"], cfg["suite"]["seed"])
     write_jsonl(controls, made)
-    log.info("%d reference and %d held-out sessions, %d control sessions", n, n, len(made))
-    return {"reference_sessions": n, "heldout_sessions": n, "control_sessions": len(made)}
+    log.info("%d control sessions from %d held-out ones", len(made), len(held))
+    return {"control_sessions": len(made)}
 
 
 def _prompts(cfg: dict) -> dict:
@@ -230,8 +240,10 @@ def plot(
 
 
 STEPS = [
-    Step("data", data, "reference sessions (shipped, not clinical; Eeyore at full) and controls",
-         outputs=("sessions", "controls"), reads=("data", "controls", "labels")),
+    Step("data", data, "reference sessions (shipped, not clinical; Eeyore at full)",
+         outputs=("sessions",), reads=("data",)),
+    Step("data_controls", data_controls, "the null and planted controls from the held-out sessions",
+         inputs=("sessions",), outputs=("controls",), reads=("controls", "labels")),
     Step("run", run, "simulate both frameworks' sessions for one patient model in lockstep",
          wildcards=("patient_model",), inputs=("data", "patient", "therapist"),
          outputs=("sessions", "episodes"), reads=("simulation", "prompts"), kind="generate"),

@@ -80,23 +80,27 @@ def generate(cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
     return examples[: cfg["n_train"]], examples[cfg["n_train"] :]
 
 
-def from_hub(cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
-    """The paper's data: NuminaMath-CoT (a source subset) to train, MATH to test."""
-    from datasets import load_dataset
-
-    hub = cfg["hub"]
-    train_ds = load_dataset(hub["train_dataset"], split=hub.get("train_split", "train"))
-    test_ds = load_dataset(hub["test_dataset"], split=hub.get("test_split", "test"))
-    return hub_examples(train_ds, test_ds, cfg, seed)
+# The data keys only the test set reads. The training set's step (`data`) is given the data
+# section without them, so a new test-set size or test dataset never retrains an arm.
+TEST_ONLY_KEYS = ("n_test",)
+TEST_ONLY_HUB_KEYS = ("test_dataset", "test_split")
 
 
-def hub_examples(train_ds, test_ds, cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
-    """Map NuminaMath rows (problem, solution, source) and MATH rows (problem, answer)."""
+def train_settings(cfg: dict) -> dict:
+    """The data section as the training set depends on it: every key but the test set's own."""
+    kept = {k: v for k, v in cfg.items() if k not in TEST_ONLY_KEYS}
+    if "hub" in cfg:
+        kept["hub"] = {k: v for k, v in cfg["hub"].items() if k not in TEST_ONLY_HUB_KEYS}
+    return kept
+
+
+def hub_train_examples(train_ds, cfg: dict, seed: int) -> list[dict]:
+    """NuminaMath rows (problem, solution, source) with a boxed answer, n_train of them."""
     hub = cfg["hub"]
     if hub.get("train_source"):
         train_ds = train_ds.filter(lambda r: r["source"] == hub["train_source"])
     train_ds = train_ds.shuffle(seed=hub.get("shuffle_seed", seed))
-    train = []
+    train: list[dict] = []
     for row in train_ds:
         answer = extract_boxed(row["solution"])
         if answer is None:
@@ -104,14 +108,46 @@ def hub_examples(train_ds, test_ds, cfg: dict, seed: int) -> tuple[list[dict], l
         train.append(to_example(len(train), row["problem"], answer, row["solution"], cfg))
         if len(train) == cfg["n_train"]:
             break
-    test = []
+    return train
+
+
+def hub_test_examples(test_ds, cfg: dict) -> list[dict]:
+    """MATH rows (problem, answer), the first n_test of them."""
+    test: list[dict] = []
     for row in test_ds:
         answer = row.get("answer") or extract_boxed(row.get("solution", "")) or ""
         test.append(to_example(len(test), row["problem"], answer, row.get("solution", ""), cfg))
         if len(test) == cfg["n_test"]:
             break
-    return train, test
+    return test
 
 
-def load(cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
-    return from_hub(cfg, seed) if cfg["source"] == "hub" else generate(cfg, seed)
+def hub_examples(train_ds, test_ds, cfg: dict, seed: int) -> tuple[list[dict], list[dict]]:
+    """Both sets from the paper's datasets (disjoint: they are different datasets)."""
+    return hub_train_examples(train_ds, cfg, seed), hub_test_examples(test_ds, cfg)
+
+
+def train_set(cfg: dict, seed: int) -> list[dict]:
+    """The training examples. Procedural ones are the first n_train of the seeded stream, which
+    does not depend on n_test, so they are the same items as when both sets are made together."""
+    if cfg["source"] == "hub":
+        from datasets import load_dataset
+
+        hub = cfg["hub"]
+        return hub_train_examples(
+            load_dataset(hub["train_dataset"], split=hub.get("train_split", "train")), cfg, seed
+        )
+    return generate({**cfg, "n_test": 0}, seed)[0]
+
+
+def test_set(cfg: dict, seed: int) -> list[dict]:
+    """The test examples: procedural ones are the n_test problems after the training set's in the
+    seeded stream (so never a training problem); at the hub, the test dataset's first n_test."""
+    if cfg["source"] == "hub":
+        from datasets import load_dataset
+
+        hub = cfg["hub"]
+        return hub_test_examples(
+            load_dataset(hub["test_dataset"], split=hub.get("test_split", "test")), cfg
+        )
+    return generate(cfg, seed)[1]

@@ -1,4 +1,5 @@
-"""sgd_rlvr's steps: data, train (one arm), score (one arm), metrics, plot."""
+"""sgd_rlvr's steps: data (train set), data_test, train (one arm), score (one arm), metrics,
+plot."""
 
 from __future__ import annotations
 
@@ -20,15 +21,31 @@ def arms(cfg: dict) -> list[str]:
     ]
 
 
-def data(cfg: dict, tracker: Tracker, *, train: Path, test: Path) -> dict:
+def data(cfg: dict, tracker: Tracker, *, train: Path) -> dict:
     from reprolab.io import write_jsonl
-    from reprolab.papers.sgd_rlvr.data import load
+    from reprolab.papers.sgd_rlvr.data import train_set
 
-    train_rows, test_rows = load(cfg["data"], cfg["suite"]["seed"])
-    write_jsonl(train, train_rows)
-    write_jsonl(test, test_rows)
-    log.info("wrote %d train and %d test problems", len(train_rows), len(test_rows))
-    return {"train_problems": len(train_rows), "test_problems": len(test_rows)}
+    rows = train_set(cfg["data"], cfg["suite"]["seed"])
+    write_jsonl(train, rows)
+    log.info("wrote %d train problems", len(rows))
+    return {"train_problems": len(rows)}
+
+
+def data_test(cfg: dict, tracker: Tracker, *, test: Path) -> dict:
+    from reprolab.io import write_jsonl
+    from reprolab.papers.sgd_rlvr.data import test_set
+
+    rows = test_set(cfg["data"], cfg["suite"]["seed"])
+    write_jsonl(test, rows)
+    log.info("wrote %d test problems", len(rows))
+    return {"test_problems": len(rows)}
+
+
+def train_data(cfg: dict, wildcards: dict[str, str]) -> dict:
+    """The data section without the test set's own keys, so that they never retrain an arm."""
+    from reprolab.papers.sgd_rlvr.data import train_settings
+
+    return {"data": train_settings(cfg["data"])}
 
 
 def one_arm(cfg: dict, wildcards: dict[str, str]) -> dict:
@@ -111,8 +128,10 @@ def plot(
 
 
 STEPS = [
-    Step("data", data, "generate the train/test problems", outputs=("train", "test"),
-         reads=("data",)),
+    Step("data", data, "generate the training problems", outputs=("train",), reads=("data",),
+         sections=train_data),
+    Step("data_test", data_test, "generate the test problems (after the training ones)",
+         outputs=("test",), reads=("data",)),
     Step("train", train, "train one arm (grpo_<optimizer> or sft_<optimizer>)",
          wildcards=("arm",), inputs=("data", "model"), outputs=("out",),
          params=("checkpoints",), reads=("grpo", "sft", "reward"), sections=one_arm,
