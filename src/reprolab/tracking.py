@@ -56,6 +56,13 @@ def _unreachable(err: BaseException) -> bool:
     return any(sign in text for sign in signs)
 
 
+def _transient(err: BaseException) -> bool:
+    """A write that succeeds when tried again: SQLite busy, or two jobs creating the same
+    dataset at once (a server creates a dataset on first use; the loser of the race finds it)."""
+    text = str(err).lower()
+    return "locked" in text or "unique constraint failed: datasets" in text
+
+
 def check_tracking(uri: str, timeout: float = 5.0) -> str:
     """At workflow start: 'off', 'ok', or 'offline' (an http server that does not answer
     /health; then OFFLINE_ENV is set so every job spools at once), with a clear log line."""
@@ -249,7 +256,7 @@ class Tracker:
                 with self._locked():
                     return fn(*args, **kwargs)
             except Exception as err:  # MLflow wraps sqlite errors in several types
-                if "locked" not in str(err).lower() or attempt == 7:
+                if not _transient(err) or attempt == 7:
                     raise
                 time.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")
@@ -340,7 +347,10 @@ class Tracker:
             return
         client = self.mlflow.MlflowClient(self.uri)
         op = {"op": "inputs", "run": self.run_id, "datasets": datasets}
-        self._send(op, client.log_inputs, self.run_id, _dataset_inputs(datasets))
+        try:
+            self._send(op, client.log_inputs, self.run_id, _dataset_inputs(datasets))
+        except Exception as err:  # a listing of the inputs is never worth a job
+            log.warning("input datasets not logged to run %s: %s", self.run_id, err)
 
     def end(self, status: str) -> None:
         if self.disabled:

@@ -12,6 +12,7 @@ import pytest
 
 from reprolab.tracking import (
     OFFLINE_ENV,
+    Tracker,
     flatten,
     input_datasets,
     package_versions,
@@ -128,3 +129,36 @@ def test_inputs_and_text_spooled_while_away_replay_into_the_run(
     assert by_name["eval/base.json"].tags[0].value == "evals"
     local = client.download_artifacts(run.info.run_id, "scorecard.md", str(tmp_path))
     assert Path(local).read_text() == "## sgd_rlvr"
+
+
+def test_two_jobs_creating_one_dataset_at_once_is_retried_and_never_fails_a_job(
+    smoke_config, mlflow_uri, monkeypatch, caplog
+):
+    from mlflow.exceptions import RestException
+
+    race = RestException(
+        {"error_code": "BAD_REQUEST", "message": "(sqlite3.IntegrityError) UNIQUE constraint "
+         "failed: datasets.experiment_id, datasets.name, datasets.digest"}
+    )  # fmt: skip
+    calls = []
+
+    def lose_once(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise race
+        return "logged"
+
+    tracker = Tracker(mlflow_uri)
+    monkeypatch.setattr("reprolab.tracking.time.sleep", lambda seconds: None)
+    assert tracker._call(lose_once) == "logged" and len(calls) == 2
+
+    def refuse(*args, **kwargs):
+        raise RestException({"error_code": "BAD_REQUEST", "message": "no"})
+
+    monkeypatch.setattr("mlflow.MlflowClient.log_inputs", refuse)
+    dataset = {"name": "d", "digest": "0", "source": "{}", "profile": "{}", "context": "data"}
+    with tracked_run(smoke_config, "score:base") as run:
+        run.log_inputs([dataset])  # warned, not raised
+    assert "input datasets not logged" in caplog.text
+    _, (logged,) = runs_of(mlflow_uri)
+    assert logged.info.status == "FINISHED"
