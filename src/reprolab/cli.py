@@ -41,18 +41,11 @@ def _prepare_model(args: argparse.Namespace) -> None:
 
 
 def run_provenance(seeds: list[int]) -> dict:
-    """What claims.json records of the run: the commit, the versions that matter, the seeds."""
-    from importlib.metadata import PackageNotFoundError, version
+    """What claims.json records of the run: the commit, the versions that matter (the same
+    list every MLflow run carries as tags), the seeds."""
+    from reprolab.tracking import git_commit, package_versions
 
-    from reprolab.tracking import git_commit
-
-    packages = {}
-    for name in ("torch", "transformers", "trl", "vllm"):
-        try:
-            packages[name] = version(name)
-        except PackageNotFoundError:
-            continue
-    return {"commit": git_commit(), "packages": packages, "seeds": seeds}
+    return {"commit": git_commit(), "packages": package_versions(), "seeds": seeds}
 
 
 def _claims(args: argparse.Namespace) -> None:

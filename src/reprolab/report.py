@@ -63,7 +63,9 @@ def verdict_text(c: dict) -> str:
     return verdict
 
 
-def _paper_section(results: Path, paper: str, card: dict, out: Path) -> list[str]:
+def paper_section(results: Path, paper: str, card: dict, links_from: Path) -> list[str]:
+    """A paper's scorecard section (claims, sanity checks, key metrics, figure links relative to
+    the folder `links_from`): in scorecard.md, and alone on the paper's MLflow parent run."""
     claims = read_json(results / paper / "claims.json")
     metrics_path = results / paper / "metrics.json"
     metrics = read_json(metrics_path) if metrics_path.exists() else {}
@@ -95,7 +97,7 @@ def _paper_section(results: Path, paper: str, card: dict, out: Path) -> list[str
         lines += [f"| `{name}` | {_fmt(value)} |" for name, value in chosen]
     figures = sorted((results / paper / "figures").glob("*.png"))
     if figures:
-        links = ", ".join(f"[{f.stem}]({f.relative_to(out.parent)})" for f in figures)
+        links = ", ".join(f"[{f.stem}]({f.relative_to(links_from)})" for f in figures)
         lines += ["", f"Figures: {links}"]
     return lines + [""]
 
@@ -143,7 +145,7 @@ def write_scorecard(
         lines.append(f"| [{paper}](#{paper}) | {seeds_run or '?'} | " + " | ".join(row) + " |")
         card_path = seeds / f"{paper}.yaml"
         card = load_yaml(card_path) if card_path.exists() else {}
-        sections += _paper_section(results, paper, card, out)
+        sections += paper_section(results, paper, card, out.parent)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("\n".join(lines + [""] + sections))
     return out

@@ -73,6 +73,11 @@ class Step:
     # Narrows the sections read to what one job needs (one arm's settings), so that a setting
     # of another arm does not rerun it: (paper config, wildcards) -> sections.
     sections: Callable[[dict, dict[str, str]], dict] | None = None
+    # What the job is about (the arm it trains or evaluates): (job config, wildcards) -> a nested
+    # dict logged as flat params beside the sections read, under the same names for every arm
+    # (`optimizer.lr`), so that an evaluation compares by the settings of what it evaluates. It
+    # reads only the job config: the sections it needs must be among those the step reads.
+    describes: Callable[[dict, dict[str, str]], dict] | None = None
     types: dict[str, Any] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -192,11 +197,26 @@ def job_config(cfg: dict, step: Step, wildcards: dict[str, str], seed: int | Non
     suite = cfg["suite"]
     if seed is not None and seed != suite["seed"]:
         suite = {**suite, "seed": seed, "seed_dir": f"seeds/{seed}"}
-    return {
-        "suite": suite,
-        "model": cfg.get("model"),
-        **step.config_sections(cfg, wildcards),
-    }
+    job = {"suite": suite, "model": cfg.get("model"), **step.config_sections(cfg, wildcards)}
+    description(step, job, wildcards)  # fails here, before any job runs, if it reads too little
+    return job
+
+
+def description(step: Step, job: dict, wildcards: dict[str, Any]) -> dict[str, Any]:
+    """The step's `describes` of one job, flat; {} for a step that declares none."""
+    from reprolab.tracking import flatten
+
+    if step.describes is None:
+        return {}
+    try:
+        return flatten(step.describes(job, {w: str(v) for w, v in wildcards.items()}))
+    except KeyError as err:
+        raise ConfigError(
+            f"config/papers/{job['suite']['paper']}.yaml: step '{step.name}' describes its job "
+            f"{dict(wildcards)} with key {err}, not in the sections it reads "
+            f"{sorted(k for k in job if k not in ('suite', 'model'))}; add the section to its "
+            "`reads` (and `sections`)"
+        ) from None
 
 
 def resolve_config(args: argparse.Namespace, paper: str, step: Step) -> dict:
@@ -223,7 +243,8 @@ def resolve_config(args: argparse.Namespace, paper: str, step: Step) -> dict:
 
 
 def run_name(step: Step, values: dict[str, Any]) -> str:
-    """train:grpo_sgd, train_generator:toolr0:2: the step and the values that pick its job."""
+    """train:grpo_sgd, train_generator:toolr0:2: the step and the values that pick its job (the
+    run's experiment, reprolab/<paper>, names the paper)."""
     return ":".join([step.name, *(str(values[w]) for w in step.wildcards)])
 
 
@@ -236,21 +257,29 @@ def seeded_run_name(name: str, cfg: dict) -> str:
 def run_step(paper: Paper, step: Step, args: argparse.Namespace) -> Any:
     """Resolve and check the config, open the MLflow run, time the step, log what it returns
     and check that every declared output exists (for the plot step, every declared figure with
-    the CSV of its data in the folder it was given as `figures`)."""
-    from reprolab.tracking import tracked_run
+    the CSV of its data in the folder it was given as `figures`).
+
+    The run's params are the wildcards, the sections read and what the step `describes`; its
+    input files are logged as datasets."""
+    from reprolab.tracking import flatten, input_datasets, tracked_run
 
     cfg = resolve_config(args, paper.name, step)
     values = {name: getattr(args, name) for name in step.flag_names}
+    wildcards = {w: values[w] for w in step.wildcards}
     params = {
-        **{w: values[w] for w in step.wildcards},
-        **{k: v for k, v in cfg.items() if k != "suite"},
+        **wildcards,
+        **flatten({k: v for k, v in cfg.items() if k != "suite"}),
+        **description(step, cfg, wildcards),
     }
-    for name in step.inputs:
-        paths = values[name] if step.many(name) else [values[name]]
+    inputs = {n: list(values[n]) if step.many(n) else [values[n]] for n in step.inputs}
+    for name, paths in inputs.items():
         for path in paths:
             if not Path(path).exists():
                 raise FileNotFoundError(f"step '{step.name}': input --{name} {path} not found")
-    with tracked_run(cfg, seeded_run_name(run_name(step, values), cfg), params) as tracker:
+    name = seeded_run_name(run_name(step, values), cfg)
+    source = f"reprolab {paper.name} {step.name.replace('_', '-')}"
+    with tracked_run(cfg, name, params, source) as tracker:
+        tracker.log_inputs(input_datasets(inputs, cfg["suite"]))
         start = time.perf_counter()
         result = step.run(cfg, tracker, **values)
         seconds = time.perf_counter() - start

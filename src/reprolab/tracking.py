@@ -56,6 +56,13 @@ def _unreachable(err: BaseException) -> bool:
     return any(sign in text for sign in signs)
 
 
+def _transient(err: BaseException) -> bool:
+    """A write that succeeds when tried again: SQLite busy, or two jobs creating the same
+    dataset at once (a server creates a dataset on first use; the loser of the race finds it)."""
+    text = str(err).lower()
+    return "locked" in text or "unique constraint failed: datasets" in text
+
+
 def check_tracking(uri: str, timeout: float = 5.0) -> str:
     """At workflow start: 'off', 'ok', or 'offline' (an http server that does not answer
     /health; then OFFLINE_ENV is set so every job spools at once), with a clear log line."""
@@ -108,6 +115,87 @@ def git_commit() -> str:
         return out.stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+# The packages whose versions a result depends on: every run's tags and claims.json's provenance.
+PACKAGES = ("torch", "transformers", "trl", "vllm", "reprolab")
+
+
+def package_versions() -> dict[str, str]:
+    """{package: version} of PACKAGES, leaving out those not installed (vLLM off the GPU path)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in PACKAGES:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def provenance_tags(source: str) -> dict[str, str]:
+    """The commit, the source and the package versions, in the tags MLflow's UI reads
+    (`mlflow.source.*` fill its Source column and the run page's Git commit)."""
+    commit = git_commit()
+    tags = {
+        "git_commit": commit,
+        "mlflow.source.git.commit": commit,
+        "mlflow.source.name": source,
+        "mlflow.source.type": "LOCAL",
+    }
+    tags.update({f"package.{name}": v for name, v in package_versions().items()})
+    return tags
+
+
+def input_datasets(inputs: dict[str, list[Path]], suite: dict) -> list[dict[str, Any]]:
+    """A step's input files as MLflow datasets: named by their path in the paper's folder
+    (<scale>/<paper>/), with the sha256 and row count of their sidecar (JSONL, reprolab.io) or
+    of their bytes, and the declared input name as context. Folders (models) are left out."""
+    import hashlib
+
+    from reprolab.io import sidecar
+
+    datasets = []
+    for context, paths in inputs.items():
+        for path in map(Path, paths):
+            if not path.is_file():
+                continue
+            profile: dict[str, Any] = {"bytes": path.stat().st_size}
+            meta = sidecar(path)
+            if meta.is_file():
+                recorded = json.loads(meta.read_text())
+                digest, profile["num_rows"] = recorded["sha256"], recorded["rows"]
+            else:
+                with path.open("rb") as handle:
+                    digest = hashlib.file_digest(handle, "sha256").hexdigest()
+            parts, folder = path.parts, (suite["scale"], suite["paper"])
+            # results/<scale>/<paper>/data/test.jsonl -> data/test.jsonl
+            at = [i for i in range(len(parts) - 2) if parts[i : i + 2] == folder]
+            name = "/".join(parts[at[0] + 2 :]) if at else str(path)
+            datasets.append(
+                {
+                    "name": name,
+                    # MLflow keeps 36 characters of a digest; the full hash is in the profile.
+                    "digest": digest[:32],
+                    "source": json.dumps({"uri": str(path.resolve())}),
+                    "profile": json.dumps({**profile, "sha256": digest}),
+                    "context": context,
+                }
+            )
+    return datasets
+
+
+def _dataset_inputs(datasets: list[dict[str, Any]]) -> list:
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+
+    return [
+        DatasetInput(
+            Dataset(d["name"], d["digest"], "local", d["source"], profile=d["profile"]),
+            [InputTag("mlflow.data.context", d["context"])],
+        )
+        for d in datasets
+    ]
 
 
 def _lock_path(uri: str) -> Path | None:
@@ -168,7 +256,7 @@ class Tracker:
                 with self._locked():
                     return fn(*args, **kwargs)
             except Exception as err:  # MLflow wraps sqlite errors in several types
-                if "locked" not in str(err).lower() or attempt == 7:
+                if not _transient(err) or attempt == 7:
                     raise
                 time.sleep(0.5 * (attempt + 1))
         raise AssertionError("unreachable")
@@ -243,6 +331,26 @@ class Tracker:
         op = {"op": "artifact", "run": self.run_id, "path": str(Path(path).resolve())}
         op["artifact_path"] = artifact_path
         self._send(op, client.log_artifact, self.run_id, str(path), artifact_path)
+
+    def log_text(self, text: str, artifact_file: str) -> None:
+        """A small artifact made on the spot (a scorecard section): spooled as its text, since
+        no file of it outlives the call."""
+        if self.disabled:
+            return
+        client = self.mlflow.MlflowClient(self.uri)
+        op = {"op": "text", "run": self.run_id, "text": text, "artifact_file": artifact_file}
+        self._send(op, client.log_text, self.run_id, text, artifact_file)
+
+    def log_inputs(self, datasets: list[dict[str, Any]]) -> None:
+        """Input files as MLflow datasets (input_datasets), listed on the run's page."""
+        if self.disabled or not datasets:
+            return
+        client = self.mlflow.MlflowClient(self.uri)
+        op = {"op": "inputs", "run": self.run_id, "datasets": datasets}
+        try:
+            self._send(op, client.log_inputs, self.run_id, _dataset_inputs(datasets))
+        except Exception as err:  # a listing of the inputs is never worth a job
+            log.warning("input datasets not logged to run %s: %s", self.run_id, err)
 
     def end(self, status: str) -> None:
         if self.disabled:
@@ -334,6 +442,11 @@ def sync_spool(folder: Path | None = None) -> dict[str, int]:
                     tracker._call(client.log_batch, run, metrics=items)
                 elif op["op"] == "artifact":
                     tracker._call(client.log_artifact, run, op["path"], op["artifact_path"])
+                elif op["op"] == "text":
+                    tracker._call(client.log_text, run, op["text"], op["artifact_file"])
+                elif op["op"] == "inputs":
+                    datasets = _dataset_inputs(op["datasets"])
+                    tracker._call(client.log_inputs, run, datasets)
                 elif op["op"] == "end":
                     tracker._call(client.set_terminated, run, op["status"])
                 elif op["op"] == "delete":
@@ -369,12 +482,15 @@ def flatten(data: dict, prefix: str = "") -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def tracked_run(cfg: dict, rule: str, params: dict | None = None) -> Iterator[Tracker]:
+def tracked_run(
+    cfg: dict, rule: str, params: dict | None = None, source: str | None = None
+) -> Iterator[Tracker]:
     """An MLflow run for one rule execution of one paper, tagged for comparison.
 
-    cfg is a resolved paper config (reprolab.config.load_paper_config). Inside a workflow execution
-    the run is a child of that execution's parent run for the paper. The run ends FINISHED, or
-    FAILED if the body raises.
+    cfg is a resolved paper config (reprolab.config.load_paper_config). The run is named `rule`
+    (`score:grpo_sgd`): the experiment already names the paper. Inside a workflow execution the
+    run is a child of that execution's parent run for the paper. `source` is the command shown
+    in MLflow's Source column. The run ends FINISHED, or FAILED if the body raises.
     """
     suite = cfg["suite"]
     uri = tracking_uri(suite)
@@ -384,15 +500,15 @@ def tracked_run(cfg: dict, rule: str, params: dict | None = None) -> Iterator[Tr
         "scale": suite["scale"],
         "rule": rule,
         "seed": str(suite["seed"]),
-        "git_commit": git_commit(),
         "slurm_job_id": os.environ.get("SLURM_JOB_ID", ""),
         "workdir": os.getcwd(),
+        **provenance_tags(source or f"reprolab {suite['paper']}"),
     }
     parent = parent_run_id(suite["paper"])
     if parent:
         tags["mlflow.parentRunId"] = parent  # the UI nests the run under its workflow execution
     experiment = experiment_name(suite, suite["paper"])
-    tracker.start(experiment, f"{suite['paper']}/{rule}", tags)
+    tracker.start(experiment, rule, tags)
     log.info("MLflow run %s in experiment %s (%s)", tracker.run_id, experiment, uri)
     if params:
         tracker.log_params(params)

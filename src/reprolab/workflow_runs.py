@@ -4,26 +4,31 @@ Experiments are per paper and the MLflow UI nests runs only within an experiment
 execution of the workflow opens one parent run in each enabled paper's experiment. The Snakefile's
 `onstart` opens them and exports their ids (tracking.PARENT_RUNS_ENV) to the jobs it starts;
 `onsuccess` / `onerror` close them. A parent that got no child (its paper had nothing to do in
-this execution) is deleted, so the runs page lists only executions that did something.
+this execution) is deleted, so the runs page lists only executions that did something. A parent
+that finished holds the paper's verdicts: claims.json, its counts as metrics, its scorecard
+section and figures.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
 from pathlib import Path
 
+from reprolab.claims import SANITY_VERDICTS, SCIENCE_VERDICTS
 from reprolab.tracking import (
     PARENT_RUNS_ENV,
     Tracker,
     check_tracking,
     close_stale_runs,
     experiment_name,
-    git_commit,
+    provenance_tags,
     tracking_uri,
 )
 
+log = logging.getLogger(__name__)
 PARENT_RULE = "workflow"
 
 
@@ -51,26 +56,66 @@ def start_parent_runs(paper_configs: dict[str, dict]) -> dict[str, str]:
             "scale": suite["scale"],
             "rule": PARENT_RULE,
             "seed": str(suite["seed"]),
-            "git_commit": git_commit(),
             "workflow_execution": execution,
             "slurm_job_id": os.environ.get("SLURM_JOB_ID", ""),
             "workdir": os.getcwd(),
+            **provenance_tags("Snakefile"),
         }
+        # `workflow <id>`: the experiment names the paper, the id the execution.
         ids[paper] = tracker.start(
-            experiment_name(suite, paper), f"{paper}/{PARENT_RULE} {execution}", tags
+            experiment_name(suite, paper), f"{PARENT_RULE} {execution}", tags
         )
         tracker.log_params({k: v for k, v in cfg.items() if k != "suite"})
     os.environ[PARENT_RUNS_ENV] = json.dumps(ids)
     return ids
 
 
+def verdict_metrics(claims: dict) -> dict[str, int]:
+    """claims.json's verdict counts as metrics, every verdict named (zeros too), so that the
+    parents of two executions line up: `claims.science.reproduced`, `claims.sanity.pass`."""
+    counts: dict[str, int] = {}
+    for kind, verdicts in (("science", SCIENCE_VERDICTS), ("sanity", SANITY_VERDICTS)):
+        found = claims.get("summary", {}).get(kind, {})
+        for verdict in verdicts:
+            counts[f"claims.{kind}.{verdict.replace(' ', '_')}"] = found.get(verdict, 0)
+    return counts
+
+
+def log_verdicts(tracker: Tracker, results: Path, paper: str, cards: Path) -> bool:
+    """The paper's claims.json, verdict counts, scorecard section (scorecard.md, its figure
+    links resolving to the figures logged beside it) and figures on its parent run; False when
+    the paper has no claims.json yet."""
+    from reprolab.config import load_yaml
+    from reprolab.io import read_json
+    from reprolab.report import paper_section
+
+    folder = results / paper
+    claims_path = folder / "claims.json"
+    if not claims_path.exists():
+        return False
+    tracker.log_metrics(verdict_metrics(read_json(claims_path)))
+    tracker.log_artifact(claims_path)
+    card_path = cards / f"{paper}.yaml"
+    card = load_yaml(card_path) if card_path.exists() else {}
+    tracker.log_text("\n".join(paper_section(results, paper, card, folder)), "scorecard.md")
+    for figure in sorted((folder / "figures").glob("*.png")):
+        tracker.log_artifact(figure, "figures")
+        if figure.with_suffix(".csv").exists():
+            tracker.log_artifact(figure.with_suffix(".csv"), "figures")
+    return True
+
+
 def finish_parent_runs(
-    paper_configs: dict[str, dict], results: Path, status: str = "FINISHED"
+    paper_configs: dict[str, dict],
+    results: Path,
+    status: str = "FINISHED",
+    cards: Path = Path("seeds"),
 ) -> dict[str, str]:
     """Close the parents opened by start_parent_runs; return {paper: what became of its parent}.
 
     On success a parent also receives the paper's metrics.json as it stands after the execution,
-    under the same names (`<arm>.<quantity>`), so executions compare at the parent level too.
+    under the same names (`<arm>.<quantity>`), so executions compare at the parent level too,
+    and its verdicts (log_verdicts; `cards` holds the papers' cards, seeds/<paper>.yaml).
     """
     ids = json.loads(os.environ.get(PARENT_RUNS_ENV) or "{}")
     outcome: dict[str, str] = {}
@@ -85,6 +130,11 @@ def finish_parent_runs(
         metrics = results / paper / "metrics.json"
         if status == "FINISHED" and metrics.exists():
             tracker.log_metrics(json.loads(metrics.read_text()))
+        if status == "FINISHED":
+            try:
+                log_verdicts(tracker, results, paper, cards)
+            except (OSError, ValueError, KeyError) as err:  # tracking never costs a workflow
+                log.warning("%s: verdicts not logged to its MLflow run: %s", paper, err)
         tracker.end(status)
         outcome[paper] = status
     return outcome

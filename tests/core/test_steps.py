@@ -117,7 +117,7 @@ def test_a_step_runs_from_its_declaration_with_run_timing_and_metrics(mlflow_uri
     run(PAPER, [*argv, "--out", str(out), "--n", "7"])
     assert out.read_text() == "a:2:7:{'a': 1}"  # typed arguments; the arm's own section
     (record,) = runs_of(mlflow_uri)
-    assert record.info.run_name == "toy/data:a"
+    assert record.info.run_name == "data:a"
     assert record.data.metrics["written"] == 1.0
     assert "label" not in record.data.metrics
     assert record.data.metrics["data_seconds"] >= 0
@@ -149,7 +149,7 @@ def test_metrics_keep_wall_clock_and_undefined_values_out_of_metrics_json(mlflow
     assert json.loads((tmp_path / "timings.json").read_text()) == {"train_seconds": 2.5}
     assert Units.read(tmp_path / "units.json").samples["acc"].values == (1.0, 0.0)
     (record,) = runs_of(mlflow_uri)
-    assert record.info.run_name == "toy/metrics"
+    assert record.info.run_name == "metrics"
     assert record.data.metrics["acc"] == 0.5 and record.data.metrics["train_seconds"] == 2.5
 
 
@@ -177,3 +177,47 @@ def test_a_step_that_used_a_sandbox_records_its_isolation(mlflow_uri, tmp_path, 
     (record,) = runs_of(mlflow_uri)
     assert record.data.params["sandbox.isolation"] == "bubblewrap,weak"
     assert record.data.params["sandbox.weak_because"] == "no user namespaces"
+
+
+def arm_lr(cfg: dict, wildcards: dict[str, str]) -> dict:
+    return {"optimizer": {"lr": cfg["arms"][wildcards["arm"]] / 10}}
+
+
+def test_a_run_carries_what_it_describes_and_its_input_files(mlflow_uri, tmp_path, monkeypatch):
+    from reprolab.io import write_jsonl
+
+    monkeypatch.chdir(tmp_path)
+    step = Step(
+        "data", make, "make", wildcards=("arm",), inputs=("rows",), outputs=("out",),
+        params=("n",), reads=("arms",), sections=one_arm, describes=arm_lr,
+    )  # fmt: skip
+    config = tmp_path / "cfg.json"
+    config.write_text(json.dumps(job_config(_cfg(mlflow_uri), step, {"arm": "b"})))
+    rows = Path("results/smoke/toy/data/rows.jsonl")
+    write_jsonl(rows, [{"x": 1}, {"x": 2}, {"x": 3}])
+    folder = Path("results/smoke/toy/models/m")  # a folder: no dataset
+    folder.mkdir(parents=True)
+    argv = ["data", "--config", f"@{config}", "--arm", "b", "--rows", str(rows), str(folder)]
+    run(Paper("toy", {"data": step}, ()), [*argv, "--out", "out.txt", "--n", "1"])
+    (record,) = runs_of(mlflow_uri)
+    assert record.data.params["optimizer.lr"] == "0.2"  # from the job's narrowed section
+    assert record.data.params["arms.b"] == "2" and record.data.params["arm"] == "b"
+    (found,) = record.inputs.dataset_inputs
+    meta = json.loads(Path(f"{rows}.meta.json").read_text())
+    assert found.dataset.name == "data/rows.jsonl"
+    assert found.dataset.digest == meta["sha256"][:32]
+    assert json.loads(found.dataset.source) == {"uri": str(rows.resolve())}
+    assert json.loads(found.dataset.profile)["num_rows"] == 3
+    assert [(t.key, t.value) for t in found.tags] == [("mlflow.data.context", "rows")]
+
+
+def test_a_description_that_reads_an_unread_section_fails_before_any_job(mlflow_uri):
+    def reads_data(cfg: dict, wildcards: dict[str, str]) -> dict:
+        return {"n": cfg["data"]["n"]}
+
+    step = Step(
+        "data", make, "make", wildcards=("arm",), inputs=("rows",), outputs=("out",),
+        params=("n",), reads=("arms",), sections=one_arm, describes=reads_data,
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match=r"step 'data' describes .*'data'.*add the section"):
+        job_config(_cfg(mlflow_uri), step, {"arm": "a"})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,59 @@ def test_outside_a_workflow_a_run_has_no_parent(smoke_config, mlflow_uri, monkey
         pass
     _, (run,) = all_runs(mlflow_uri)
     assert "mlflow.parentRunId" not in run.data.tags
+
+
+def test_a_finished_parent_holds_the_papers_verdicts(
+    parents, smoke_config, mlflow_uri, tmp_path, monkeypatch
+):
+    from reprolab.io import write_json
+    from tests.conftest import REPO
+
+    monkeypatch.chdir(tmp_path)  # the store's artifacts go to ./mlruns
+    with tracked_run(smoke_config, "score:base"):
+        pass
+    paper = tmp_path / "results" / "sgd_rlvr"
+    claims = {
+        "claims": [
+            {"id": "c1", "kind": "science", "text": "SGD matches AdamW", "verdict": "reproduced"},
+            {"id": "c2", "kind": "science", "text": "fewer updated", "verdict": "not testable"},
+            {"id": "s1", "kind": "sanity", "text": "no state", "verdict": "pass"},
+        ],
+        "summary": {"science": {"reproduced": 1, "not testable": 1}, "sanity": {"pass": 1}},
+    }
+    write_json(paper / "claims.json", claims)
+    (paper / "figures").mkdir()
+    (paper / "figures" / "final_accuracy.png").write_bytes(b"png")
+    (paper / "figures" / "final_accuracy.csv").write_text("arm,accuracy\n")
+    finish_parent_runs({"sgd_rlvr": smoke_config}, paper.parent, cards=REPO / "seeds")
+
+    client, _ = all_runs(mlflow_uri)
+    parent = client.get_run(parents["sgd_rlvr"])
+    assert parent.info.run_name.startswith("workflow ")  # the experiment names the paper
+    assert parent.data.tags["mlflow.source.git.commit"] == parent.data.tags["git_commit"]
+    metrics = parent.data.metrics
+    assert metrics["claims.science.reproduced"] == 1
+    assert metrics["claims.science.not_testable"] == 1
+    assert metrics["claims.science.contradicted"] == 0  # every verdict named: parents line up
+    assert metrics["claims.sanity.pass"] == 1 and metrics["claims.sanity.fail"] == 0
+    run_id = parent.info.run_id
+    names = {a.path for a in client.list_artifacts(run_id)}
+    assert {"claims.json", "scorecard.md", "figures"} <= names
+    figures = {a.path for a in client.list_artifacts(run_id, "figures")}
+    assert figures == {"figures/final_accuracy.png", "figures/final_accuracy.csv"}
+    section = Path(client.download_artifacts(run_id, "scorecard.md", str(tmp_path))).read_text()
+    assert section.startswith("## sgd_rlvr")
+    assert "| SGD matches AdamW |" in section and "reproduced" in section
+    assert "[final_accuracy](figures/final_accuracy.png)" in section  # resolves beside it
+
+
+def test_a_failed_execution_logs_no_verdicts(parents, smoke_config, mlflow_uri, tmp_path):
+    with tracked_run(smoke_config, "score:base"):
+        pass
+    from reprolab.io import write_json
+
+    write_json(tmp_path / "sgd_rlvr" / "claims.json", {"claims": [], "summary": {}})
+    finish_parent_runs({"sgd_rlvr": smoke_config}, tmp_path, status="FAILED")
+    client, _ = all_runs(mlflow_uri)
+    parent = client.get_run(parents["sgd_rlvr"])
+    assert parent.info.status == "FAILED" and not parent.data.metrics

@@ -46,7 +46,7 @@ def test_a_server_killed_mid_run_loses_no_metric_and_fails_no_job(smoke_config, 
         server.start()  # the same store and port: the server is back
         assert sync_spool() == {"replayed": 3, "left": 0}
         runs, client = runs_by_name(server.url)
-        run = runs["sgd_rlvr/train:grpo_sgd"]
+        run = runs["train:grpo_sgd"]
         history = client.get_metric_history(run.info.run_id, "reward")
         assert sorted((m.step, m.value) for m in history) == [(1, 0.1), (2, 0.2), (3, 0.3)]
         assert run.data.metrics["accuracy"] == 0.5
@@ -68,7 +68,7 @@ def test_offline_from_the_start_spools_parent_and_child_and_sync_nests_them(
     monkeypatch.delenv(OFFLINE_ENV)
     assert sync_spool()["left"] == 0
     runs, _ = runs_by_name(mlflow_uri)
-    child, parent = runs["sgd_rlvr/metrics"], next(r for n, r in runs.items() if "workflow" in n)
+    child, parent = runs["metrics"], next(r for n, r in runs.items() if "workflow" in n)
     assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
     assert child.data.metrics == {"accuracy": 0.75}
 
@@ -93,9 +93,7 @@ def test_runs_left_running_by_a_crash_are_closed_at_the_next_start(
 ):
     monkeypatch.setenv(PARENT_RUNS_ENV, "")
     crashed = Tracker(mlflow_uri)
-    crashed.start(
-        "reprolab/sgd_rlvr", "sgd_rlvr/train:killed", {"workdir": str(__import__("os").getcwd())}
-    )
+    crashed.start("reprolab/sgd_rlvr", "train:killed", {"workdir": str(__import__("os").getcwd())})
     start_parent_runs({"sgd_rlvr": smoke_config})
     runs, client = runs_by_name(mlflow_uri)
     assert client.get_run(crashed.run_id).info.status == "KILLED"

@@ -52,6 +52,17 @@ def one_arm(cfg: dict, wildcards: dict[str, str]) -> dict:
     return {arm: cfg[arm], "judge": cfg["judge"]}
 
 
+def finetuning(cfg: dict, wildcards: dict[str, str]) -> dict:
+    """A fine-tuning arm under one name for both (`optimizer.lr`, `trainer.max_steps`), on its
+    train and score_finetuned runs, so that the judges compare by their training settings."""
+    section = cfg[wildcards["arm"]]
+    return {
+        "method": wildcards["arm"],
+        "optimizer": section["optimizer"],
+        "trainer": section["trainer"],
+    }
+
+
 def train(
     cfg: dict, tracker: Tracker, *, arm: str, data: Path, model: Path, out: Path, checkpoints: Path
 ) -> dict:
@@ -162,13 +173,14 @@ STEPS = [
     Step("train", train, "a fine-tuning mitigation (arm sft or dpo) on the held-out train items",
          wildcards=("arm",), inputs=("data", "model"), outputs=("out",),
          params=("checkpoints",), reads=("sft", "dpo", "judge"), sections=one_arm,
-         kind="train"),
+         describes=finetuning, kind="train"),
     Step("score", score, "judge every condition's C1 and C2 prompts in one scoring mode",
          wildcards=("mode",), inputs=("model", "data"), outputs=("out",), reads=("judge",),
          kind="generate"),
     Step("score_finetuned", score_finetuned, "a fine-tuned judge on the paper's prompt",
          wildcards=("mode", "arm"), inputs=("model", "data"), outputs=("out",),
-         reads=("sft", "dpo", "judge"), sections=one_arm, kind="generate"),
+         reads=("sft", "dpo", "judge"), sections=one_arm, describes=finetuning,
+         kind="generate"),
     Step("metrics_summary", metrics_summary, "DDS, accuracy, CIs per mode -> summary.json",
          inputs=("records",), outputs=("summary",), reads=("evaluate",)),
     Step("metrics", metrics, "the summary flattened -> metrics.json; nulls -> units.json",

@@ -48,12 +48,37 @@ def train_data(cfg: dict, wildcards: dict[str, str]) -> dict:
     return {"data": train_settings(cfg["data"])}
 
 
+def _arm_section(cfg: dict, arm: str) -> dict[str, dict]:
+    """{grpo|sft: {trainer, arms: {<optimizer>: ...}}} of one trained arm."""
+    kind, name = arm.split("_", 1)
+    section = cfg[kind]
+    return {kind: {"trainer": section["trainer"], "arms": {name: section["arms"][name]}}}
+
+
 def one_arm(cfg: dict, wildcards: dict[str, str]) -> dict:
     """Only the trained arm's optimizer settings, so that another arm's change keeps it."""
-    kind, arm = wildcards["arm"].split("_", 1)
-    section = cfg[kind]
-    chosen = {"trainer": section["trainer"], "arms": {arm: section["arms"][arm]}}
-    return {kind: chosen, "reward": cfg["reward"]}
+    return {**_arm_section(cfg, wildcards["arm"]), "reward": cfg["reward"]}
+
+
+def scored_arm(cfg: dict, wildcards: dict[str, str]) -> dict:
+    """The evaluation settings and the scored arm's training settings (none for base): its
+    run names them, and an arm's score is stale when its training changes."""
+    arm = wildcards["arm"]
+    return {"evaluate": cfg["evaluate"], **({} if arm == "base" else _arm_section(cfg, arm))}
+
+
+def arm_settings(cfg: dict, wildcards: dict[str, str]) -> dict:
+    """What an arm is, under one name for every arm (`optimizer.lr`, `trainer.max_steps`), on
+    its train and score runs, so that accuracy plots against the learning rate in MLflow."""
+    arm = wildcards["arm"]
+    if arm == "base":
+        return {"method": "base"}
+    kind, name = arm.split("_", 1)
+    return {
+        "method": kind,
+        "optimizer": cfg[kind]["arms"][name],
+        "trainer": cfg[kind]["trainer"],
+    }
 
 
 def train(
@@ -135,10 +160,11 @@ STEPS = [
     Step("train", train, "train one arm (grpo_<optimizer> or sft_<optimizer>)",
          wildcards=("arm",), inputs=("data", "model"), outputs=("out",),
          params=("checkpoints",), reads=("grpo", "sft", "reward"), sections=one_arm,
-         kind="train"),
+         describes=arm_settings, kind="train"),
     Step("score", score, "accuracy, update sparsity and rank of one arm", wildcards=("arm",),
          inputs=("model", "base", "data"), outputs=("result", "predictions"),
-         reads=("evaluate",), kind="generate"),
+         reads=("evaluate", "grpo", "sft"), sections=scored_arm, describes=arm_settings,
+         kind="generate"),
     Step("metrics", metrics, "join the scores into metrics.json and units.json",
          inputs=("evals", "predictions"), outputs=("metrics",)),
     Step("plot", plot, "draw the figures", inputs=("evals", "models"), params=("figures",)),

@@ -76,6 +76,32 @@ def arm_of(path: Path | str) -> str:
     return stem if p.parent.name in ("eval", "data") else f"{p.parent.name}.{stem}"
 
 
+def scored_solver(cfg: dict, wildcards: dict[str, str]) -> dict:
+    """The scoring sections and, for a trained arm, the solver's training settings: its run
+    names them, and the arm's score is stale when its training changes."""
+    sections = {k: cfg[k] for k in SCORE_SECTIONS}
+    return sections if wildcards["arm"] == "base" else {**sections, "solver": cfg["solver"]}
+
+
+def solver_settings(cfg: dict, wildcards: dict[str, str]) -> dict:
+    """A solver under one name on its train_solver and score runs (`variant`, `iteration`,
+    `optimizer.lr`, `trainer.max_steps`), so that accuracy compares by its training."""
+    arm = wildcards.get("arm")
+    if arm == "base":
+        return {"variant": "base", "iteration": 0}
+    if arm is None:
+        variant, iteration = wildcards["variant"], wildcards["iteration"]
+    else:
+        variant, iteration = arm.split("/iter")
+    solver = cfg["solver"]
+    return {
+        "variant": variant,
+        "iteration": int(iteration),
+        "optimizer": solver["optimizer"],
+        "trainer": solver["trainer"],
+    }
+
+
 def data(cfg: dict, tracker: Tracker, *, test: Path, tools: Path) -> dict:
     from reprolab.io import write_json, write_jsonl
     from reprolab.papers.toolr0.data import split_tools, test_items
@@ -212,6 +238,7 @@ def plot(
 
 
 ROLE_SECTIONS = ("tools", "spec", "prompts", "selfplay", "evaluate", "sandbox")
+SCORE_SECTIONS = ("prompts", "evaluate", "sandbox")
 
 STEPS = [
     Step("data", data, "the held-out test set (gold results run in the sandbox)",
@@ -224,10 +251,12 @@ STEPS = [
          outputs=("tasks", "stats"), reads=(*ROLE_SECTIONS, "generate"), kind="generate"),
     Step("train_solver", train_solver, "one iteration of solver GRPO on generated tasks",
          wildcards=("variant", "iteration"), inputs=("tasks", "model"), outputs=("out",),
-         params=("checkpoints",), reads=("prompts", "solver"), kind="train"),
+         params=("checkpoints",), reads=("prompts", "solver"), describes=solver_settings,
+         kind="train"),
     Step("score", score, "AST and execution accuracy of one arm on the held-out set",
          wildcards=("arm",), inputs=("model", "data"), outputs=("out", "predictions"),
-         reads=("prompts", "evaluate", "sandbox"), kind="generate"),
+         reads=(*SCORE_SECTIONS, "solver"), sections=scored_solver, describes=solver_settings,
+         kind="generate"),
     Step("metrics", metrics, "join the scores and curriculum stats into metrics.json",
          inputs=("evals", "stats", "predictions"), outputs=("metrics",), reads=("selfplay",)),
     Step("plot", plot, "draw the figures", inputs=("metrics", "stats"), params=("figures",),
