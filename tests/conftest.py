@@ -96,15 +96,16 @@ def mlflow_server(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def dvc_suite(tmp_path_factory, mlflow_server):
-    """The smoke suite built once by `dvc repro` in a fresh git repository, tracked by the live
+    """Two papers of the smoke suite (DVC_PAPERS) built once by `dvc repro` in a fresh git
+    repository, tracked by the live
     MLflow server, committed and pushed to the default (local-directory) DVC remote.
 
     Shared by the DVC tests and the MLflow browser test: one smoke run serves both.
     """
-    from tests.system.pipeline import commit_all, git_repo_of_project, run, user_env
+    from tests.system.pipeline import DVC_PAPERS, commit_all, git_repo_of_project, run, user_env
 
     base = tmp_path_factory.mktemp("dvc")
-    repo = git_repo_of_project(base / "repo", scale="smoke")
+    repo = git_repo_of_project(base / "repo", scale="smoke", papers=DVC_PAPERS)
     env = user_env(MLFLOW_TRACKING_URI=mlflow_server.url)
     started = time.monotonic()
     first = run(["dvc", "repro"], repo, env)

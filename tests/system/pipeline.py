@@ -4,6 +4,7 @@ as a user runs them, and a real MLflow tracking server on a free local port."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -13,6 +14,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import yaml
 
 from tests.conftest import REPO
 
@@ -32,6 +35,9 @@ PROJECT_FILES = (
     ".dvcignore",
     ".gitignore",
 )
+# The papers the DVC suite builds: training, scoring and an MLflow comparison of arms (sgd_rlvr),
+# a further seed's folder (psibench). Two keep CI short; every paper's stage is the same template.
+DVC_PAPERS = ("sgd_rlvr", "psibench")
 GIT_IDENTITY = ("-c", "user.name=reprolab-test", "-c", "user.email=test@reprolab.invalid")
 
 
@@ -52,8 +58,9 @@ def run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 1800) -> 
     return output
 
 
-def git_repo_of_project(dest: Path, scale: str) -> Path:
-    """A new git repository holding the project, its config/config.yaml set to `scale`."""
+def git_repo_of_project(dest: Path, scale: str, papers: tuple[str, ...] = ()) -> Path:
+    """A new git repository holding the project, its config/config.yaml set to `scale` (and to
+    `papers` when given)."""
     dest.mkdir(parents=True)
     for name in PROJECT_FILES:
         src, target = REPO / name, dest / name
@@ -65,12 +72,32 @@ def git_repo_of_project(dest: Path, scale: str) -> Path:
     config = dest / "config" / "config.yaml"
     text = config.read_text()
     assert "\nscale: tiny\n" in text, "config/config.yaml no longer sets `scale: tiny`"
-    config.write_text(text.replace("\nscale: tiny\n", f"\nscale: {scale}\n"))
+    text = text.replace("\nscale: tiny\n", f"\nscale: {scale}\n")
+    if papers:
+        text = re.sub(r"\npapers: \[[^]]*\]\n", f"\npapers: [{', '.join(papers)}]\n", text)
+        keep_report_deps_of(dest / "dvc.yaml", papers)
+    config.write_text(text)
     env = user_env()
     run(["git", "init", "-q", "-b", "main"], dest, env)
     run(["git", "add", "-A"], dest, env)
     run(["git", *GIT_IDENTITY, "commit", "-q", "-m", f"project at scale {scale}"], dest, env)
     return dest
+
+
+def keep_report_deps_of(dvc_yaml: Path, papers: tuple[str, ...]) -> None:
+    """dvc.yaml lists every paper's report inputs and plots; drop those of papers not enabled,
+    as a user who disables a paper does (README, "Versioned pipeline")."""
+    of_paper = re.compile(r"^\$\{results_dir\}/\$\{scale\}/(\w+)/")
+
+    def kept(entry: str | dict) -> bool:
+        found = of_paper.match(entry if isinstance(entry, str) else next(iter(entry)))
+        return not found or found.group(1) in papers
+
+    spec = yaml.safe_load(dvc_yaml.read_text())
+    report = spec["stages"]["report"]
+    report["deps"] = [d for d in report["deps"] if kept(d)]
+    spec["plots"] = [p for p in spec["plots"] if kept(p)]
+    dvc_yaml.write_text(yaml.safe_dump(spec, sort_keys=False))
 
 
 def commit_all(repo: Path, message: str) -> None:

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
-from tests.system.pipeline import commit_all, run
+from tests.system.pipeline import DVC_PAPERS, commit_all, run
 
 pytestmark = pytest.mark.slow
 if not (Path(sys.executable).parent / "dvc").exists():
@@ -22,7 +22,9 @@ if not (Path(sys.executable).parent / "dvc").exists():
 
 # What DVC keeps in git (cache: false) for each paper: its metrics and its verdicts.
 PAPER_GIT_FILES = ("metrics.json", "claims.json")
-PAPER_OUTS = ("data", "models", "eval", "figures", "units.json", "claims.json", "metrics.json")
+PAPER_OUTS = (
+    "data", "models", "seeds", "eval", "figures", "units.json", "claims.json", "metrics.json"
+)  # fmt: skip
 
 
 def enabled_papers() -> list[str]:
@@ -41,7 +43,7 @@ def digests(root: Path, names: list[str]) -> dict[str, str]:
 
 
 def shared_outputs(repo: Path) -> list[str]:
-    paper = [f"results/smoke/{p}/{out}" for p in enabled_papers() for out in PAPER_OUTS]
+    paper = [f"results/smoke/{p}/{out}" for p in DVC_PAPERS for out in PAPER_OUTS]
     return paper + ["results/smoke/scorecard.md", "results/smoke/report.html"]
 
 
@@ -74,14 +76,14 @@ def test_repro_builds_every_stage_then_nothing(dvc_suite):
     assert "Running stage" not in dvc_suite.second
     assert "didn't change, skipping" in dvc_suite.second
     lock = yaml.safe_load((dvc_suite.repo / "dvc.lock").read_text())
-    assert set(lock["stages"]) == {f"paper@{p}" for p in enabled_papers()} | {"report"}
+    assert set(lock["stages"]) == {f"paper@{p}" for p in DVC_PAPERS} | {"report"}
     print(f"dvc repro of the smoke suite: {dvc_suite.seconds:.0f} s")
 
 
 def test_git_holds_metrics_claims_and_scorecard_and_the_cache_the_rest(dvc_suite):
     repo, env = dvc_suite.repo, dvc_suite.env
     tracked = run(["git", "ls-files", "results"], repo, env).split()
-    expected = [f"results/smoke/{p}/{f}" for p in enabled_papers() for f in PAPER_GIT_FILES]
+    expected = [f"results/smoke/{p}/{f}" for p in DVC_PAPERS for f in PAPER_GIT_FILES]
     assert sorted(tracked) == sorted(expected + ["results/smoke/scorecard.md"])
     assert run(["git", "status", "--porcelain"], repo, env).strip() == ""
     pushed = dvc_suite.pushed
@@ -94,7 +96,7 @@ def test_report_and_scorecard_show_each_papers_claims_and_figures(dvc_suite):
     results = dvc_suite.repo / "results" / "smoke"
     html = (results / "report.html").read_text()
     scorecard = (results / "scorecard.md").read_text()
-    for paper in enabled_papers():
+    for paper in DVC_PAPERS:
         claims = json.loads((results / paper / "claims.json").read_text())
         card = yaml.safe_load((REPO / "seeds" / f"{paper}.yaml").read_text())
         assert f"## {paper}" in scorecard
