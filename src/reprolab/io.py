@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 from collections.abc import Iterable, Iterator
@@ -64,6 +65,14 @@ def write_jsonl(path: Path, rows: Iterable[dict]) -> None:
     _atomic_write(path, text)
     meta = {"rows": len(lines), "sha256": hashlib.sha256(text.encode()).hexdigest()}
     _atomic_write(sidecar(path), json.dumps(meta) + "\n")
+
+
+def write_counted(path: Path, rows: list[dict], name: str) -> dict[str, int]:
+    """A data step's JSONL output: written, logged, and its row count returned as the step's
+    metric `name` (e.g. train_problems)."""
+    write_jsonl(path, rows)
+    logging.getLogger("reprolab").info("wrote %d %s", len(rows), name.replace("_", " "))
+    return {name: len(rows)}
 
 
 def check_against_sidecar(path: Path) -> None:

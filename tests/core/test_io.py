@@ -45,3 +45,11 @@ def test_appending_turns_a_file_into_a_log_without_a_sidecar(tmp_path):
     append_jsonl(path, ROWS[2])
     assert not sidecar(path).exists()
     assert read_jsonl(path) == ROWS[:3]
+
+
+def test_a_counted_write_returns_its_rows_as_the_named_metric(tmp_path):
+    from reprolab.io import write_counted
+
+    rows = [{"q": 1}, {"q": 2}, {"q": 3}]
+    assert write_counted(tmp_path / "d.jsonl", rows, "test_problems") == {"test_problems": 3}
+    assert read_jsonl(tmp_path / "d.jsonl") == rows

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -204,22 +205,28 @@ def test_a_user_who_asks_for_bars_keeps_them(monkeypatch):
 def test_a_step_job_log_gets_no_carriage_returns(tmp_path):
     """`reprolab prepare-model` as rules/models.smk runs it, stderr to its log: transformers
     writes the shards with a bar, which must not reach the file."""
-    log = tmp_path / "prepare_model.log"
-    env = {k: v for k, v in os.environ.items() if k not in progress_module.QUIET_ENV}
     command = [sys.executable, "-m", "reprolab.cli", "prepare-model", "tiny-random-llama"]
     command += ["--out", str(tmp_path / "m"), "--config-dir", str(REPO / "config")]
+    text = job_log(command, tmp_path / "prepare_model.log", cwd=tmp_path)
+    assert b"prepared model tiny-random-llama" in text
+    assert b"\r" not in text, text
+
+
+def job_log(command: list[str], log: Path, cwd: Path) -> bytes:
+    """Run a command as Snakemake runs a job, stderr to its log (`2> {log}`: not a terminal),
+    without the quieting variables of this process; the log's bytes (read_text would turn each
+    '\\r' into a newline)."""
+    env = {k: v for k, v in os.environ.items() if k not in progress_module.QUIET_ENV}
     with log.open("w") as stderr:
         subprocess.run(
             command,
             stderr=stderr,
             check=True,
             timeout=300,
-            cwd=tmp_path,
+            cwd=cwd,
             env={**env, "PYTHONPATH": str(REPO / "src")},
         )
-    text = log.read_bytes()  # bytes: read_text would turn each '\r' into a newline
-    assert b"prepared model tiny-random-llama" in text
-    assert b"\r" not in text, text
+    return log.read_bytes()
 
 
 # What a job does with the libraries that drew bars into logs: a datasets map (TRL's
@@ -243,18 +250,8 @@ print("done", file=sys.stderr)
 @pytest.mark.slow
 @pytest.mark.parametrize("mode", ["quiet", "default"])
 def test_a_job_log_gets_no_carriage_returns_once_bars_are_quiet(mode, tiny_model, tmp_path):
-    log = tmp_path / "job.log"
-    env = {k: v for k, v in os.environ.items() if k not in progress_module.QUIET_ENV}
-    with log.open("w") as stderr:  # as Snakemake's `2> {log}`: not a terminal
-        subprocess.run(
-            [sys.executable, "-c", LIBRARY_WORK, mode, str(tiny_model), str(tmp_path / "saved")],
-            stderr=stderr,
-            check=True,
-            timeout=300,
-            cwd=REPO,
-            env={**env, "PYTHONPATH": str(REPO / "src")},
-        )
-    text = log.read_bytes()  # bytes: read_text would turn each '\r' into a newline
+    command = [sys.executable, "-c", LIBRARY_WORK, mode, str(tiny_model), str(tmp_path / "saved")]
+    text = job_log(command, tmp_path / "job.log", cwd=REPO)
     assert text.rstrip().endswith(b"done")
     if mode == "quiet":
         assert b"\r" not in text, text

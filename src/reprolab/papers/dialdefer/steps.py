@@ -20,23 +20,17 @@ FIGURES = ["dds_per_domain", "accuracy_vs_dds", "ablation_mitigation"]
 
 
 def data(cfg: dict, tracker: Tracker, *, eval: Path) -> dict:
-    from reprolab.io import write_jsonl
+    from reprolab.io import write_counted
     from reprolab.papers.dialdefer.data import eval_items
 
-    rows = eval_items(cfg["data"], cfg["suite"]["seed"])
-    write_jsonl(eval, rows)
-    log.info("wrote %d eval items", len(rows))
-    return {"eval_items": len(rows)}
+    return write_counted(eval, eval_items(cfg["data"], cfg["suite"]["seed"]), "eval_items")
 
 
 def data_train(cfg: dict, tracker: Tracker, *, train: Path) -> dict:
-    from reprolab.io import write_jsonl
+    from reprolab.io import write_counted
     from reprolab.papers.dialdefer.data import train_items
 
-    rows = train_items(cfg["data"], cfg["suite"]["seed"])
-    write_jsonl(train, rows)
-    log.info("wrote %d train items", len(rows))
-    return {"train_items": len(rows)}
+    return write_counted(train, train_items(cfg["data"], cfg["suite"]["seed"]), "train_items")
 
 
 def eval_data(cfg: dict, wildcards: dict[str, str]) -> dict:

@@ -22,23 +22,17 @@ def arms(cfg: dict) -> list[str]:
 
 
 def data(cfg: dict, tracker: Tracker, *, train: Path) -> dict:
-    from reprolab.io import write_jsonl
+    from reprolab.io import write_counted
     from reprolab.papers.sgd_rlvr.data import train_set
 
-    rows = train_set(cfg["data"], cfg["suite"]["seed"])
-    write_jsonl(train, rows)
-    log.info("wrote %d train problems", len(rows))
-    return {"train_problems": len(rows)}
+    return write_counted(train, train_set(cfg["data"], cfg["suite"]["seed"]), "train_problems")
 
 
 def data_test(cfg: dict, tracker: Tracker, *, test: Path) -> dict:
-    from reprolab.io import write_jsonl
+    from reprolab.io import write_counted
     from reprolab.papers.sgd_rlvr.data import test_set
 
-    rows = test_set(cfg["data"], cfg["suite"]["seed"])
-    write_jsonl(test, rows)
-    log.info("wrote %d test problems", len(rows))
-    return {"test_problems": len(rows)}
+    return write_counted(test, test_set(cfg["data"], cfg["suite"]["seed"]), "test_problems")
 
 
 def train_data(cfg: dict, wildcards: dict[str, str]) -> dict:
