@@ -13,7 +13,9 @@ per group, hands each episode its replies in order, and retires episodes that ar
     rows = Runner(backend_handlers(backend)).run(episodes, max_steps=16, log_path=...)
 
 Kinds: `generate` (payload: a conversation), `score_candidates` (payload: (conversation,
-candidates)), `embed` (payload: a text), `judge` (payload: (item, render), with a core Judge).
+candidates)), `score_calibrated` (payload: (conversation, candidates, context-free conversation):
+`inference.calibrated_scores`), `embed` (payload: a text), `judge` (payload: (item, render),
+with a core Judge).
 Every request and reply lands in one standard JSONL episode log (episode, turn, role, kind,
 request, reply, seconds), and progress (live episodes, step, replies/s, ETA) goes to the log.
 """
@@ -29,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from reprolab.inference import InferenceBackend, SamplingParams
+from reprolab.inference import InferenceBackend, SamplingParams, calibrated_scores
 from reprolab.progress import format_duration
 
 log = logging.getLogger(__name__)
@@ -67,6 +69,9 @@ def backend_handlers(backend: InferenceBackend, embedder=None, judge=None) -> di
         "generate": lambda payloads, params: backend.generate(payloads, params),
         "score_candidates": lambda payloads, _: backend.score_candidates(
             [p[0] for p in payloads], [p[1] for p in payloads]
+        ),
+        "score_calibrated": lambda payloads, _: calibrated_scores(
+            backend, [p[0] for p in payloads], [p[1] for p in payloads], [p[2] for p in payloads]
         ),
     }
     if embedder is not None:

@@ -99,3 +99,51 @@ def test_runner_on_a_real_backend_equals_one_episode_at_a_time(tiny_model):
         alone = Dialogue(i, 3)
         Runner(backend_handlers(backend)).run([alone], 5)
         assert alone.history == episode.history
+
+
+class Prior(InferenceBackend):
+    """Log-probability = a candidate's prior (short is likely) + 2 when the context names it."""
+
+    def __init__(self):
+        self.batches = []
+
+    def generate(self, conversations, params):
+        raise NotImplementedError
+
+    def score(self, contexts, continuations):
+        raise NotImplementedError
+
+    def score_candidates(self, contexts, candidates):
+        self.batches.append(len(contexts))
+        return [
+            [-float(len(c)) + (2.0 if c in ctx[-1]["content"] else 0.0) for c in cands]
+            for ctx, cands in zip(contexts, candidates, strict=True)
+        ]
+
+
+def test_calibrated_scores_subtract_the_context_free_score_in_one_batch():
+    """Raw scores pick the short candidate whatever the state says; calibrated ones pick the
+    candidate the state names (+2 over its own context-free score), by hand: Pick[cup] scores
+    -9 + 2 - (-9) = 2 against Wait's -4 - (-4) = 0."""
+    from reprolab.inference import calibrated_scores
+
+    backend = Prior()
+    state = [{"role": "user", "content": "the cup is here: Pick[cup]"}]
+    null = [{"role": "user", "content": "Action:"}]
+    cands = [["Wait", "Pick[cup]"]]
+    raw = backend.score_candidates([state], cands)[0]
+    assert max(range(2), key=lambda k: raw[k]) == 0  # the prior wins uncalibrated
+    backend.batches.clear()
+    assert calibrated_scores(backend, [state], cands, [null]) == [[0.0, 2.0]]
+    assert backend.batches == [2]  # the state and the null prompt in one call
+
+
+def test_runner_batches_calibrated_requests_of_all_episodes():
+    backend = Prior()
+    handlers = backend_handlers(backend)
+    payloads = [
+        ([{"role": "user", "content": f"go {w}"}], ["x", "yy"], [{"role": "user", "content": ""}])
+        for w in ("yy", "x")
+    ]
+    assert handlers["score_calibrated"](payloads, None) == [[0.0, 2.0], [2.0, 0.0]]
+    assert backend.batches == [4]

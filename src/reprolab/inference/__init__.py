@@ -131,6 +131,32 @@ class InferenceBackend(ABC):
         return out
 
 
+def calibrated_scores(
+    backend: InferenceBackend,
+    contexts: list[Conversation],
+    candidates: list[list[str]],
+    null_contexts: list[Conversation],
+) -> list[list[float]]:
+    """Each candidate's log-probability after its context minus the same after a context-free
+    prompt (pointwise mutual information with the context).
+
+    A small model prefers short, frequent continuations whatever the state says; subtracting
+    what it would say without the state leaves what the state adds (Holtzman et al. 2021,
+    "Surface form competition"). One batched `score_candidates` call over both prompts.
+    """
+    if not len(contexts) == len(candidates) == len(null_contexts):
+        raise ValueError(
+            f"calibrated_scores: {len(contexts)} contexts, {len(candidates)} candidate lists, "
+            f"{len(null_contexts)} null contexts; expected the same number"
+        )
+    both = backend.score_candidates(list(contexts) + list(null_contexts), candidates + candidates)
+    n = len(contexts)
+    return [
+        [s - z for s, z in zip(with_state, without, strict=True)]
+        for with_state, without in zip(both[:n], both[n:], strict=True)
+    ]
+
+
 def is_prefilled(conversation: Conversation) -> bool:
     """Whether the conversation ends inside the assistant's reply (a prefill to continue)."""
     return bool(conversation) and conversation[-1]["role"] == "assistant"
