@@ -81,6 +81,9 @@ localrules:
 # The card checked against the paper's metrics and per-unit evidence (units.json), with a forest
 # plot of its science claims. It waits for the paper's plot, so that claims.json marks a paper
 # whose every output is done.
+# It also makes the paper's models/ and seeds/ folders, empty for a paper that trains nothing or
+# runs one seed: DVC's paper stage lists both as outs, so `dvc commit` can record a run that
+# Snakemake made by itself (a cluster run, README "DVC with the cluster profile").
 rule claims:
     input:
         card="seeds/{paper}.yaml",
@@ -113,7 +116,11 @@ rule claims:
         settings=json.dumps(config["claims"]),
         seeds=lambda wildcards: " ".join(map(str, W.seeds(wildcards.paper))),
         scale=SCALE,
+        folders=lambda wildcards: [
+            f"{RESULTS}/{wildcards.paper}/{d}" for d in ("models", "seeds")
+        ],
     shell:
         "reprolab claims {wildcards.paper} --card {input.card} --metrics {input.metrics}"
         " --units {input.units} --seeds {params.seeds} --scale {params.scale}"
         " --settings {params.settings:q} --forest {output.forest} --out {output.claims} 2> {log}"
+        " && mkdir -p {params.folders}"

@@ -26,6 +26,7 @@ PROJECT_FILES = (
     "config",
     "seeds",
     "profiles",
+    "slurm",
     "environment.yml",
     "docs/report",
     "src",
@@ -65,7 +66,9 @@ def git_repo_of_project(dest: Path, scale: str, papers: tuple[str, ...] = ()) ->
     for name in PROJECT_FILES:
         src, target = REPO / name, dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        if src.is_dir():
+        if src.is_symlink():  # the root's `slurm`, a link to profiles/slurm
+            target.symlink_to(src.readlink())
+        elif src.is_dir():
             shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
         else:
             shutil.copy(src, target)

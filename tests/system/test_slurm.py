@@ -20,7 +20,9 @@ import yaml
 
 from reprolab.papers import manifest
 from reprolab.steps import load_paper
-from tests.conftest import REPO, copy_workflow, snakemake
+from tests.conftest import REPO, snakemake
+from tests.system import pipeline
+from tests.system.pipeline import git_repo_of_project, user_env
 
 SCRIPT = REPO / "tests" / "slurm" / "start_cluster.sh"
 SLURM_PAPERS = ("sgd_rlvr", "psibench")
@@ -83,7 +85,8 @@ def scontrol_job(job_id: str) -> str:
 @pytest.mark.slow
 def test_smoke_suite_through_slurm_matches_a_local_run(slurm_cluster, smoke_run, tmp_path):
     local_dir, local_run = smoke_run
-    workdir = copy_workflow(tmp_path)
+    # A git repository of the project, so that DVC can record the cluster run afterwards.
+    workdir = git_repo_of_project(tmp_path / "repo", scale="smoke", papers=SLURM_PAPERS)
     configure_for_test_cluster(workdir)
     run = snakemake(
         workdir,
@@ -169,3 +172,14 @@ def test_smoke_suite_through_slurm_matches_a_local_run(slurm_cluster, smoke_run,
     jobs = [r for r in runs if r.data.tags.get("rule") != "workflow"]
     slurm_ids = {slurm_id for _, slurm_id, _ in submitted}
     assert jobs and {r.data.tags.get("slurm_job_id") for r in jobs} <= slurm_ids
+
+    # DVC with the cluster profile (README): the report, then `dvc commit` records the run as
+    # the stages' results, and `dvc repro` finds nothing to do.
+    env = user_env()
+    pipeline.run(["snakemake", "--report", "results/smoke/report.html"], workdir, env)
+    pipeline.run(["dvc", "commit", "--force"], workdir, env)
+    assert "up to date" in pipeline.run(["dvc", "status"], workdir, env)
+    repro = pipeline.run(["dvc", "repro"], workdir, env)
+    assert "Running stage" not in repro
+    for stage in [f"paper@{p}" for p in SLURM_PAPERS] + ["report"]:
+        assert f"Stage '{stage}' didn't change, skipping" in repro
