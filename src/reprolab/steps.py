@@ -261,7 +261,8 @@ def run_step(paper: Paper, step: Step, args: argparse.Namespace) -> Any:
 
     The run's params are the wildcards, the sections read and what the step `describes`; its
     input files are logged as datasets."""
-    from reprolab.tracking import flatten, input_datasets, tracked_run
+    from reprolab.distributed import is_main_process
+    from reprolab.tracking import Tracker, flatten, input_datasets, tracked_run
 
     cfg = resolve_config(args, paper.name, step)
     values = {name: getattr(args, name) for name in step.flag_names}
@@ -276,6 +277,10 @@ def run_step(paper: Paper, step: Step, args: argparse.Namespace) -> Any:
         for path in paths:
             if not Path(path).exists():
                 raise FileNotFoundError(f"step '{step.name}': input --{name} {path} not found")
+    if not is_main_process():
+        # Another process of a multi-process training (reprolab.distributed): it trains its
+        # share of every batch; the main process tracks the run and checks the outputs.
+        return step.run(cfg, Tracker("none"), **values)
     name = seeded_run_name(run_name(step, values), cfg)
     source = f"reprolab {paper.name} {step.name.replace('_', '-')}"
     with tracked_run(cfg, name, params, source) as tracker:

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from reprolab.distributed import launch_prefix
 from reprolab.steps import Paper, Step, command, flag_of, job_config, load_paper
 
 
@@ -118,7 +119,12 @@ class Wiring:
         return resources
 
     def shell(self, paper: str, name: str) -> str:
-        return command(paper, self.step(paper, name))
+        """The job's command line; a job of several processes (a train job on several GPUs)
+        starts through `accelerate launch` (reprolab.distributed)."""
+        step = self.step(paper, name)
+        line = command(paper, step)
+        prefix = launch_prefix(self.job(step.kind), step.kind)
+        return f"{prefix}{line.removeprefix('reprolab')}" if prefix else line
 
     def flags(self, paper: str, name: str, **params: Callable[[Any], str]) -> Callable:
         """The step's flags as a rule param, for a rule made in a loop over papers

@@ -82,6 +82,8 @@ class LogCallback(TrainerCallback):
         self.started, self.first_step = time.monotonic(), state.global_step
 
     def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero:
+            return  # with several processes, the main one reports (the loss is their mean)
         numeric = {
             k: float(v)
             for k, v in (logs or {}).items()
@@ -260,23 +262,22 @@ def train(
             callbacks=hooks,
         )
     trainer.remove_callback(PrinterCallback)  # LogCallback already reports each step
+    main = trainer.accelerator.is_main_process  # with several processes, the one that writes
     newest = last_complete_checkpoint(checkpoint_dir)
     last = str(newest) if newest else None
     resumed_from = 0
     if last:
         resumed_from = int(Path(last).name.split("-")[-1])
         log.info("resuming from %s, the newest complete checkpoint", last)
-        _truncate_log(log_path, resumed_from)
-    elif log_path.exists():
+        if main:
+            _truncate_log(log_path, resumed_from)
+    elif log_path.exists() and main:
         log_path.unlink()
+    trainer.accelerator.wait_for_everyone()
     started = time.monotonic()
     trainer.train(resume_from_checkpoint=last)
     seconds = time.monotonic() - started
 
-    out_dir = Path(out_dir)
-    with building_dir(out_dir) as tmp:
-        trainer.model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
     n_params = sum(p.numel() for p in model.parameters())  # tied weights appear once
     summary = {
         "kind": kind,
@@ -287,10 +288,21 @@ def train(
         "optimizer_state_bytes": optimizer_state_bytes(opt),
         "parameter_count": n_params,
         "parameter_bytes": n_params * 4,
+        "processes": trainer.accelerator.num_processes,
     }
-    write_json(out_dir / "train_summary.json", summary)
-    shutil.copy(log_path, out_dir / "train_log.jsonl")
-    # The finished model is the output; checkpoints only served resumption and are large.
-    shutil.rmtree(checkpoint_dir, ignore_errors=True)
-    log.info("trained %s for %d steps in %.0f s -> %s", kind, summary["steps"], seconds, out_dir)
+    out_dir = Path(out_dir)
+    trainer.accelerator.wait_for_everyone()
+    if main:
+        with building_dir(out_dir) as tmp:
+            trainer.model.save_pretrained(tmp)
+            tokenizer.save_pretrained(tmp)
+        write_json(out_dir / "train_summary.json", summary)
+        shutil.copy(log_path, out_dir / "train_log.jsonl")
+        # The finished model is the output; checkpoints only served resumption and are large.
+        shutil.rmtree(checkpoint_dir, ignore_errors=True)
+        log.info(
+            "trained %s for %d steps in %.0f s -> %s", kind, summary["steps"], seconds, out_dir
+        )
+    # Every process returns once the model is saved, so that none reads it early.
+    trainer.accelerator.wait_for_everyone()
     return summary
