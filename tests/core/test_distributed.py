@@ -47,10 +47,10 @@ def test_a_train_job_runs_one_process_per_gpu_and_others_one():
     )
 
 
-def test_full_scale_train_jobs_start_through_accelerate_with_their_gpu_count():
+def test_full_scale_train_jobs_start_through_accelerate_with_their_gpu_count(monkeypatch):
     config = load_yaml(REPO / "config" / "config.yaml")
     config["scale"] = "full"
-    os.chdir(REPO)
+    monkeypatch.chdir(REPO)  # the wiring writes job configs under results/
     wiring = Wiring(config, {p: load_paper_config(p, config) for p in config["papers"]})
     gpus = config["resources"]["full"]["train"]["gpus"]
     assert gpus > 1
