@@ -167,6 +167,9 @@ def add_to_parser(steps: argparse._SubParsersAction, paper: Paper, step: Step) -
     group.add_argument("--config", help="@file.json the workflow wrote, or inline JSON")
     group.add_argument("--scale", choices=["smoke", "tiny", "full"], help="resolve from config/")
     parser.add_argument("--config-dir", default="config", type=Path)
+    parser.add_argument(
+        "--seed", type=int, help="with --scale: one of the paper's further seeds (its `seeds:`)"
+    )
     roles = {
         **{n: "which job of the step (a wildcard)" for n in step.wildcards},
         **{n: "input" for n in step.inputs},
@@ -228,13 +231,16 @@ def resolve_config(args: argparse.Namespace, paper: str, step: Step) -> dict:
     from reprolab.config import load_config
     from reprolab.io import read_json
 
+    seed = getattr(args, "seed", None)
+    if seed is not None and args.config:
+        raise ConfigError("--seed goes with --scale: a workflow's --config already holds its seed")
     if args.config and args.config.startswith("@"):
         cfg = read_json(Path(args.config[1:]))
     elif args.config:
         cfg = json.loads(args.config)
     else:
         wildcards = {w: str(getattr(args, w)) for w in step.wildcards}
-        cfg = job_config(load_config(paper, args.scale, args.config_dir), step, wildcards)
+        cfg = job_config(load_config(paper, args.scale, args.config_dir), step, wildcards, seed)
     if cfg.get("suite", {}).get("paper") != paper:
         raise ConfigError(f"--config {args.config}: a config of paper '{paper}' was expected")
     if cfg["suite"]["scale"] != "full":

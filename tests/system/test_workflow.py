@@ -58,6 +58,16 @@ def test_steps_run_by_hand_outside_snakemake(tmp_path, monkeypatch):
     assert len(train.read_text().splitlines()) == 16
     assert len(test.read_text().splitlines()) == 8
     assert main(["prepare-model", "no-such-model", "--out", str(tmp_path / "m")]) == 2
+    # Another seed by hand, as the workflow runs a paper's further seeds: other items.
+    seeded = tmp_path / "train-seed1.jsonl"
+    assert (
+        main(["sgd_rlvr", "data", "--scale", "smoke", "--seed", "1", "--train", str(seeded)]) == 0
+    )
+    assert seeded.read_text() != train.read_text()
+    inline = '{"suite": {"paper": "sgd_rlvr"}}'
+    assert (
+        main(["sgd_rlvr", "data", "--config", inline, "--seed", "1", "--train", str(seeded)]) == 2
+    )
 
 
 @pytest.fixture(scope="module")
