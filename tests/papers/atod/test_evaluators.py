@@ -9,12 +9,12 @@ from reprolab.episodes import Runner
 from reprolab.papers.atod import evaluators as evs
 from reprolab.papers.atod import readers as rd
 
-LEXICON = {
-    "abandoned": ["forget", "cancelled"],
-    "failed": ["not available"],
-    "pending": ["look into", "arrange", "working on"],
-    "completed": ["confirmed", "all set"],
-}
+LEXICON = [
+    {"status": "abandoned", "cues": ["forget", "cancelled"]},
+    {"status": "failed", "cues": ["not available"]},
+    {"status": "pending", "cues": ["look into", "arrange", "working on"]},
+    {"status": "completed", "cues": ["confirmed", "all set"]},
+]
 PROMPTS = {
     "status_system": "track", "status_user": "{dialogue} | {goal}", "status_prefix": "Status",
     "equivalence": "{a} = {b}?", "summary": "{summary} {turns}",
@@ -83,6 +83,10 @@ def test_cue_reader_takes_the_last_cued_mention():
                          LEXICON) == "pending"  # fmt: skip
     assert rd.cue_status("I need a flight.", "book_flight", LEXICON) == "open"
     assert rd.cue_status("I need a flight.", "book_hotel", LEXICON) is None
+    # named only as what another goal waits for: no news about the flight itself
+    wait = "Forget the flight. I'll arrange the hotel once the flight is confirmed."
+    assert rd.cue_status(wait, "book_flight", LEXICON) == "abandoned"
+    assert rd.cue_status(wait, "book_hotel", LEXICON) == "pending"
 
 
 def test_clip_keeps_the_last_lines_that_fit():

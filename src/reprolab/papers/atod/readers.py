@@ -19,10 +19,11 @@ def sentences(text: str) -> list[str]:
     return [s for s in _SENT.split(text) if s.strip()]
 
 
-def cue_status(text: str, intent: str, lexicon: dict[str, list[str]]) -> str | None:
-    """The status of the last sentence that mentions the intent and carries a cue (lexicon
-    order decides ties within a sentence); `open` when the goal is mentioned without a cue;
-    None when the text never mentions it."""
+def cue_status(text: str, intent: str, lexicon: list[dict]) -> str | None:
+    """The status of the last sentence that names the intent and carries a cue (the lexicon's
+    order decides within a sentence); `open` when the goal is named without a cue; None when
+    the text never names it. In '<dependent> once <prerequisite> ...' only the dependent part
+    speaks about its goal (the prerequisite is named as what it waits for)."""
     pat = ontology.patterns()[intent]
     mentioned = False
     for sent in reversed(sentences(text)):
@@ -30,9 +31,13 @@ def cue_status(text: str, intent: str, lexicon: dict[str, list[str]]) -> str | N
             continue
         mentioned = True
         low = sent.lower()
-        for status, cues in lexicon.items():
-            if any(re.search(r"\b" + re.escape(c.lower()) + r"\b", low) for c in cues):
-                return status
+        if " once " in low:
+            low = low[: low.index(" once ")]
+            if not pat.search(low):
+                continue
+        for entry in lexicon:
+            if any(re.search(r"\b" + re.escape(c.lower()) + r"\b", low) for c in entry["cues"]):
+                return entry["status"]
     return lc.OPEN if mentioned else None
 
 
