@@ -1,0 +1,158 @@
+"""atod's steps: data (the generated dialogues with gold statuses), run (every evaluator arm:
+memory, full-context or recursive-summary with a status reader, each over every dialogue in
+lockstep), metrics (ATOD-Eval), plot."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from reprolab.steps import Published, Step
+from reprolab.tracking import Tracker
+
+log = logging.getLogger(__name__)
+
+FIGURES = ["tradeoff", "by_goals", "mra_dgcr"]
+
+
+def systems(cfg: dict) -> list[str]:
+    """The evaluator arms `<evaluator>-<reader>`, in config order."""
+    return list(cfg["evaluators"]["systems"])
+
+
+def data(cfg: dict, tracker: Tracker, *, dialogues: Path) -> dict:
+    from reprolab.io import write_jsonl
+    from reprolab.papers.atod.generate import generate
+
+    rows = generate(cfg["data"], cfg["suite"]["seed"])
+    write_jsonl(dialogues, rows)
+    log.info("%d dialogues, %d goals", len(rows), sum(d["n_goals"] for d in rows))
+    return {"dialogues": len(rows), "goals": sum(d["n_goals"] for d in rows)}
+
+
+def _counter(tokenizer):
+    return lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def _episodes(dialogues: list[dict], system: str, settings: dict, count) -> list:
+    from reprolab.papers.atod import evaluators as evs
+
+    evaluator, reader = system.rsplit("-", 1)
+    out = []
+    for d in dialogues:
+        if evaluator == "memory":
+            out.append(evs.Memory(d, system, reader, settings, count))
+        else:
+            s = dict(settings)
+            if evaluator == "full_context_unbounded":
+                s["window"] = None
+            out.append(evs.ContextJudge(d, system, reader, s, count, evaluator == "summary"))
+    return out
+
+
+def run(
+    cfg: dict, tracker: Tracker, *, data: Path, model: Path, results: Path, episodes: Path
+) -> dict:
+    """Every evaluator arm over every dialogue, one arm after the other (each timed on its
+    own), the dialogues of an arm stepped in lockstep (one batched call per request kind and
+    step); per dialogue its reconstruction, the model seconds it used and its length in tokens.
+    One job: the model, tokenizer and embedder load once."""
+    from reprolab.config import CONFIG_DIR, load_yaml
+    from reprolab.embeddings import get_embedder
+    from reprolab.episodes import Runner, backend_handlers
+    from reprolab.inference import get_backend
+    from reprolab.io import read_jsonl, write_jsonl
+    from reprolab.papers.atod.evaluators import lines
+    from reprolab.papers.atod.readers import CHOICE, choice_handler
+
+    ecfg = cfg["evaluators"]
+    dialogues = read_jsonl(data)
+    settings = {**ecfg["settings"], "seed": cfg["suite"]["seed"]}
+    backend = get_backend(ecfg["backend"], str(model), **ecfg.get("backend_options", {}))
+    tokenizer = getattr(backend, "tokenizer", None)
+    if tokenizer is None:
+        from reprolab.models import load_tokenizer
+
+        tokenizer = load_tokenizer(model)
+    count = _counter(tokenizer)
+    embedder = None
+    if any(s.startswith("memory") for s in systems(cfg)):
+        registry = load_yaml(CONFIG_DIR / "config.yaml")["models"]
+        embedder = get_embedder(ecfg["embedder"], registry)
+    handlers = backend_handlers(backend, embedder=embedder)
+    handlers[CHOICE] = choice_handler(backend)
+    length = {d["dialogue_id"]: sum(count(x) for x in lines(d["turns"])) for d in dialogues}
+    steps = 3 * max(len(d["turns"]) for d in dialogues) + 3
+    out, log_rows, logged = [], [], {}
+    for system in systems(cfg):
+        eps = _episodes(dialogues, system, settings, count)
+        tic = time.monotonic()
+        rows = Runner(handlers).run(eps, steps, name=f"atod {system}")
+        logged[f"{system}.wall_turn_seconds"] = (time.monotonic() - tic) / max(
+            1, sum(len(d["turns"]) for d in dialogues)
+        )
+        seconds: dict[str, float] = {}
+        for r in rows:
+            seconds[r["episode"]] = seconds.get(r["episode"], 0.0) + r["seconds"]
+            log_rows.append({"system": system, **r})
+        for e in eps:
+            if not e.done:
+                raise RuntimeError(f"{system}: dialogue {e.id} did not finish in {steps} steps")
+            out.append(
+                {**e.result(), "model_seconds": seconds.get(e.id, 0.0), "length": length[e.id]}
+            )
+        log.info("%s: %d dialogues", system, len(eps))
+    write_jsonl(results, out)
+    write_jsonl(episodes, log_rows)
+    return logged
+
+
+def _load(results: Path) -> tuple[dict, dict]:
+    from reprolab.io import read_jsonl
+
+    by, seconds = {}, {}
+    for r in read_jsonl(results):
+        by.setdefault(r["system"], []).append(r)
+        seconds.setdefault(r["system"], {})[r["dialogue_id"]] = r["model_seconds"]
+    return by, seconds
+
+
+def metrics(cfg: dict, tracker: Tracker, *, data: Path, results: Path, metrics: Path) -> Published:
+    from reprolab.io import read_jsonl
+    from reprolab.papers.atod.summary import summarize
+
+    dialogues = read_jsonl(data)
+    by, seconds = _load(results)
+    window = cfg["evaluators"]["settings"]["window"]
+    long = {r["dialogue_id"] for rows in by.values() for r in rows if r["length"] > window}
+    return summarize(dialogues, by, seconds, long)
+
+
+def plot(
+    cfg: dict, tracker: Tracker, *, data: Path, results: Path, metrics: Path, figures: Path
+) -> list[Path]:
+    from reprolab.io import read_json, read_jsonl
+    from reprolab.papers.atod import plot as draw
+
+    dialogues = read_jsonl(data)
+    by, seconds = _load(results)
+    values = read_json(metrics)
+    return [
+        draw.tradeoff(values, systems(cfg), figures / "tradeoff.png"),
+        draw.by_goals(values, systems(cfg), figures / "by_goals.png"),
+        draw.mra_dgcr(dialogues, by, seconds, figures / "mra_dgcr.png"),
+    ]
+
+
+STEPS = [
+    Step("data", data, "dialogues from the mini ontology with gold per-turn statuses",
+         outputs=("dialogues",), reads=("data",)),
+    Step("run", run, "every evaluator arm over every dialogue, each arm in lockstep",
+         inputs=("data", "model"), outputs=("results", "episodes"), reads=("evaluators",),
+         kind="generate"),
+    Step("metrics", metrics, "ATOD-Eval on the gold set and every evaluator, units.json",
+         inputs=("data", "results"), outputs=("metrics",), reads=("evaluators",)),
+    Step("plot", plot, "draw the figures", inputs=("data", "results", "metrics"),
+         params=("figures",), reads=("evaluators",)),
+]  # fmt: skip
