@@ -80,6 +80,7 @@ def run_setting(cfg, setting, profiles, tasks, projection_path, model, log_path,
     projection = Projection(z["mean"], z["components"], z["explained"])
     lib = {r.id: r for r in hz.library()}
     tasks = [t for t in tasks if t["list"] == s["tasks"]]
+    profiles = profiles[: s.get("profiles", len(profiles))]
     if s["fit_slots"]:
         profiles = [fit_slots(p, lib, scfg["slots"]) for p in profiles]
     scfg["decoys_of"] = {p["id"]: p["decoys"] for p in profiles} if s["decoys"] else {}

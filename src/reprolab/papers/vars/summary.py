@@ -76,7 +76,9 @@ def summarize(cfg: dict, rows: list[dict]) -> Published:
                     ids,
                     [float(np.mean([r[q] for r in by[p]])) for p in ids],
                 )
-            early, late = mcfg["early_sessions"], mcfg["late_sessions"]
+            # the first and last sessions, each at most half of them (the windows never overlap)
+            half = max(1, len({r["session"] for r in mine}) // 2)
+            early, late = min(mcfg["early_sessions"], half), min(mcfg["late_sessions"], half)
             e_vals, l_vals = [], []
             for p in ids:
                 seq = [r["enforced_rules"] for r in sorted(by[p], key=lambda r: r["session"])]
