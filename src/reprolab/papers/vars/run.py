@@ -67,6 +67,8 @@ def sim_config(cfg: dict, setting: str) -> dict:
         "reranker": bool(s["reranker"]),
         "carry_enforced": s["carry_enforced"],
         "slots": s.get("slots", a["slots"]),
+        "executor": s.get("executor", a["executor"]),
+        "user": s.get("user", h["user"]),
     }
 
 
@@ -74,7 +76,7 @@ def run_setting(cfg, setting, profiles, tasks, projection_path, model, log_path,
     from reprolab.inference import get_backend
 
     s = cfg["settings"][setting]
-    scfg = sim_config(cfg, setting)  # noqa: F841 (used below)
+    scfg = sim_config(cfg, setting)
     seed = cfg["suite"]["seed"]
     z = np.load(projection_path)
     projection = Projection(z["mean"], z["components"], z["explained"])
@@ -85,7 +87,7 @@ def run_setting(cfg, setting, profiles, tasks, projection_path, model, log_path,
         profiles = [fit_slots(p, lib, scfg["slots"]) for p in profiles]
     scfg["decoys_of"] = {p["id"]: p["decoys"] for p in profiles} if s["decoys"] else {}
     user_prompt = None
-    if cfg["harness"]["user"] == "llm":
+    if scfg["user"] == "llm":
         from reprolab.papers.vars.upstream import constant
 
         up = cfg["harness"]["upstream"]
