@@ -230,6 +230,8 @@ def load_paper_config(paper: str, suite: dict, config_dir: Path = CONFIG_DIR) ->
         "scale": scale,
         "seed": merged["seeds"][0],
         "tracking": suite["tracking"],
+        # The model registry; a job carries only the entries its sections name (job_config).
+        "registry": suite["models"],
     }
     return merged
 

@@ -197,12 +197,31 @@ def job_config(cfg: dict, step: Step, wildcards: dict[str, str], seed: int | Non
     `seed`: one of the paper's further seeds (config key `seeds`), whose run lives in
     seeds/<seed>/ and whose MLflow runs say so; None for the paper's first seed.
     """
-    suite = cfg["suite"]
+    suite = {k: v for k, v in cfg["suite"].items() if k != "registry"}
     if seed is not None and seed != suite["seed"]:
         suite = {**suite, "seed": seed, "seed_dir": f"seeds/{seed}"}
-    job = {"suite": suite, "model": cfg.get("model"), **step.config_sections(cfg, wildcards)}
+    sections = step.config_sections(cfg, wildcards)
+    job = {"suite": suite, "model": cfg.get("model"), **sections}
+    named = named_models(sections, cfg["suite"].get("registry", {}))
+    if named:
+        job["models"] = named
     description(step, job, wildcards)  # fails here, before any job runs, if it reads too little
     return job
+
+
+def named_models(sections: Any, registry: dict) -> dict:
+    """The registry entries of the models a job's sections name by value (an embedding model
+    loaded by name at run time): the job carries them, so that changing one reruns exactly the
+    jobs that load it, and no step reads config/config.yaml behind the workflow's back."""
+    if isinstance(sections, str):
+        return {sections: registry[sections]} if sections in registry else {}
+    values = sections.values() if isinstance(sections, dict) else sections
+    if not isinstance(values, list | tuple | type({}.values())):
+        return {}
+    found: dict = {}
+    for value in values:
+        found |= named_models(value, registry)
+    return found
 
 
 def description(step: Step, job: dict, wildcards: dict[str, Any]) -> dict[str, Any]:

@@ -221,3 +221,21 @@ def test_a_description_that_reads_an_unread_section_fails_before_any_job(mlflow_
     )  # fmt: skip
     with pytest.raises(ConfigError, match=r"step 'data' describes .*'data'.*add the section"):
         job_config(_cfg(mlflow_uri), step, {"arm": "a"})
+
+
+def test_a_job_carries_the_registry_entries_its_sections_name_and_no_others():
+    """vars' run step names its embedding model in `embedding.model`: the job config carries
+    that registry entry (so a change to it reruns the job); its data step names none."""
+    from reprolab.config import load_config
+    from reprolab.steps import load_paper, named_models
+
+    cfg = load_config("vars", "smoke")
+    steps = load_paper("vars").steps
+    registry = cfg["suite"]["registry"]
+    run_job = job_config(cfg, steps["run"], {"setting": "collab"})
+    assert run_job["models"] == {"all-minilm-l6-v2": registry["all-minilm-l6-v2"]}
+    assert "models" not in job_config(cfg, steps["data"], {})
+    assert "registry" not in run_job["suite"]  # the whole registry stays out of every job
+    # Names are found at any depth, in lists too, and only as whole values.
+    nested = {"a": [{"b": "tiny-random-llama"}], "c": "tiny-random-llama-2", "d": 3}
+    assert set(named_models(nested, registry)) == {"tiny-random-llama"}

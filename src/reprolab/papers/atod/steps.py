@@ -58,7 +58,6 @@ def run(
     own), the dialogues of an arm stepped in lockstep (one batched call per request kind and
     step); per dialogue its reconstruction, the model seconds it used and its length in tokens.
     One job: the model, tokenizer and embedder load once."""
-    from reprolab.config import CONFIG_DIR, load_yaml
     from reprolab.embeddings import get_embedder
     from reprolab.episodes import Runner, backend_handlers
     from reprolab.inference import get_backend
@@ -78,8 +77,8 @@ def run(
     count = _counter(tokenizer)
     embedder = None
     if any(s.startswith("memory") for s in systems(cfg)):
-        registry = load_yaml(CONFIG_DIR / "config.yaml")["models"]
-        embedder = get_embedder(ecfg["embedder"], registry)
+        # The job config carries the registry entry its sections name (job_config).
+        embedder = get_embedder(ecfg["embedder"], cfg["models"])
     handlers = backend_handlers(backend, embedder=embedder)
     handlers[CHOICE] = choice_handler(backend)
     length = {d["dialogue_id"]: sum(count(x) for x in lines(d["turns"])) for d in dialogues}

@@ -21,11 +21,12 @@ def settings(cfg: dict) -> list[str]:
 
 
 def _embedder(cfg: dict):
-    from reprolab.config import CONFIG_DIR, load_yaml
     from reprolab.embeddings import get_embedder
 
-    models = load_yaml(Path(CONFIG_DIR) / "config.yaml")["models"]
-    return get_embedder(cfg["embedding"]["model"], models, **cfg["embedding"].get("options", {}))
+    # The job config carries the registry entry of the model its sections name (job_config).
+    return get_embedder(
+        cfg["embedding"]["model"], cfg["models"], **cfg["embedding"].get("options", {})
+    )
 
 
 def data(cfg: dict, tracker: Tracker, *, profiles: Path, tasks: Path) -> dict:
