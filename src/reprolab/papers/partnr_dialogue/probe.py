@@ -89,12 +89,17 @@ def run(backend, specs: list[dict], settings: dict, n: int) -> list[dict]:
         llm_agent.menu_prompt(ep, AGENT, llm, opts)
         for (_, _, ep, _), opts in zip(made, options, strict=True)
     ]
-    nulls = [llm_agent.null_prompt(ep, AGENT) for _, _, ep, _ in made]
-    scores = backend.score_candidates(contexts + nulls, options + options) if made else []
+    if not made:
+        return []
+    # The context-free prompt is one for all states: read once, with every state's options.
+    pooled = list(dict.fromkeys(o for opts in options for o in opts))
+    null = llm_agent.null_prompt(made[0][2], AGENT)
+    scores = backend.score_candidates([*contexts, null], [*options, pooled])
+    free = dict(zip(pooled, scores[-1], strict=True))
     rows = []
     for i, ((sid, kind, _, right), opts) in enumerate(zip(made, options, strict=True)):
-        with_state, without = scores[i], scores[len(made) + i]
-        pmi = _argmax(opts, [s - z for s, z in zip(with_state, without, strict=True)])
+        with_state = scores[i]
+        pmi = _argmax(opts, [s - free[o] for s, o in zip(with_state, opts, strict=True)])
         loglik = _argmax(opts, [s / max(1, len(o)) for s, o in zip(with_state, opts, strict=True)])
         total = _argmax(opts, with_state)
         rows.append(
