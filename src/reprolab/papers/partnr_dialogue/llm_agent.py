@@ -28,7 +28,7 @@ from reprolab.papers.partnr_dialogue.world_graph import STATES
 
 SEND = "SendMessage["
 CHOICES = ("pmi", "loglik")
-# One worked step, in the system prompt of every score-mode decision (and its context-free twin).
+# One worked step, in the system prompt of every score-mode decision (not the context-free one).
 EXAMPLE = (
     "Example. Task: put cup_0 on table_0. You are in the kitchen at counter_0, holding nothing. "
     "Objects you know: cup_0 on counter_0. Valid actions: Explore[kitchen], Navigate[table_0], "

@@ -120,7 +120,9 @@ def one_llm(cfg: dict, wildcards: dict[str, str]) -> dict:
 
 
 def one_hybrid(cfg: dict, wildcards: dict[str, str]) -> dict:
-    return {**one_llm(cfg, wildcards), "hybrid": cfg["hybrid"]}
+    """The LLM's hybrid reads when it is asked, not the scripted messengers' send rate (a
+    control's setting must not rerun the LLM)."""
+    return {**one_llm(cfg, wildcards), "hybrid": {"ask_every": cfg["hybrid"]["ask_every"]}}
 
 
 def _backend(cfg: dict, model: Path, threads: int):
