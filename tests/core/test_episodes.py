@@ -146,4 +146,21 @@ def test_runner_batches_calibrated_requests_of_all_episodes():
         for w in ("yy", "x")
     ]
     assert handlers["score_calibrated"](payloads, None) == [[0.0, 2.0], [2.0, 0.0]]
-    assert backend.batches == [4]
+    assert backend.batches == [3]  # both states, and their shared null prompt once
+
+
+def test_a_shared_null_prompt_is_read_once_with_the_union_of_candidates():
+    from reprolab.inference import calibrated_scores
+
+    backend = Prior()
+    states = [[{"role": "user", "content": f"go {w}"}] for w in ("yy", "x", "zzz")]
+    null = [{"role": "user", "content": "Action:"}]
+    other = [{"role": "user", "content": "Act:"}]
+    cands = [["x", "yy"], ["yy", "zzz"], ["x"]]
+    pooled = calibrated_scores(backend, states, cands, [null, null, other])
+    assert backend.batches == [5]  # three states, two distinct null prompts
+    one_by_one = [
+        calibrated_scores(backend, [s], [c], [n])[0]
+        for s, c, n in zip(states, cands, [null, null, other], strict=True)
+    ]
+    assert pooled == one_by_one

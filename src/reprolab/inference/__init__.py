@@ -8,6 +8,7 @@ batched chat generation with sampling parameters, and log-probability scoring of
 from __future__ import annotations
 
 import importlib
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field, replace
 
@@ -142,18 +143,32 @@ def calibrated_scores(
 
     A small model prefers short, frequent continuations whatever the state says; subtracting
     what it would say without the state leaves what the state adds (Holtzman et al. 2021,
-    "Surface form competition"). One batched `score_candidates` call over both prompts.
+    "Surface form competition"). One batched `score_candidates` call over both prompts; a
+    null context shared by several requests (the usual case: one per agent or task) is read
+    once, with the union of their candidates, so its cost does not grow with the batch.
     """
     if not len(contexts) == len(candidates) == len(null_contexts):
         raise ValueError(
             f"calibrated_scores: {len(contexts)} contexts, {len(candidates)} candidate lists, "
             f"{len(null_contexts)} null contexts; expected the same number"
         )
-    both = backend.score_candidates(list(contexts) + list(null_contexts), candidates + candidates)
+    keys = [json.dumps(c, sort_keys=True) for c in null_contexts]
+    nulls: dict[str, tuple[Conversation, list[str]]] = {}
+    for key, null, cands in zip(keys, null_contexts, candidates, strict=True):
+        pooled = nulls.setdefault(key, (null, []))[1]
+        pooled.extend(c for c in cands if c not in pooled)
+    both = backend.score_candidates(
+        list(contexts) + [null for null, _ in nulls.values()],
+        candidates + [pooled for _, pooled in nulls.values()],
+    )
     n = len(contexts)
+    free = {
+        key: dict(zip(pooled, scores, strict=True))
+        for (key, (_, pooled)), scores in zip(nulls.items(), both[n:], strict=True)
+    }
     return [
-        [s - z for s, z in zip(with_state, without, strict=True)]
-        for with_state, without in zip(both[:n], both[n:], strict=True)
+        [s - free[key][c] for c, s in zip(cands, with_state, strict=True)]
+        for key, cands, with_state in zip(keys, candidates, both[:n], strict=True)
     ]
 
 

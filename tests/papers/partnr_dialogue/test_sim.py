@@ -98,17 +98,27 @@ def episode(condition: str, **sim_settings) -> Episode:
     return Episode(spec, condition, SIM | sim_settings)
 
 
-def test_partner_actions_enter_the_world_graph_and_beliefs_go_stale():
-    ep = episode("silent")
+def test_partner_actions_enter_the_world_graph_only_when_seen_so_beliefs_go_stale():
+    ep = episode("silent")  # robot in the kitchen, human in the bedroom
     assert ("cup_0", "on", "table_0") in ep.graphs["robot"].facts()  # seen in its start room
     assert "cup_0" not in ep.graphs["human"].objects
-    ep.step({"robot": "Navigate[table_0]", "human": "Wait[]"})
+    ep.step({"robot": "Navigate[table_0]", "human": "Explore[kitchen]"})
     ep.step({"robot": "Pick[cup_0]", "human": "Wait[]"})
-    assert ("cup_0", "held", "robot") in ep.graphs["human"].facts()  # watched, not seen
-    ep.step({"robot": "Navigate[counter_0]", "human": "Wait[]"})
-    # the robot puts it down where nobody watches the result; both still know (action history)
+    assert ("cup_0", "held", "robot") in ep.graphs["human"].facts()  # watched in the kitchen
+    assert ep.observed["human"][-1]["action"] == "Pick[cup_0]"
+    ep.step({"robot": "Navigate[counter_0]", "human": "Explore[bedroom]"})
     ep.step({"robot": "Place[cup_0, on, counter_0]", "human": "Wait[]"})
-    assert ("cup_0", "on", "counter_0") in ep.graphs["human"].facts()
+    # the human left: it still believes the robot holds the cup (stale), which is false
+    assert ("cup_0", "held", "robot") in ep.graphs["human"].facts()
+    assert ("cup_0", "held", "robot") not in set(map(tuple, ep.rows[-1]["truth"]))
+    assert ep.observed["human"][-1]["action"] != "Place[cup_0, on, counter_0]"
+    # the earlier variant: every partner action is seen, nothing goes stale this way
+    always = episode("silent", partner_visibility="always")
+    always.step({"robot": "Navigate[table_0]", "human": "Wait[]"})
+    always.step({"robot": "Pick[cup_0]", "human": "Wait[]"})
+    assert ("cup_0", "held", "robot") in always.graphs["human"].facts()
+    with pytest.raises(ValueError, match="partner_visibility"):
+        episode("silent", partner_visibility="psychic")
     # add-only: a book moved unseen stays where the robot last saw it
     ep.graphs["robot"].observe("book_0", {"parent": "bed_0", "relation": "on"})
     ep.sim.objects["book_0"].update(parent="table_0")
@@ -176,11 +186,11 @@ def test_react_replies_are_parsed_against_the_valid_actions():
 
 LLM = {
     "mode": "score",
+    "choice": "pmi",
     "normalize": "chars",
     "max_objects": 8,
     "history": 2,
-    "message_tokens": 4,
-    "message_prompt": "Write to your partner.",
+    "max_messages": 4,
     "react_tokens": 8,
     "react_prompt": "Thought: ... Action: ...",
 }
@@ -218,57 +228,103 @@ def test_llm_agents_run_in_lockstep_with_the_random_model(tiny_model, one_thread
 
 
 class Chatty:
-    """A planted backend: SendMessage always scores best; every message names one fact."""
+    """A planted backend: after a state prompt every SendMessage scores 0 and every other
+    action -100; after the context-free prompt (one user turn) everything scores -50. Raw
+    scores and calibrated ones agree: the first candidate message wins."""
 
-    def __init__(self):
-        self.batches: list[tuple[str, int, int | None]] = []
+    def __init__(self, talk: bool = True):
+        self.talk = talk
+        self.batches: list[tuple[str, int]] = []
 
     def score_candidates(self, contexts, candidates):
-        self.batches.append(("score_candidates", len(contexts), None))
-        return [[0.0 if c == "SendMessage[" else -100.0 for c in cands] for cands in candidates]
+        self.batches.append(("score_candidates", len(contexts)))
+        return [
+            [
+                -50.0
+                if len(ctx) == 1
+                else (0.0 if self.talk and c.startswith("SendMessage[") else -100.0)
+                for c in cands
+            ]
+            for ctx, cands in zip(contexts, candidates, strict=True)
+        ]
 
-    def generate(self, conversations, params):
-        self.batches.append(("generate", len(conversations), params.seed))
-        return ["book_0 is on table_0\nignored second line"] * len(conversations)
 
+def test_score_mode_is_one_calibrated_call_a_step_over_actions_and_grounded_messages(tmp_path):
+    """On the core runner: a simulator step is one batched call over every agent of every live
+    episode plus the shared context-free prompt once; messages are chosen among grounded
+    candidates (a fact of the sender's graph, or 'I will handle X'), so each is checkable."""
+    from reprolab.papers.partnr_dialogue.grounding import ground
 
-def test_score_mode_batches_each_phase_of_a_step_and_writes_the_standard_log(tmp_path):
-    """On the core runner: a simulator step is one score call over every agent of every live
-    episode, then one generate call for all senders (seeded by the step); the runner's episode
-    log has every request and reply, by agent."""
     backend = Chatty()
     specs = make_episodes(EPISODES | {"n_per_type": 1}, 0)
     settings = SIM | {"action_budget": 3, "llm": LLM}
     log_path = tmp_path / "episodes.jsonl"
     rows = run(specs, "dialogue", settings, "llm", backend, seed=10, log_path=log_path)
-    assert backend.batches == [
-        ("score_candidates", 8, None),
-        ("generate", 8, 10),
-        ("score_candidates", 8, None),
-        ("generate", 8, 11),
-        ("score_candidates", 8, None),
-        ("generate", 8, 12),
-    ]
+    assert backend.batches == [("score_candidates", 8 + 1)] * 3
     steps = [r for r in rows if r["kind"] == "step" and r["step"] > 0]
     assert len(steps) == 4 * 3
-    assert all(
-        a == "SendMessage[book_0 is on table_0]" for r in steps for a in r["actions"].values()
-    )
-    assert all(
-        m["message_generated"] and m["score"] == 0.0 for r in steps for m in r["meta"].values()
-    )
+    for head, ep_steps in split_episodes(rows):
+        for r in ep_steps[1:]:
+            for action in r["actions"].values():
+                assert action.startswith("SendMessage["), action
+                text = action[len("SendMessage[") : -1]
+                assert ground(text, head["house"], ["robot", "human"]) or text.startswith(
+                    "I will handle"
+                )
+            for m in r["messages"]:  # every fact a message states is in its sender's graph
+                stated = ground(m["text"], head["house"], ["robot", "human"])
+                assert stated <= {tuple(f) for f in m["sender_facts"]}
     logged = [json.loads(line) for line in log_path.read_text().splitlines()]
-    assert len(logged) == 2 * 8 * 3
+    assert len(logged) == 8 * 3
     assert {(r["role"], r["kind"]) for r in logged} == {
-        (a, k) for a in ("robot", "human") for k in ("score_candidates", "generate")
+        (a, "score_calibrated") for a in ("robot", "human")
     }
-    first = logged[0]
-    assert first["episode"] == specs[0]["id"] and first["turn"] == 0
-    assert "SendMessage[" in first["request"][1] and first["reply"][-1] == 0.0
-    # Silent: no SendMessage candidate, so the message phase asks nothing.
+    # Silent: no message candidate; still one call a step.
     backend.batches.clear()
-    run(specs, "silent", settings, "llm", backend, seed=10)
-    assert [kind for kind, _, _ in backend.batches] == ["score_candidates"] * 3
+    silent = run(specs, "silent", settings, "llm", backend, seed=10)
+    assert backend.batches == [("score_candidates", 8 + 1)] * 3
+    assert not any(
+        a.startswith("SendMessage")
+        for r in silent
+        if r["kind"] == "step"
+        for a in r["actions"].values()
+    )
+
+
+def test_the_loglik_rule_is_the_per_character_log_likelihood():
+    from reprolab.papers.partnr_dialogue.llm_agent import best_action
+
+    options = ["Wait[]", "Pick[cup_0]"]  # 6 and 11 characters
+    assert best_action(options, [-6.0, -9.0], {"choice": "loglik"})[0] == "Pick[cup_0]"
+    assert best_action(options, [-6.0, -9.0], {"choice": "loglik", "normalize": "none"})[0] == (
+        "Wait[]"
+    )
+    assert best_action(options, [-6.0, -9.0], {"choice": "pmi"})[0] == "Wait[]"
+
+
+def test_hybrid_arm_the_llm_talks_the_planner_acts_and_the_random_control_is_seeded():
+    specs = make_episodes(EPISODES | {"n_per_type": 1}, 0)
+    settings = SIM | {"action_budget": 12, "llm": LLM, "random_send_prob": 0.3}
+    mute = run(specs, "dialogue", settings, "hybrid", Chatty(talk=False), seed=3)
+    scripted = run(specs, "silent", settings, "heuristic", seed=3)
+    # An LLM that never prefers a message leaves the planner's episode unchanged.
+    acts = [r["actions"] for r in mute if r["kind"] == "step"]
+    assert acts == [r["actions"] for r in scripted if r["kind"] == "step"]
+    chatty = run(specs, "dialogue", settings, "hybrid", Chatty(), seed=3)
+    sent = [m for r in chatty if r["kind"] == "step" for m in r["messages"]]
+    assert sent and all(r["kind"] != "step" or r["step"] == 0 or r["messages"] for r in chatty)
+    random_a = run(specs, "dialogue", settings, "random_messenger", seed=3)
+    random_b = run(specs, "dialogue", settings, "random_messenger", seed=3)
+    assert random_a == random_b
+    share = [
+        a.startswith("SendMessage")
+        for r in random_a
+        if r["kind"] == "step"
+        for a in r["actions"].values()
+    ]
+    assert 0.1 < sum(share) / len(share) < 0.5  # about the configured 0.3
+    with pytest.raises(ValueError, match="backend"):
+        run(specs, "dialogue", settings, "hybrid", None)
 
 
 def test_heuristic_episodes_ask_the_model_nothing(tmp_path):

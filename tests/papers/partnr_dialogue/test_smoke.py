@@ -21,6 +21,15 @@ def test_smoke_suite_runs_partnr_dialogue(smoke_run):
         assert f"{arm}.dialogue_minus_silent.conflict_rate_pp" in metrics
     assert metrics["heuristic.silent.messages_per_episode"] == 0.0  # no channel when silent
     assert metrics["heuristic.dialogue.messages_per_episode"] > 0.0
+    # The hybrid and the scripted messengers run dialogue only; their silent run is the
+    # scripted pair's (the same planner, silent).
+    for arm in ("hybrid", "random_messenger", "random_messenger_b", "oracle_messenger"):
+        assert metrics[f"{arm}.dialogue.episodes"] == 4.0
+        assert metrics[f"{arm}.silent.success"] == metrics["heuristic.silent.success"]
+    # The probe: hand-placed states of each kind, every rule's share of right choices.
+    assert metrics["probe.llm.states"] == 6.0  # 2 a kind at smoke
+    for rule in ("pmi", "loglik", "sum"):
+        assert 0.0 <= metrics[f"probe.llm.{rule}.right_rate"] <= 1.0
     logs = paper / "eval" / "logs"
     rows = [json.loads(line) for line in (logs / "heuristic" / "dialogue.jsonl").open()]
     step = next(r for r in rows if r["kind"] == "step")
@@ -32,6 +41,10 @@ def test_smoke_suite_runs_partnr_dialogue(smoke_run):
     units = json.loads((paper / "units.json").read_text())
     silent, dialogue = (units["samples"][f"llm.{c}.conflict"] for c in ("silent", "dialogue"))
     assert silent["unit"] == "episode" and silent["ids"] == dialogue["ids"]  # paired
+    hybrid, control = (
+        units["samples"][f"{a}.dialogue.bsm_counts"] for a in ("hybrid", "random_messenger")
+    )
+    assert hybrid["ids"] == control["ids"]  # the LLM's messaging against the control: paired
     summary = json.loads((paper / "eval" / "summary.json").read_text())  # the score step's
     assert summary["heuristic"]["dialogue"]["success"] == metrics["heuristic.dialogue.success"]
 
@@ -48,6 +61,9 @@ def test_smoke_runs_are_tracked_in_mlflow(smoke_run):
         "data",
         "run_heuristic:silent",
         "run_llm:tiny-random-llama:dialogue",
+        "run_hybrid:tiny-random-llama:dialogue",
+        "run_messengers:dialogue",
+        "run_probe:tiny-random-llama",
         "score",
         "metrics",
         "plot",

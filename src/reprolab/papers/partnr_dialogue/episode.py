@@ -1,10 +1,13 @@
 """One episode in one condition: the simulator, both agents' world graphs, what each has seen of
 the other, the messages in transit, and a JSONL-ready row per step.
 
-Silent (PARTNR's baseline): each agent sees the partner's actions, and a successful Pick, Place
-or state change of the partner enters its world graph. Dialogue adds SendMessage, delivered by a
-configurable rule (delay in steps; to any room or only when both share a room); the facts a
-delivered message grounds are merged into the recipient's graph when merge_messages is on.
+Silent (PARTNR's baseline): an agent sees the partner's actions when it can observe them
+(`partner_visibility: same_room`, the default: both in one room after the step; `always`: every
+action, the earlier variant), and an observed successful Pick, Place or state change of the
+partner enters its world graph. What it does not see leaves its beliefs stale. Dialogue adds
+SendMessage, delivered by a configurable rule (delay in steps; to any room or only when both
+share a room); the facts a delivered message grounds are merged into the recipient's graph
+when merge_messages is on.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from reprolab.papers.partnr_dialogue.sim import (
 from reprolab.papers.partnr_dialogue.world_graph import WorldGraph, snapshot_facts
 
 CONDITIONS = ("silent", "dialogue")
+VISIBILITY = ("same_room", "always")
 
 
 def partner_of(agent: str) -> str:
@@ -53,9 +57,16 @@ class Episode:
         self.budget = settings["action_budget"]
         self.delivery = settings.get("delivery", {"delay": 0, "scope": "any"})
         self.merge_messages = settings.get("merge_messages", True)
+        self.visibility = settings.get("partner_visibility", "same_room")
+        if self.visibility not in VISIBILITY:
+            raise ValueError(
+                f"sim.partner_visibility '{self.visibility}': expected one of {VISIBILITY}"
+            )
         self.sim = Simulator(self.house, spec["start_rooms"], spec["seed"])
         self.graphs = {a: WorldGraph() for a in AGENTS}
         self.history: dict[str, list[dict]] = {a: [] for a in AGENTS}
+        # The partner's actions each agent observed (its own view of the partner's history).
+        self.observed: dict[str, list[dict]] = {a: [] for a in AGENTS}
         self.inbox: dict[str, list[dict]] = {a: [] for a in AGENTS}
         self.pending: list[dict] = []
         self.done = {a: False for a in AGENTS}
@@ -125,9 +136,12 @@ class Episode:
             self.history[agent].append(
                 {"step": self.t, "action": act, "ok": ok, "reason": results[agent]["reason"]}
             )
-            if ok:
-                for fact in action_facts(agent, act):  # the partner watches it happen
-                    self.graphs[partner_of(agent)].merge_fact(fact, self.t)
+            partner = partner_of(agent)
+            if self.sees(partner, agent):
+                self.observed[partner].append(self.history[agent][-1])
+                if ok:
+                    for fact in action_facts(agent, act):  # the partner watches it happen
+                        self.graphs[partner].merge_fact(fact, self.t)
             if ok and act.startswith("SendMessage"):
                 text = parse_action(act)[1][0]
                 sent.append(self._send(agent, text))
@@ -136,6 +150,12 @@ class Episode:
         delivered = self._deliver()
         self.rows.append(self._row(actions, results, sent, meta, delivered))
         return self.rows[-1]
+
+    def sees(self, watcher: str, actor: str) -> bool:
+        """Whether `watcher` observes `actor`'s action of this step."""
+        if self.visibility == "always":
+            return True
+        return self.sim.agents[watcher]["room"] == self.sim.agents[actor]["room"]
 
     def _send(self, agent: str, text: str) -> dict:
         to = partner_of(agent)

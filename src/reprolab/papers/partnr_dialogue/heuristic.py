@@ -8,6 +8,7 @@ import re
 
 from reprolab.papers.partnr_dialogue.episode import Episode, action_facts, partner_of
 from reprolab.papers.partnr_dialogue.house import floor_of
+from reprolab.papers.partnr_dialogue.messages import claim_text, fact_text
 from reprolab.papers.partnr_dialogue.predicates import check
 from reprolab.papers.partnr_dialogue.sim import AGENTS, CAPABILITIES
 from reprolab.papers.partnr_dialogue.world_graph import entry_facts
@@ -22,8 +23,9 @@ _CLAIM = re.compile(r"I will handle ([A-Za-z0-9_]+)")
 
 
 class HeuristicAgent:
-    def __init__(self, name: str, settings: dict):
+    def __init__(self, name: str, settings: dict, talk: bool = True):
         self.name = name
+        self.talk = talk  # False: the planner of the hybrid arms (someone else messages)
         self.min_gap = settings.get("message_min_gap", 2)
         self.told: set = set()
         self.announced: str | None = None
@@ -216,7 +218,7 @@ class HeuristicAgent:
     def _message(self, ep: Episode, job) -> str | None:
         """Dialogue: tell the partner new facts about the task's objects and what I will handle,
         leaving out what it already knows from watching me."""
-        if ep.condition != "dialogue" or ep.t - self.last_message < self.min_gap:
+        if not self.talk or ep.condition != "dialogue" or ep.t - self.last_message < self.min_gap:
             return None
         partner = partner_of(self.name)
         for h in ep.history[self.name]:
@@ -233,14 +235,9 @@ class HeuristicAgent:
         claim = job[1] if job else None
         if not new and claim == self.announced:
             return None
-        parts = [
-            f"{o} is {'inside' if r == 'inside' else 'held by' if r == 'held' else 'on'} {p}"
-            if r in ("on", "inside", "held")
-            else f"{o} is {_state_word(r, p)}"
-            for o, r, p in new
-        ]
+        parts = [fact_text(f) for f in new]
         if claim and claim != self.announced:
-            parts.append(f"I will handle {claim}")
+            parts.append(claim_text(claim))
             self.announced = claim
         if not parts:
             return None
@@ -256,13 +253,3 @@ def _objects(prop: dict) -> list[str]:
     for group in args.get("entity_handles", []):
         out += list(group)
     return out
-
-
-def _state_word(state: str, value: str) -> str:
-    words = {
-        "clean": ("clean", "dirty"),
-        "filled": ("filled", "empty"),
-        "powered_on": ("powered on", "powered off"),
-    }
-    yes, no = words[state]
-    return yes if value == "true" else no

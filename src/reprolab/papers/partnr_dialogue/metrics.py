@@ -117,14 +117,16 @@ def _achieves(action: str, predicate: str) -> bool:
     return name in ("Pick", "Place")
 
 
-def conflicts(header: dict, steps: list[dict], window: int) -> list[dict]:
+def conflicts(
+    header: dict, steps: list[dict], window: int, semantics: str = "partnr"
+) -> list[dict]:
     """Action conflicts of one episode: (same_target) both agents act on one object within
     `window` steps; (held_by_partner) an agent acts on an object the partner holds; (redo) an
     agent acts, with an action of the kind that achieves it, on an object of a proposition the
     partner has satisfied (a proposition other propositions wait on excepted, since moving on
     from it is the task)."""
     task = header["task"]
-    sat, _ = satisfaction(header["house"], task, [s["snapshot"] for s in steps])
+    sat, _ = satisfaction(header["house"], task, [s["snapshot"] for s in steps], semantics)
     stones = {
         b
         for c in task.get("constraints", [])
@@ -184,7 +186,8 @@ def _flat(values) -> list[str]:
 def episode_metrics(header: dict, steps: list[dict], settings: dict) -> dict:
     """Everything measured on one episode's log."""
     house, budget = header["house"], header["budget"]
-    result = evaluate(house, header["task"], [s["snapshot"] for s in steps])
+    semantics = settings.get("semantics", "partnr")
+    result = evaluate(house, header["task"], [s["snapshot"] for s in steps], semantics)
     curve = [
         observation_convergence(facts(s["graphs"]["robot"]), facts(s["graphs"]["human"]))
         for s in steps
@@ -204,7 +207,7 @@ def episode_metrics(header: dict, steps: list[dict], settings: dict) -> dict:
         if (n := information_novelty(e, facts(m["recipient_facts"]))) is not None
     ]
     decisions = [meta for s in steps for meta in s["meta"].values()]
-    events = conflicts(header, steps, settings["conflict_window"])
+    events = conflicts(header, steps, settings["conflict_window"], semantics)
     return {
         "episode": header["episode"],
         "task_type": header["task_type"],
@@ -332,7 +335,8 @@ EPISODE_VALUES = ("success", "conflict", "oc_auc")
 def evidence_units(per: dict[str, dict[str, list[dict]]], draws: int, seed: int) -> Units:
     """units.json from per[arm][condition] = per_episode(...): each episode's success, conflict
     (0/1) and OC AUC; its [sum of IN(m), messages grounding a fact] (information novelty
-    pooled over messages is their ratio of sums); and, where BSM is defined, BSM's permutation
+    pooled over messages is their ratio of sums); its BSM counts (bsm_counts, pooled by
+    statistics.pooled_bsm); and, where BSM is defined, BSM's permutation
     null (bsm_null, `draws` draws seeded from the suite seed and the name)."""
     units = Units()
     for arm, by_condition in per.items():
@@ -343,6 +347,9 @@ def evidence_units(per: dict[str, dict[str, list[dict]]], draws: int, seed: int)
                 units.add(f"{name}.{key}", "episode", ids, [float(p[key]) for p in episodes])
             novelty = [[sum(p["novelty"]), len(p["novelty"])] for p in episodes]
             units.add(f"{name}.novelty_counts", "episode", ids, novelty)
+            units.add(
+                f"{name}.bsm_counts", "episode", ids, [bsm_counts(p["bsm_items"]) for p in episodes]
+            )
             items = [i for p in episodes for i in p["bsm_items"]]
             observed = belief_sensitivity(items)
             rng = np.random.default_rng([seed, zlib.crc32(f"{name}.bsm".encode())])
@@ -351,3 +358,25 @@ def evidence_units(per: dict[str, dict[str, list[dict]]], draws: int, seed: int)
                 how = "which of the sender's facts the recipient holds, permuted in each message"
                 units.add_null(f"{name}.bsm", observed, null, how)
     return units
+
+
+PROBE_RULES = ("pmi", "loglik", "sum")
+
+
+def probe_measures(rows: list[dict], prefix: str, units: Units | None = None) -> dict[str, float]:
+    """Share of hand-placed states (probe.py) where each choice rule took the right action,
+    over all states and per kind ('<prefix>.<rule>.right_rate', '<prefix>.<rule>.<kind>.
+    right_rate'); with `units`, each state's 0/1 under '<prefix>.<rule>.right' (the rules
+    ran on the same states, so the engine pairs them)."""
+    out: dict[str, float] = {f"{prefix}.states": float(len(rows))}
+    if not rows:
+        return out
+    for rule in PROBE_RULES:
+        right = [float(r[rule] == r["right"]) for r in rows]
+        out[f"{prefix}.{rule}.right_rate"] = mean(right)
+        for kind in sorted({r["kind"] for r in rows}):
+            part = [float(r[rule] == r["right"]) for r in rows if r["kind"] == kind]
+            out[f"{prefix}.{rule}.{kind}.right_rate"] = mean(part)
+        if units is not None:
+            units.add(f"{prefix}.{rule}.right", "state", [r["id"] for r in rows], right)
+    return out
