@@ -21,7 +21,7 @@ def test_confidence_is_high_for_an_unsure_student_and_low_for_a_confident_one():
     unsure = acq.confidence(_reply(0.40, 0.35).top_margins())  # margin 0.05 -> 20, clipped
     assert confident == pytest.approx(1 / 0.85)
     assert unsure == 2.0
-    assert acq.confidence([0.5, 0.25]) == pytest.approx(1 / 0.375)
+    assert acq.confidence([0.6, 1.0]) == pytest.approx(1 / 0.8)
     assert acq.confidence([]) == 2.0  # nothing decoded: the upper clip
 
 
@@ -88,4 +88,8 @@ def test_answer_variance_counts_planted_clusters():
     three = np.vstack([rng.normal(c, 0.01, size=(2, 3)) for c in centres])
     assert acq.answer_variance(three, 2, 1) == pytest.approx(3 / 6)
     same = np.tile([1.0, 2.0, 3.0], (4, 1)) + rng.normal(0, 1e-3, size=(4, 3))
-    assert acq.answer_variance(same, 2, 1) == pytest.approx(1 / 4)
+    # One group only: HDBSCAN's default (allow_single_cluster=False) calls it noise, so a
+    # student that always says the same thing scores 0, the lowest variance.
+    assert acq.answer_variance(same, 2, 1) == 0.0
+    two_and_noise = np.vstack([three[:4], [[-50.0, 3.0, 7.0]]])
+    assert acq.answer_variance(two_and_noise, 2, 1) == pytest.approx(2 / 5)

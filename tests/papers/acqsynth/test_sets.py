@@ -43,7 +43,11 @@ def test_null_selection_shuffles_the_values_and_random_is_seeded():
 
 
 def test_planted_set_is_the_target_familys_test_items():
-    test = [{"id": "f0", "family": "mcq"}, {"id": "t0", "family": "math"}, {"id": "t1", "family": "math"}]
+    test = [
+        {"id": "f0", "family": "mcq"},
+        {"id": "t0", "family": "math"},
+        {"id": "t1", "family": "math"},
+    ]
     got = sets.select("pool_planted", {"data/test.jsonl": test}, CFG, 0)
     assert [r["id"] for r in got] == ["t0", "t1"]
 

@@ -92,8 +92,9 @@ class Diversity:
 def answer_variance(
     embeddings: np.ndarray, min_cluster_size: int = 2, min_samples: int = 1
 ) -> float:
-    """Number of HDBSCAN clusters among the student's k sampled answers, over k (noise points
-    are no cluster)."""
+    """Number of HDBSCAN clusters among the student's k sampled answers, over k. Noise points are
+    no cluster, and with sklearn's default (allow_single_cluster=False) k answers that all agree
+    are noise: 0, the lowest variance."""
     from sklearn.cluster import HDBSCAN
 
     k = len(embeddings)

@@ -116,8 +116,13 @@ def data_test(cfg: dict, tracker: Tracker, *, test: Path) -> dict:
 
 
 def one_acquisition(cfg: dict, wildcards: dict[str, str]) -> dict:
-    return {k: cfg[k] for k in ("generator", "acquisition", "prompts", "embedding")} | {
-        "data": {"family": cfg["data"]["family"]}
+    """What one generator run reads: the generator section without the list of functions (a
+    function added or dropped reruns no other function's run)."""
+    generator = {k: v for k, v in cfg["generator"].items() if k != "acquisitions"}
+    return {
+        "generator": generator,
+        **{k: cfg[k] for k in ("acquisition", "prompts", "embedding")},
+        "data": {"family": cfg["data"]["family"]},
     }
 
 
