@@ -94,12 +94,14 @@ def reward_curves(rewards: list[Path], out: Path) -> Path:
             rows.append({"acquisition": Path(path).stem, "call": r["call"],
                          "raw": r["raw"], "r_xml": r["r_xml"], "reward": r["reward"]})  # fmt: skip
     data = pd.DataFrame(rows, columns=["acquisition", "call", "raw", "r_xml", "reward"])
+    for column in ("raw", "r_xml", "reward"):  # raw is None for unparseable completions
+        data[column] = pd.to_numeric(data[column], errors="coerce")
     fig, axes = plotting.figure(ncols=2, width=4.5)
     if len(data):
         means = data.groupby(["acquisition", "call"]).mean(numeric_only=True).reset_index()
         for name, group in means.groupby("acquisition"):
-            axes[0].plot(group.call, group.raw, marker=".", label=name)
-            axes[1].plot(group.call, group.r_xml, marker=".", label=name)
+            axes[0].plot(group["call"], group["raw"], marker=".", label=name)
+            axes[1].plot(group["call"], group["r_xml"], marker=".", label=name)
         axes[0].legend(fontsize=7)
     axes[0].set_title("raw acquisition value (mean per call)")
     axes[1].set_title("r_xml (mean per call)")

@@ -72,7 +72,11 @@ class Probe:
         from reprolab.models import load_model
 
         if self._model is None:
+            import torch
+
             self._model, self._tok = load_model(self.path)
+            if torch.cuda.is_available():  # full scale: the student's copy on the GPU
+                self._model = self._model.cuda()
             self._model.train()
         system = self.settings["system"]
         norms = []
@@ -81,6 +85,7 @@ class Probe:
             full = prompt + student.completion(item) + (self._tok.eos_token or "")
             p_ids = self._tok(prompt, add_special_tokens=False)["input_ids"]
             ids = self._tok(full, add_special_tokens=False, return_tensors="pt")["input_ids"]
+            ids = ids.to(self._model.device)
             labels = ids.clone()
             labels[:, : len(p_ids)] = -100
             self._model.zero_grad(set_to_none=True)
