@@ -1,0 +1,77 @@
+"""The seed families and their checkers (code answers run in the core sandbox)."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from reprolab.papers.acqsynth import tasks
+
+SETTINGS = {"low": 2, "high": 20}
+
+
+@pytest.mark.parametrize("family", tasks.FAMILIES)
+def test_every_seed_item_is_checked_right_by_its_own_family_checker(family):
+    items = tasks.make_items(family, 30, random.Random(0), SETTINGS)
+    for item in items:
+        truth = tasks.gold(item)
+        if family == "code":
+            assert truth == item["tests"]
+        else:
+            assert truth == item["answer"], item["question"]
+
+
+def test_math_solver_on_hand_written_questions():
+    assert (
+        tasks.solve_math("Zoe has 12 coins. Zoe buys 30 more. How many coins does Zoe have now?")
+        == "42"
+    )
+    assert tasks.solve_math("Tom has 9 cards and gives away 4. How many cards are left?") == "5"
+    assert tasks.solve_math("Each box holds 6 shells. How many shells are in 7 boxes?") == "42"
+    assert tasks.solve_math("What is the meaning of life?") is None
+
+
+def test_number_and_letter_extraction():
+    assert tasks.number_in("6 x 7 = 42.\nAnswer: 42") == "42"
+    assert tasks.number_in("so 1,200 in all") == "1200"
+    assert tasks.number_in("no number") is None
+    assert tasks.letter_in("Iron is Fe.\nAnswer: C") == "C"
+    assert tasks.letter_in("Answer: none") is None
+
+
+def test_mcq_checker_reads_the_element_data():
+    q = "What is the chemical symbol of iron? A) Cu B) Fe C) Ag D) Au"
+    assert tasks.solve_mcq(q) == "B"
+    assert (
+        tasks.solve_mcq("What is the chemical symbol of unobtainium? A) Cu B) Fe C) Ag D) Au")
+        is None
+    )
+    assert tasks.solve_mcq("What is the chemical symbol of iron? A) Fe B) Fe C) Ag D) Au") is None
+
+
+def test_code_tests_and_extraction():
+    tests = tasks.code_tests("Write a Python function f(x) that returns x times 3.")
+    assert tests == [f"assert f({x}) == {3 * x}" for x in tasks.CODE_INPUTS]
+    assert (
+        tasks.code_in("Here:\n```python\ndef f(x):\n    return x\n```")
+        == "def f(x):\n    return x\n"
+    )
+    assert tasks.code_in("Answer: def f(x): return 1").startswith("def f")
+
+
+def test_code_answers_are_checked_in_the_sandbox():
+    from reprolab.sandbox import Sandbox, isolation_problem
+
+    if isolation_problem():
+        pytest.skip(f"sandbox isolation unavailable: {isolation_problem()}")
+    item = {
+        "family": "code",
+        "tests": tasks.code_tests("Write a Python function f(x) that returns x plus 2."),
+    }
+    with Sandbox() as box:
+        assert tasks.is_correct(item, "Answer: def f(x):\n    return x + 2", box)
+        assert not tasks.is_correct(item, "Answer: def f(x):\n    return x + 3", box)
+        assert not tasks.is_correct(
+            item, "Answer: import os\ndef f(x): return x + 2\nos.system('x')", box
+        )
