@@ -78,8 +78,10 @@ def test_inception_leaves_the_system_prompt_byte_identical():
     # The plan is the prefill of the agent's own reply: the only difference of the request.
     oracle = made["rein_oracle"]
     request = oracle.requests()[0]
-    context, candidates, _ = request.payload
+    context, candidates, null = request.payload
     assert context[:-1] == made["none"].requests()[0].payload[0]
+    # Calibration's context-free prompt: the same system prompt, no request, no plan.
+    assert null == [context[0], {"role": "user", "content": COMMON["agent"]["null_user"]}]
     assert context[-1] == {
         "role": "assistant",
         "content": inc.think(COMMON["plans"]["types"]["polysemy"]),

@@ -133,8 +133,10 @@ class AgentEpisode(Episode):
     def _act(self, messages: list[dict]) -> Request:
         if self.ctx["agent"]["mode"] == "generate":
             return Request("generate", "agent", messages, self.ctx["params"])
+        # Context-free: the same system prompt (policy and tools), no user request, no plan; so
+        # the calibrated score is what the request and the plan add to each action.
         null = [
-            {"role": "system", "content": self.ctx["agent"]["null_system"]},
+            {"role": "system", "content": self.system},
             {"role": "user", "content": self.ctx["agent"]["null_user"]},
         ]
         return Request("score_calibrated", "agent", (messages, self.cands, null))

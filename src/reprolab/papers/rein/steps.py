@@ -106,6 +106,7 @@ def run(
             balance=icfg["balance"],
             params=SamplingParams(icfg["max_new_tokens"], 0.0, 1.0, seed),
             numbered=True,
+            prefix=icfg["prefix"],
         )
         judges[name] = judge
         handlers[f"judge:{name}"] = lambda payloads, _, j=judge: j.judge(
