@@ -3,7 +3,7 @@
 Per setting: pass@1 on seen, unseen, all error and clean instances, the rate of database
 mutation errors and recovery calls, inception activation and false-positive rates. Units are
 instances (`<task>.<error>`), shared by every setting, so the claims engine pairs settings on
-them. The mechanism probe's units are the hand-placed states (clean instances' request turns).
+them. The mechanism probe's units are the hand-placed states (every instance's request turn).
 """
 
 from __future__ import annotations
