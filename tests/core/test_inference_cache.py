@@ -46,6 +46,16 @@ def test_hits_skip_the_backend_and_misses_go_in_one_batch(tmp_path):
     assert (reopened.hits, reopened.misses) == (1, 1)
 
 
+def test_identical_requests_in_one_call_reach_the_backend_once(tmp_path):
+    inner = Counting()
+    cached = CachedBackend(inner, tmp_path / "cache.sqlite", "model-a")
+    twice = [ASK[0], ASK[1], ASK[0], ASK[2], ASK[1]]
+    assert cached.score(twice, ["x", "yy", "x", "zzz", "yy"]) == [-1.0, -2.0, -1.0, -3.0, -2.0]
+    assert inner.calls == [("score", 3)]
+    assert cached.generate(twice, SamplingParams()) == ["aa0", "bb0", "aa0", "cc0", "bb0"]
+    assert inner.calls[-1] == ("generate", 3)
+
+
 def test_sampled_generation_is_never_cached(tmp_path):
     inner = Counting()
     cached = CachedBackend(inner, tmp_path / "cache.sqlite", "m")

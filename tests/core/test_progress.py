@@ -268,7 +268,7 @@ def test_training_lines_give_the_rate_of_this_process_and_the_eta(tmp_path, capl
     callback = LogCallback(tmp_path / "train_log.jsonl")
     callback.on_train_begin(None, SimpleNamespace(global_step=10), None)
     callback.started = time.monotonic() - 4.0  # two steps in 4 s: 0.5 steps/s, 8 left
-    state = SimpleNamespace(global_step=12, max_steps=20)
+    state = SimpleNamespace(global_step=12, max_steps=20, is_world_process_zero=True)
     with caplog.at_level(logging.INFO, logger="reprolab.training.trainers"):
         callback.on_log(None, state, None, logs={"loss": 0.5, "epoch": 1})
     (line,) = messages(caplog, "reprolab.training.trainers")

@@ -60,9 +60,12 @@ class CachedBackend(InferenceBackend):
             query = f"SELECT key, value FROM answers WHERE key IN ({marks})"
             found.update(dict(self.db.execute(query, chunk).fetchall()))
         missing = [i for i, k in enumerate(keys) if k not in found]
-        if missing:
-            fresh = answer([requests[i] for i in missing])
-            rows = [(keys[i], json.dumps(v)) for i, v in zip(missing, fresh, strict=True)]
+        # Identical requests within one call are answered once (the first of each key).
+        unique = list({keys[i]: i for i in reversed(missing)}.values())
+        unique.sort()
+        if unique:
+            fresh = answer([requests[i] for i in unique])
+            rows = [(keys[i], json.dumps(v)) for i, v in zip(unique, fresh, strict=True)]
             with self.db:
                 self.db.executemany("INSERT OR REPLACE INTO answers VALUES (?, ?)", rows)
             found.update(dict(rows))

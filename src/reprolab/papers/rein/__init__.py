@@ -1,0 +1,1 @@
+"""ReIn: conversational error recovery with Reasoning Inception (arXiv 2602.17022)."""

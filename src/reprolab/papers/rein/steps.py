@@ -1,0 +1,178 @@
+"""rein's steps: data (the instances), run (every setting's episodes in lockstep through the core
+episode runner), metrics, plot."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+
+from reprolab.steps import Published, Step
+from reprolab.tracking import Tracker
+
+log = logging.getLogger(__name__)
+
+FIGURES = ["seen_unseen"]
+TOOLS_MODULE = "reprolab.papers.rein.tools"
+
+
+def inception_models(cfg: dict) -> list[str]:
+    """The models of the LLM inception modules the settings name, in config order."""
+    names = []
+    for spec in cfg["settings"].values():
+        name = spec.get("module")
+        if spec.get("inception") == "llm" and name and name not in names:
+            names.append(name)
+    return names
+
+
+def probe_settings(cfg: dict) -> dict[str, str | None]:
+    """Probe setting -> the recovery tool its planted plan names (None: a plan naming none)."""
+    return {
+        name: spec.get("expects")
+        for name, spec in cfg["settings"].items()
+        if spec.get("inception") == "given"
+    }
+
+
+def data(cfg: dict, tracker: Tracker, *, instances: Path) -> dict:
+    from reprolab.io import write_jsonl
+    from reprolab.papers.rein.data import instances as make
+
+    rows = make(cfg["data"])
+    write_jsonl(instances, rows)
+    seen = sum(r["seen"] is True for r in rows)
+    unseen = sum(r["seen"] is False for r in rows)
+    log.info("%d instances: %d seen, %d unseen, %d clean", len(rows), seen, unseen,
+             len(rows) - seen - unseen)  # fmt: skip
+    return {"instances": len(rows), "seen": seen, "unseen": unseen}
+
+
+def _plans(cfg: dict) -> dict:
+    plans = cfg["plans"]
+    known = list(plans["types"])
+    return {**plans, "known": known}
+
+
+def run(
+    cfg: dict,
+    tracker: Tracker,
+    *,
+    data: Path,
+    agent: Path,
+    modules: list[Path],
+    results: Path,
+    episodes: Path,
+) -> dict:
+    from reprolab.episodes import Runner, backend_handlers
+    from reprolab.inference import SamplingParams, get_backend
+    from reprolab.io import read_jsonl, write_jsonl
+    from reprolab.judge import Judge
+    from reprolab.papers.rein import inception as inc
+    from reprolab.papers.rein.agent import AgentEpisode
+    from reprolab.papers.rein.tools import DOMAIN_SPECS, RECOVERY_SPECS
+    from reprolab.sandbox import Sandbox, SandboxLimits
+    from reprolab.tools import ToolEnv
+
+    rows = read_jsonl(data)
+    acfg = cfg["agent"]
+    seed = cfg["suite"]["seed"]
+    # A cache private to this job: identical requests in one batch (the calibration's
+    # context-free prompts, contexts two settings share) are scored once; nothing outlives it.
+    scratch = tempfile.TemporaryDirectory(prefix="rein-")
+    backend = get_backend(
+        acfg["backend"],
+        str(agent),
+        cache=str(Path(scratch.name) / "cache.sqlite"),
+        **acfg.get("backend_options", {}),
+    )
+    handlers = backend_handlers(backend)
+    icfg = cfg["inception"]
+    plans = _plans(cfg)
+    by_name = {Path(p).name: p for p in modules}
+    render = inc.render_factory(icfg["prompt"], plans["known"], icfg["definitions"])
+    judges = {}
+    for name in inception_models(cfg):
+        path = by_name[name]
+        module_backend = (
+            backend
+            if Path(path).resolve() == Path(agent).resolve()
+            else get_backend(icfg["backend"], str(path), **icfg.get("backend_options", {}))
+        )
+        judge = Judge(
+            module_backend,
+            inc.labels(plans["known"]),
+            icfg["scoring"],
+            balance=icfg["balance"],
+            params=SamplingParams(icfg["max_new_tokens"], 0.0, 1.0, seed),
+            numbered=True,
+            prefix=icfg["prefix"],
+        )
+        judges[name] = judge
+        handlers[f"judge:{name}"] = lambda payloads, _, j=judge: j.judge(
+            [p[0] for p in payloads], payloads[0][1]
+        )
+    ctx = {
+        "agent": acfg,
+        "prompts": cfg["prompts"],
+        "plans": plans,
+        "render": render,
+        "params": SamplingParams(acfg["max_new_tokens"], acfg["temperature"], 1.0, seed),
+    }
+    specs = {d: DOMAIN_SPECS[d] + RECOVERY_SPECS for d in DOMAIN_SPECS}
+    limits = SandboxLimits(**cfg["sandbox"])
+    out_rows = []
+    with Sandbox(limits, modules=[TOOLS_MODULE]) as box:
+        made = []
+        for setting, spec in cfg["settings"].items():
+            for inst in rows:
+                if spec.get("instances", "all") == "clean" and inst["error"] is not None:
+                    continue
+                env = ToolEnv(TOOLS_MODULE, specs[inst["domain"]], inst["database"], box)
+                made.append(AgentEpisode(inst, setting, spec, ctx, env))
+        runner = Runner(handlers)
+        runner.run(made, max_steps=acfg["max_turns"] * 4 + 1, log_path=episodes, name="rein")
+        for ep in made:
+            if not ep.done:
+                raise RuntimeError(f"{ep.id}: not finished within the runner's steps")
+            out_rows.append(ep.result())
+    write_jsonl(results, out_rows)
+    scratch.cleanup()
+    out = {"episodes": float(len(out_rows)), "backend_calls": float(len(runner.calls))}
+    for name, judge in judges.items():
+        out.update(judge.stats.as_metrics(f"inception.{name}"))
+    return out
+
+
+def metrics(cfg: dict, tracker: Tracker, *, results: Path, metrics: Path) -> Published:
+    from reprolab.io import read_jsonl
+    from reprolab.papers.rein.summary import summarize
+
+    return summarize(read_jsonl(results), probe_settings(cfg))
+
+
+def plot(cfg: dict, tracker: Tracker, *, metrics: Path, units: Path, figures: Path) -> list[Path]:
+    from reprolab.io import read_json
+    from reprolab.papers.rein import plot as draw
+
+    order = [s for s, spec in cfg["settings"].items() if spec.get("inception") != "given"]
+    samples = read_json(units)["samples"]
+    return [
+        draw.seen_unseen(
+            read_json(metrics), samples, order, cfg["suite"]["seed"], figures / "seen_unseen.png"
+        )
+    ]
+
+
+STEPS = [
+    Step("data", data, "the instances: base tasks clean and with each error type injected",
+         outputs=("instances",), reads=("data",)),
+    Step("run", run, "every setting's episodes in lockstep: inception, agent, tools",
+         inputs=("data", "agent", "modules"), outputs=("results", "episodes"),
+         reads=("agent", "inception", "plans", "prompts", "settings", "sandbox"),
+         kind="generate"),
+    Step("metrics", metrics, "pass@1 per setting, inception rates, mutation errors, units.json",
+         inputs=("results",), outputs=("metrics",), reads=("settings",)),
+    Step("plot", plot, "the seen/unseen bars", inputs=("metrics", "units"),
+         params=("figures",), reads=("settings",)),
+]  # fmt: skip
