@@ -64,6 +64,19 @@ def test_single_pass_choice_logprobs_equal_scoring_each_choice(backend):
     fast = backend.choice_logprobs(CONVERSATIONS, choices)
     slow = InferenceBackend.choice_logprobs(backend, CONVERSATIONS, choices)  # one score each
     assert torch.allclose(torch.tensor(fast), torch.tensor(slow), atol=1e-4)
+    # One token each (nothing shared): one pass too, the same numbers.
+    single = [c for c in ("1", "2", "3") if len(backend._ids(c)) == 1]
+    assert len(single) >= 2
+    calls = []
+    original = backend._forward
+    backend._forward = lambda rows: calls.append(len(rows)) or original(rows)
+    try:
+        fast = backend.choice_logprobs(CONVERSATIONS, single)
+    finally:
+        backend._forward = original
+    assert sum(calls) == len(CONVERSATIONS)  # one row a context, not one a (context, choice)
+    slow = InferenceBackend.choice_logprobs(backend, CONVERSATIONS, single)
+    assert torch.allclose(torch.tensor(fast), torch.tensor(slow), atol=1e-4)
     # Choices that differ before their last token fall back to scoring every pair.
     fallback = backend.choice_logprobs(CONVERSATIONS, ["ab", "cde"])
     assert fallback == InferenceBackend.choice_logprobs(backend, CONVERSATIONS, ["ab", "cde"])

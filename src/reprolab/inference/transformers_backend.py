@@ -225,14 +225,15 @@ class TransformersBackend(InferenceBackend):
     def choice_logprobs(
         self, contexts: list[Conversation], choices: list[str]
     ) -> list[list[float]]:
-        """One forward pass per context when the choices differ only in their last token.
+        """One forward pass per context when the choices differ only in their last token (one
+        token each, as "A"/"B" or "1"/"2", included: then nothing is shared).
 
         The numbers equal `score`'s: the shared part's log-probability plus the last token's.
         Choices that differ earlier fall back to scoring every pair.
         """
         tokenized = [self._ids(c) for c in choices]
         shared = tokenized[0][:-1]
-        if not shared or any(len(t) != len(shared) + 1 or t[:-1] != shared for t in tokenized):
+        if any(not t or len(t) != len(shared) + 1 or t[:-1] != shared for t in tokenized):
             return super().choice_logprobs(contexts, choices)
         last = torch.tensor([t[-1] for t in tokenized])
         prompts = self._prompts(contexts)
