@@ -215,8 +215,11 @@ def named_models(sections: Any, registry: dict) -> dict:
     jobs that load it, and no step reads config/config.yaml behind the workflow's back."""
     if isinstance(sections, str):
         return {sections: registry[sections]} if sections in registry else {}
-    values = sections.values() if isinstance(sections, dict) else sections
-    if not isinstance(values, list | tuple | type({}.values())):
+    if isinstance(sections, dict):
+        values = list(sections.values())
+    elif isinstance(sections, list | tuple):
+        values = sections
+    else:
         return {}
     found: dict = {}
     for value in values:

@@ -153,13 +153,13 @@ def calibrated_scores(
             f"{len(null_contexts)} null contexts; expected the same number"
         )
     keys = [json.dumps(c, sort_keys=True) for c in null_contexts]
-    nulls: dict[str, tuple[Conversation, list[str]]] = {}
+    # key -> (the null context, its pooled candidates as an ordered set)
+    nulls: dict[str, tuple[Conversation, dict[str, None]]] = {}
     for key, null, cands in zip(keys, null_contexts, candidates, strict=True):
-        pooled = nulls.setdefault(key, (null, []))[1]
-        pooled.extend(c for c in cands if c not in pooled)
+        nulls.setdefault(key, (null, {}))[1].update(dict.fromkeys(cands))
     both = backend.score_candidates(
         list(contexts) + [null for null, _ in nulls.values()],
-        candidates + [pooled for _, pooled in nulls.values()],
+        candidates + [list(pooled) for _, pooled in nulls.values()],
     )
     n = len(contexts)
     free = {

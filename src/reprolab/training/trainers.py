@@ -291,7 +291,6 @@ def train(
         "processes": trainer.accelerator.num_processes,
     }
     out_dir = Path(out_dir)
-    trainer.accelerator.wait_for_everyone()
     if main:
         with building_dir(out_dir) as tmp:
             trainer.model.save_pretrained(tmp)
