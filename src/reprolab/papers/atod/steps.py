@@ -63,7 +63,6 @@ def run(
     from reprolab.inference import get_backend
     from reprolab.io import read_jsonl, write_jsonl
     from reprolab.papers.atod.evaluators import lines
-    from reprolab.papers.atod.readers import CHOICE, choice_handler
 
     ecfg = cfg["evaluators"]
     dialogues = read_jsonl(data)
@@ -80,7 +79,6 @@ def run(
         # The job config carries the registry entry its sections name (job_config).
         embedder = get_embedder(ecfg["embedder"], cfg["models"])
     handlers = backend_handlers(backend, embedder=embedder)
-    handlers[CHOICE] = choice_handler(backend)
     length = {d["dialogue_id"]: sum(count(x) for x in lines(d["turns"])) for d in dialogues}
     steps = 3 * max(len(d["turns"]) for d in dialogues) + 3
     out, log_rows, logged = [], [], {}
