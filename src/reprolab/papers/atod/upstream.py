@@ -106,6 +106,17 @@ def _check(node: ast.FunctionDef, where: str) -> None:
             raise UpstreamError(f"{where}: {node.name} uses {bad}; not a prompt builder")
 
 
+def _unannotated(node: ast.FunctionDef) -> ast.FunctionDef:
+    """The function without its annotations: they name typing imports (List, Dict) that are
+    not compiled with it (the file has `from __future__ import annotations`)."""
+    node.returns = None
+    args = node.args
+    for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs, args.vararg, args.kwarg]:
+        if arg is not None:
+            arg.annotation = None
+    return node
+
+
 def functions(pieces: list[tuple[str, list[str], str]]) -> dict[str, Callable]:
     """The named top-level functions of each (text, names, where), compiled alone into one
     namespace (a builder may call a helper of another file); `json` is the only module and a
@@ -116,7 +127,7 @@ def functions(pieces: list[tuple[str, list[str], str]]) -> dict[str, Callable]:
         for name in names:
             node = _function(tree, name, where)
             _check(node, where)
-            module.body.append(node)
+            module.body.append(_unannotated(node))
     space: dict = {"__builtins__": {n: getattr(builtins, n) for n in SAFE_BUILTINS}, "json": json}
     exec(compile(module, "upstream", "exec"), space)  # noqa: S102 - checked pure prompt builders
     return {node.name: space[node.name] for node in module.body}

@@ -2,7 +2,7 @@
 # A stand-in of the same shape as the authors' file (this project's text, not theirs).
 
 
-def status_prompt(last_turn, goals, current) -> str:
+def status_prompt(last_turn: str, goals: List[dict], current: Dict[str, str]) -> str:
     lines = [
         f"{g['id']}: {g.get('content') or _fallback_content(g)} [{current[g['id']]}]" for g in goals
     ]
