@@ -2,11 +2,11 @@
 
 PSI-Bench's scores are population statistics (per-turn label distributions, MTLD
 distributions, pooled marker rates), so each claim's statistic recomputes the scores from the
-per-session rows in units.json on every bootstrap draw. The unit is the session slot k: the
-k-th reference session, the sessions simulated from its profile, and the k-th held-out session
-(replayed or perturbed by the controls). Reference and held-out sessions are independent, so
-resampling the slots jointly adds no dependence between them and pairs each control with the
-replay of the same held-out session, and each simulated session with its reference session.
+per-session rows in units.json on every bootstrap draw. Two samples: the reference sessions
+(unit "reference session": the k-th one and the sessions simulated from its profile, paired)
+and the held-out sessions (unit "held-out session": the k-th one replayed and perturbed by each
+control, paired). They are independent samples of different sizes (8 and 32 at tiny), so the
+claims engine draws them independently, each with its pairs kept.
 
 Encodings (evaluate.units): valence codes 0 negative, 1 positive, -1 neutral / failed / no turn;
 PTC codes 0 P, 1 T, 2 C, -1 F / failed / no turn; words and words-per-sentence per turn, -1 for
