@@ -145,28 +145,33 @@ def diversify(messages: list[str], fraction: float, rng: random.Random, word, ke
     marker words, every word VADER reads (`sentiment_words`) and the PTC proxy's cue words
     stay, so word counts, sentences, characters, markers and both stand-in labels stay while
     lexical diversity rises."""
-    protected = sentiment_words()
+    protected = sentiment_words() | set(keep)
     seen: set[str] = set()
     out = []
     for message in messages:
         tokens = []
         for token in message.split(" "):
-            core = re.sub(r"[^A-Za-z]", "", token)
-            low = core.lower()
-            eligible = (
-                len(core) >= 3
-                and low in seen
-                and low not in protected
-                and low not in keep
-                and "'" not in token
-                and not any(measures.marker_counts(low).values())
-            )
-            if eligible and rng.random() < fraction:
+            core, low, replaceable = _replaceable(token, protected)
+            if replaceable and low in seen and rng.random() < fraction:
                 token = token.replace(core, word(len(core)), 1)
             seen.add(low)
             tokens.append(token)
         out.append(" ".join(tokens))
     return out
+
+
+def _replaceable(token: str, protected: frozenset[str] | set[str]) -> tuple[str, str, bool]:
+    """The token's letters, lower-cased, and whether a word-replacing control may swap them:
+    three letters or more, no apostrophe, not protected, not a marker."""
+    core = re.sub(r"[^A-Za-z]", "", token)
+    low = core.lower()
+    ok = (
+        len(core) >= 3
+        and "'" not in token
+        and low not in protected
+        and not any(measures.marker_counts(low).values())
+    )
+    return core, low, ok
 
 
 @functools.cache
@@ -205,14 +210,7 @@ def repeat_words(messages: list[str], fraction: float, rng: random.Random, keep=
     for message in messages:
         tokens = []
         for token in message.split(" "):
-            core = re.sub(r"[^A-Za-z]", "", token)
-            low = core.lower()
-            eligible = (
-                len(core) >= 3
-                and "'" not in token
-                and low not in protected
-                and not any(measures.marker_counts(low).values())
-            )
+            core, low, eligible = _replaceable(token, protected)
             if eligible and seen and rng.random() < fraction:
                 other = seen[rng.randrange(len(seen))]
                 token = token.replace(core, other.capitalize() if core[0].isupper() else other, 1)
