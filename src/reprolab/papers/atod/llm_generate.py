@@ -197,14 +197,7 @@ class Writer(Episode):
                 self.refused += 1
                 continue
             g = self.goals[gid]
-            for step in path:
-                changes.append({"goal_id": gid, "from": g["status"], "to": step})
-                g["status"] = step
-                g["status_history"].append({"turn": t, "status": step})
-                if step == lc.OPEN:
-                    g["first_mentioned_turn"] = t
-                if step == lc.COMPLETED:
-                    g["completion_turn"] = t
+            changes += [lc.move(g, gid, step, t) for step in path]
             self.current[gid] = g["status"]
         self.annotated.append(
             {
