@@ -178,10 +178,12 @@ class TransformersBackend(InferenceBackend):
         batched through `choice_logprobs` instead: one pass each, several contexts a pass.
         Same numbers as `score` on every pair, up to floating-point rounding."""
         scores: list[list[float]] = [[0.0] * len(c) for c in candidates]
-        forced: dict[tuple[str, ...], list[int]] = {}
+        by_choices: dict[tuple[str, ...], list[int]] = {}
         for r, cands in enumerate(candidates):
-            if cands and self._one_pass(cands) is not None:
-                forced.setdefault(tuple(cands), []).append(r)
+            if cands:
+                by_choices.setdefault(tuple(cands), []).append(r)
+        # Each distinct candidate list tokenized once to see whether one pass answers it.
+        forced = {c: rows for c, rows in by_choices.items() if self._one_pass(list(c)) is not None}
         for choices, rows in forced.items():
             answers = self.choice_logprobs([contexts[r] for r in rows], list(choices))
             for r, row in zip(rows, answers, strict=True):
