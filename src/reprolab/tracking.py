@@ -429,7 +429,9 @@ def sync_spool(folder: Path | None = None) -> dict[str, int]:
     Runs started while the server was away get a server id on replay; the mapping (kept in
     mapping.json, since a child may name a spooled parent in its tags) rewrites later ops. A
     file is deleted once all its ops went through; a replay cut short resumes where it stopped
-    (`<file>.done` counts the ops already sent).
+    (`<file>.done` counts the ops already sent). Once nothing is left to replay, the mapping
+    keeps only runs still RUNNING in the store (a workflow's parent may get more children);
+    a finished run is named by no later op, so its entry would only grow the file a job a time.
     """
     from mlflow import MlflowClient
     from mlflow.entities import Metric, Param
@@ -437,8 +439,9 @@ def sync_spool(folder: Path | None = None) -> dict[str, int]:
     folder = Path(folder or spool_dir())
     if not folder.exists():
         return {"replayed": 0, "left": 0}
-    mapping_path = folder / "mapping.json"
+    mapping_path, uris_path = folder / "mapping.json", folder / "mapping-uris.json"
     mapping = json.loads(mapping_path.read_text()) if mapping_path.exists() else {}
+    uris = json.loads(uris_path.read_text()) if uris_path.exists() else {}
     replayed, left = 0, 0
     for path in sorted(folder.glob("*.jsonl")):
         done_path = path.with_suffix(".done")
@@ -454,6 +457,7 @@ def sync_spool(folder: Path | None = None) -> dict[str, int]:
                     mapping[op["run"]] = tracker._call(
                         tracker._create_run, op["experiment"], op["name"], tags
                     )
+                    uris[op["run"]] = op["uri"]
                 elif op["op"] == "params":
                     items = [Param(k, v) for k, v in op["params"].items()]
                     tracker._call(client.log_batch, run, params=items)
@@ -473,6 +477,7 @@ def sync_spool(folder: Path | None = None) -> dict[str, int]:
                     tracker._call(client.delete_run, run)
                 done_path.write_text(str(index + 1))
                 mapping_path.write_text(json.dumps(mapping))
+                uris_path.write_text(json.dumps(uris))
                 replayed += 1
         except Exception as err:
             if not _unreachable(err):
@@ -485,8 +490,32 @@ def sync_spool(folder: Path | None = None) -> dict[str, int]:
         path.unlink()
         done_path.unlink(missing_ok=True)
     left = max(left, len(list(folder.glob("*.jsonl"))))
+    if not left and mapping:
+        mapping = _running_only(mapping, uris)
+        mapping_path.write_text(json.dumps(mapping))
+        uris_path.write_text(json.dumps({k: uris[k] for k in mapping if k in uris}))
     log.info("tracking sync: %d calls replayed, %d spool files left", replayed, left)
     return {"replayed": replayed, "left": left}
+
+
+def _running_only(mapping: dict[str, str], uris: dict[str, str]) -> dict[str, str]:
+    """The mapping's entries whose server run is still RUNNING (or cannot be looked up).
+
+    `uris` holds each run's store (mapping-uris.json); an entry written before stores were
+    recorded has none to ask and stays.
+    """
+    from mlflow import MlflowClient
+
+    kept = {}
+    for local, server in mapping.items():
+        uri = uris.get(local)
+        try:
+            status = MlflowClient(uri).get_run(server).info.status if uri else "RUNNING"
+        except Exception:  # an unreachable store or a deleted run: keep, decide next time
+            status = "RUNNING"
+        if status == "RUNNING":
+            kept[local] = server
+    return kept
 
 
 def flatten(data: dict, prefix: str = "") -> dict[str, Any]:

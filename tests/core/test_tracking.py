@@ -121,6 +121,30 @@ def test_a_deferred_job_never_imports_mlflow(mlflow_uri, tmp_path):
     assert (run.data.params, run.data.metrics) == ({"a": "1"}, {"m": 1.0})
 
 
+def test_the_spool_mapping_keeps_only_runs_still_running(mlflow_uri, tmp_path, monkeypatch):
+    """A deferred workflow spools a run a job; replayed and finished, its id mapping is dropped
+    (the file would otherwise grow a line a job forever), a running parent's is kept."""
+    from reprolab.tracking import spool_dir
+
+    monkeypatch.setenv("REPROLAB_TRACKING_DEFER", "1")
+    parent = Tracker(mlflow_uri)
+    parent.start("reprolab/x", "workflow", {"rule": "workflow"})
+    for name in ("a", "b"):
+        job = Tracker(mlflow_uri)
+        job.start("reprolab/x", name, {"rule": name, "mlflow.parentRunId": parent.run_id})
+        job.end("FINISHED")
+    assert sync_spool()["left"] == 0
+    mapping = json.loads((spool_dir() / "mapping.json").read_text())
+    assert list(mapping) == [parent.run_id]
+    client, runs = runs_of(mlflow_uri, "reprolab/x")
+    assert len(runs) == 3
+    children = [r for r in runs if r.data.tags["rule"] != "workflow"]
+    assert {r.data.tags["mlflow.parentRunId"] for r in children} == {mapping[parent.run_id]}
+    parent.end("FINISHED")
+    sync_spool()
+    assert json.loads((spool_dir() / "mapping.json").read_text()) == {}
+
+
 def test_inputs_and_text_spooled_while_away_replay_into_the_run(
     smoke_config, mlflow_uri, tmp_path, monkeypatch
 ):
