@@ -302,3 +302,23 @@ def test_full_summary_reports_the_judge_counts(full_rows):
     assert m["collab.vanilla.compliance_judged"] == 6 and m["collab.vanilla.success"] == 0
     assert m["collab.reflection.reflection_failures"] == 0
     assert m["collab.vars.timeout"] == 0
+
+
+def test_data_step_adds_the_benchmark_profiles_at_full(stand_in, tmp_path):
+    from reprolab.papers.vars import steps
+    from reprolab.tracking import Tracker
+
+    cfg = load_config("vars", "full")
+    cfg["data"]["benchmark"].update({"repo": REPO, "commit": COMMIT, "base": stand_in})
+    cfg["data"]["benchmark"]["n_profiles"] = 3
+    counts = steps.data(cfg, Tracker("none"), profiles=tmp_path / "p.jsonl",
+                        tasks=tmp_path / "t.jsonl")  # fmt: skip
+    rows = read_jsonl(tmp_path / "p.jsonl")
+    assert counts["profiles"] == cfg["data"]["n_profiles"] + 3 == len(rows)
+    mini = [r for r in rows if "profiles_from" not in r]  # MiniCollab's rows, as below full
+    assert len(mini) == cfg["data"]["n_profiles"] and mini[0]["id"] == "u000"
+    assert [r["id"] for r in rows if r.get("profiles_from") == bm.SOURCE] == [
+        "m000",
+        "m001",
+        "m002",
+    ]
