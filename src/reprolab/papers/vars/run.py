@@ -1,6 +1,8 @@
 """One harness setting's run: every method's episodes over every profile, in lockstep through
 the core runner, with identical model requests answered once (drafts, reranker scores and
-embeddings repeat across methods that share a profile and a task)."""
+embeddings repeat across methods that share a profile and a task). A setting's profiles are
+MiniCollab's (rules with checkers) or, at full scale, MultiSessionCollab's (free-text
+preferences judged by the core judge)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from reprolab.episodes import Runner, backend_handlers
+from reprolab.papers.vars import benchmark as bm
 from reprolab.papers.vars import harness as hz
 from reprolab.papers.vars.agent import Projection
 from reprolab.papers.vars.session import PHASES, Collab, methods
@@ -68,8 +71,46 @@ def sim_config(cfg: dict, setting: str) -> dict:
         "carry_enforced": s["carry_enforced"],
         "slots": s.get("slots", a["slots"]),
         "executor": s.get("executor", a["executor"]),
-        "user": s.get("user", h["user"]),
+        "user": s.get("user", h["user"]),  # which simulator; it overrides agent.user, so:
+        "user_sampling": a["user"],  # the LLM user's decoding
     }
+
+
+def judge_handlers(backend, judge_cfg: dict, prompts: dict) -> tuple[dict, dict]:
+    """The runner's handlers of the two judges, both the core judge on the backbone: the
+    compliance of a reply with a free-text preference (this project's prompt), and, when the
+    benchmark's accuracy prompt was read, the final draft against the gold solution; and the
+    judges themselves (their failure reports)."""
+    from functools import partial
+
+    from reprolab.inference import SamplingParams
+    from reprolab.judge import Judge
+
+    c = judge_cfg["compliance"]
+    comply = Judge(
+        backend,
+        c["labels"],
+        c["scoring"],
+        balance=c["balance"],
+        params=SamplingParams(c["max_new_tokens"], 0.0),
+    )
+    render = partial(bm.compliance_chat, c["prompt"])
+    handlers = {"judge_compliance": lambda items, _: comply.judge(items, render)}
+    judges = {"compliance": comply}
+    if "success" in prompts:
+        a = judge_cfg["success"]
+        success = Judge(
+            backend,
+            bm.ACCURACY_LABELS,
+            "parsed",
+            balance=False,  # the prompt fixes what 1 and 0 mean: there is no order to balance
+            params=SamplingParams(a["max_new_tokens"], 0.0),
+            parser=bm.parse_accuracy,
+        )
+        render_a = partial(bm.accuracy_chat, prompts["success"])
+        handlers["judge_success"] = lambda items, _: success.judge(items, render_a)
+        judges["success"] = success
+    return handlers, judges
 
 
 def run_setting(cfg, setting, profiles, tasks, projection_path, model, log_path, embedder):
@@ -82,32 +123,36 @@ def run_setting(cfg, setting, profiles, tasks, projection_path, model, log_path,
     projection = Projection(z["mean"], z["components"], z["explained"])
     lib = {r.id: r for r in hz.library()}
     tasks = [t for t in tasks if t["list"] == s["tasks"]]
+    source = s.get("profiles_from", "minicollab")
+    profiles = [p for p in profiles if p.get("profiles_from", "minicollab") == source]
     profiles = profiles[: s.get("profiles", len(profiles))]
+    judged = source == bm.SOURCE  # free-text preferences: the compliance judge
+    if judged and (s["fit_slots"] or s["decoys"]):
+        raise ValueError(f"setting {setting}: fit_slots and decoys need MiniCollab's rules")
     if s["fit_slots"]:
         profiles = [fit_slots(p, lib, scfg["slots"]) for p in profiles]
     scfg["decoys_of"] = {p["id"]: p["decoys"] for p in profiles} if s["decoys"] else {}
-    user_prompt = None
-    if scfg["user"] == "llm":
-        from reprolab.papers.vars.upstream import constant
-
-        up = cfg["harness"]["upstream"]
-        user_prompt = constant(up["repo"], up["commit"], up["path"], up["name"])
-    needs_model = s["draft"] == "model" or s["reranker"] or user_prompt is not None
+    prompts = upstream_prompts(cfg, s, scfg, judged)
+    needs_model = s["draft"] == "model" or s["reranker"] or bool(prompts) or judged
     backend = (
         get_backend(cfg["agent"]["backend"], str(model), **cfg["agent"].get("backend_options", {}))
         if needs_model
         else None
     )
     handlers = backend_handlers(backend) if backend is not None else {}
+    judges = {}
+    if judged or "success" in prompts:
+        extra, judges = judge_handlers(backend, scfg["judge"], prompts)
+        handlers.update(extra)
     handlers = {k: memoised(v) for k, v in handlers.items()}
     handlers["embed"] = memoised(lambda texts, _: list(embedder.encode(list(texts))))
     from reprolab.sandbox import Sandbox
 
     with Sandbox() as sandbox:
-        sim = UserSim(scfg, seed, sandbox, user_prompt)
+        sim = UserSim(scfg, seed, sandbox, prompts)
         table = methods(cfg)
         episodes = [
-            Collab(table[m], p, [lib[r] for r in p["rules"]], tasks, scfg, projection, sim, seed)
+            Collab(table[m], p, rules_of(p, lib), tasks, scfg, projection, sim, seed)
             for m in s["methods"]
             for p in profiles
         ]
@@ -136,7 +181,35 @@ def run_setting(cfg, setting, profiles, tasks, projection_path, model, log_path,
             )
     calls = {k: len(v.seen) for k, v in handlers.items()}
     log.info("%s: distinct model requests %s", setting, calls)
-    return rows, {f"requests.{k}": float(v) for k, v in calls.items()} | {
+    stats = {f"requests.{k}": float(v) for k, v in calls.items()} | {
         "episodes": float(len(episodes)),
         "sessions": float(len(rows)),
     }
+    for name, judge in judges.items():
+        stats |= judge.report().as_metrics(f"judge.{name}")
+    return rows, stats
+
+
+def rules_of(profile: dict, lib: dict) -> list:
+    """A profile's preferences: MiniCollab rules, or the benchmark's free-text preferences."""
+    if profile.get("profiles_from", "minicollab") == bm.SOURCE:
+        return bm.preferences(profile)
+    return [lib[r] for r in profile["rules"]]
+
+
+def upstream_prompts(cfg: dict, s: dict, scfg: dict, judged: bool) -> dict[str, str]:
+    """The benchmark's prompts this setting uses, read at the pinned commit (none at tiny and
+    smoke, nor for the planted control): the LLM user's and the accuracy judge's under the LLM
+    user, the note rewrite when a Reflection method rewrites its notes with the LLM."""
+    up = cfg["harness"].get("upstream")
+    r = cfg["agent"].get("reflection")
+    reflect = r is not None and r["kind"] == "llm"
+    reflect = reflect and any(cfg["methods"][m].get("reflection") for m in s["methods"])
+    if up is None or not (scfg["user"] == "llm" or reflect or judged):
+        return {}
+    from reprolab.papers.vars import upstream
+
+    wanted = {k: v for k, v in up["prompts"].items() if k != "user" or scfg["user"] == "llm"}
+    wanted = {k: v for k, v in wanted.items() if k != "success" or scfg["user"] == "llm"}
+    wanted = {k: v for k, v in wanted.items() if k != "reflection" or reflect}
+    return upstream.prompts({**up, "prompts": wanted})

@@ -4,7 +4,9 @@ lockstep through the core runner. Each agent turn is five runner steps, the same
 episode (an episode with nothing to ask returns []): embed (the user's turn, the rewritten
 query, new cards; the previous turn's reward and update happen here), rerank (log p(yes | q,
 note) of the dense candidates), draft (the backbone's answer), user (the LLM simulator at full
-scale; the rule-based one answers on the spot), extract (the LLM extractor at full scale)."""
+scale, with the compliance judge of preferences that have no checker; the rule-based user
+answers on the spot), extract (the LLM extractor at full scale; at a session's end under the
+LLM user, the success judge of its final draft and Reflection's note rewrite)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import numpy as np
 from reprolab.episodes import Episode, Request
 from reprolab.inference import SamplingParams
 from reprolab.papers.vars import agent as ag
+from reprolab.papers.vars import benchmark as bm
 from reprolab.papers.vars import harness as hz
 from reprolab.papers.vars.simulator import UserSim
 
@@ -65,6 +68,13 @@ class Card:
     @property
     def note(self) -> str:
         return f"When {self.condition}, {self.action}."
+
+
+@dataclass(frozen=True)
+class Note:
+    """A Reflection note injected whole: a rule's note (rule-based) or the rewritten notes."""
+
+    note: str
 
 
 @dataclass
@@ -117,7 +127,9 @@ class Collab(Episode):
         self.rng = random.Random(f"{seed}-{self.id}")
         self.state = ag.UserState.zeros(projection.components.shape[0])
         self.memory: list[Card] = []
-        self.notes: list[Card] = []  # reflection's session-end notes
+        self.notes: list[Note] = []  # reflection's session-end notes
+        self.agent_notes = ""  # the LLM rewrite's notes (the benchmark starts from "")
+        self.roles: list[str] = []  # the roles of the last requests (to split their replies)
         for d in settings.get("decoys_of", {}).get(profile["id"], []) if method.memory else []:
             self.memory.append(Card(d["condition"], d["action"], "decoy"))
         self.by_note = {r.note: r for r in hz.library()}
@@ -142,6 +154,7 @@ class Collab(Episode):
         self.turn = 0
         self.attempt = 0
         self.wrong = 0
+        self.terminated = False  # the LLM user said TERMINATE
         self.enforced: list[hz.Rule] = []
         self.injected_before: list[hz.Rule] = []
         self.record = {
@@ -158,23 +171,35 @@ class Collab(Episode):
             "z_long_norm_start": float(np.linalg.norm(self.state.z_long)),
             "z_short_norm_start": float(np.linalg.norm(self.state.z_short)),
         }
+        self.record.update(self.sim.judge_counters(self))
         self.sim.start(self)
 
     def _end_session(self) -> None:
         self.record["z_long_norm"] = float(np.linalg.norm(self.state.z_long))
         self.record["z_short_norm"] = float(np.linalg.norm(self.state.z_short))
         self.sessions.append(self.record)
-        if self.method.reflection:  # session-end notes: every preference stated so far
-            seen = {c.note for c in self.notes}
-            for r in self.enforced:
-                if r.note not in seen:
-                    self.notes.append(Card(r.condition, r.action, "reflection"))
-                    seen.add(r.note)
-            self.notes = self.notes[-self.cfg["reflection_max_notes"] :]
+        if not self.method.reflection:
+            return
+        r = self.cfg.get("reflection")
+        if r is not None and r["kind"] == "llm":  # the rewritten notes, injected whole
+            self.notes = [Note(self.agent_notes)] if self.agent_notes else []
+            return
+        seen = {c.note for c in self.notes}  # rule-based: every preference enforced so far
+        for rule in self.enforced:
+            if rule.note not in seen:
+                self.notes.append(Note(rule.note))
+                seen.add(rule.note)
+        self.notes = self.notes[-self.cfg["reflection_max_notes"] :]
 
     # --- the runner's protocol -------------------------------------------------------------
     def requests(self) -> list[Request]:
-        return getattr(self, f"_ask_{PHASES[self.phase]}")()
+        asked = getattr(self, f"_ask_{PHASES[self.phase]}")()
+        self.roles = [r.role for r in asked]
+        return asked
+
+    def _of(self, replies: list, role: str) -> list:
+        """The replies to the last requests of one role, in order."""
+        return [x for x, r in zip(replies, self.roles, strict=True) if r == role]
 
     def receive(self, replies: list) -> None:
         getattr(self, f"_got_{PHASES[self.phase]}")(replies)
@@ -298,12 +323,24 @@ class Collab(Episode):
         self.sim.user_turn(self, replies)
 
     def _ask_extract(self):
-        return self.sim.extract_requests(self)
+        return [
+            *self.sim.extract_requests(self),
+            *self.sim.success_requests(self),
+            *self.sim.reflection_requests(self),
+        ]
 
     def _got_extract(self, replies):
+        for v in self._of(replies, "success"):
+            self.sim.settle(self, v.label == bm.ACCURACY_LABELS[0], failed=v.label is None)
+        for reply in self._of(replies, "reflect"):
+            notes = bm.parse_notes(reply)
+            if notes is None:
+                self.record["reflection_failures"] = 1
+            else:
+                self.agent_notes = notes
         if self.method.memory:
             known = {c.note for c in self.memory}
-            for p in self.sim.extracted(self, replies):
+            for p in self.sim.extracted(self, self._of(replies, "extract")):
                 card = Card(p["condition"], p["action"], "extracted")
                 if card.note not in known:
                     self.memory.append(card)

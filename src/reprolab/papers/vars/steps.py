@@ -1,6 +1,7 @@
-"""vars's steps: data (profiles with their decoys, tasks), train (the PCA projection of card
-embeddings, fitted and stored), run (every method's multi-session episodes of one harness
-setting, in lockstep), metrics, plot."""
+"""vars's steps: data (MiniCollab profiles with their decoys, and at full scale the first
+profiles of MultiSessionCollab's file read at the pinned commit; tasks), train (the PCA
+projection of card embeddings, fitted and stored), run (every method's multi-session episodes
+of one harness setting, in lockstep), metrics, plot."""
 
 from __future__ import annotations
 
@@ -42,6 +43,11 @@ def data(cfg: dict, tracker: Tracker, *, profiles: Path, tasks: Path) -> dict:
         alts = [r for r in lib.values() if r.group in own and r.id != own[r.group]]
         alts = [r for r in alts if not is_global(r.condition)]
         row["decoys"] = [{"condition": r.condition, "action": r.action, "rule": r.id} for r in alts]
+    spec = d.get("benchmark")
+    if spec is not None:  # full scale: the benchmark's own profiles, for the settings that ask
+        from reprolab.papers.vars import benchmark, upstream
+
+        rows += benchmark.profile_rows(upstream.profiles(spec), spec["n_profiles"])
     counts = write_counted(profiles, rows, "profiles")
     made = [
         {**t, "list": name}
@@ -120,7 +126,7 @@ def plot(cfg: dict, tracker: Tracker, *, sessions: list[Path], metrics: Path,
 
 
 STEPS = [
-    Step("data", data, "MiniCollab profiles (with their decoys) and the session tasks",
+    Step("data", data, "MiniCollab (and at full MultiSessionCollab) profiles; the session tasks",
          outputs=("profiles", "tasks"), reads=("data",)),
     Step("train", train, "fit the PCA projection of card embeddings (stored, never raw dims)",
          outputs=("projection",), reads=("pca", "embedding")),

@@ -20,6 +20,14 @@ QUANTITIES = (
     "enforcing_turns",
     "turns",
 )
+# Counters only the full-scale judges and note rewrite write (absent at smoke and tiny): per
+# session, preferences judged, judge failures, and failed note rewrites.
+JUDGE_COUNTS = (
+    "compliance_judged",
+    "compliance_failures",
+    "success_judge_failures",
+    "reflection_failures",
+)
 
 
 def jaccard(a: list[str], b: list[str]) -> float:
@@ -76,6 +84,9 @@ def summarize(cfg: dict, rows: list[dict]) -> Published:
                     ids,
                     [float(np.mean([r[q] for r in by[p]])) for p in ids],
                 )
+            for q in JUDGE_COUNTS:
+                if any(q in r for r in mine):
+                    metrics[f"{name}.{q}"] = float(np.mean([r.get(q, 0) for r in mine]))
             # the first and last sessions, each at most half of them (the windows never overlap)
             half = max(1, len({r["session"] for r in mine}) // 2)
             early, late = min(mcfg["early_sessions"], half), min(mcfg["late_sessions"], half)
