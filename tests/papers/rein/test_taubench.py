@@ -18,7 +18,7 @@ from reprolab.papers.rein import agent as A
 from reprolab.papers.rein import data, errors, taubench, upstream
 from reprolab.papers.rein import evaluate as ev
 from reprolab.papers.rein import inception as inc
-from reprolab.papers.rein.steps import TOOLS_MODULE, llm_user
+from reprolab.papers.rein.steps import TOOLS_MODULE, check_user, llm_user
 from reprolab.papers.rein.steps import data as data_step
 from reprolab.papers.rein.tools import DOMAIN_SPECS, RECOVERY_SPECS
 from reprolab.papers.rein.upstream import UpstreamError
@@ -252,3 +252,15 @@ def test_the_user_says_stop_and_the_session_ends(base, tmp_path):
 
 def test_the_templated_user_is_kept_below_full(tmp_path):
     assert llm_user({"user": COMMON["user"], "suite": {"seed": 0}}, Path(tmp_path)) is None
+
+
+def test_a_user_that_cannot_play_the_instances_is_refused(base):
+    source = taubench.materials(data_cfg(base)["tau_bench"], ["retail"])
+    tau_rows = data.instances({**data_cfg(base), "domains": ["retail"]}, source)
+    shipped = data.instances({**COMMON["data"], "n_tasks": 1})
+    with pytest.raises(ValueError, match="need user.simulator llm"):
+        check_user(tau_rows, None)
+    with pytest.raises(ValueError, match="needs tau-bench's instructions"):
+        check_user(shipped, {"prompt": None})
+    check_user(shipped, None)
+    check_user(tau_rows, {"prompt": None})

@@ -82,6 +82,17 @@ def _plans(cfg: dict) -> dict:
     return {**plans, "known": known}
 
 
+def check_user(rows: list[dict], sim: dict | None) -> None:
+    """tau-bench's instances carry an instruction, not a templated request: only the LLM user
+    can play them (and it needs their instruction)."""
+    if sim is None and any(r["utterance"] is None for r in rows):
+        raise ValueError("rein: instances without a templated request need user.simulator llm")
+    if sim is not None and any("instruction" not in r for r in rows):
+        raise ValueError(
+            "rein: the LLM user needs tau-bench's instructions (data.origin tau_bench)"
+        )
+
+
 def run(
     cfg: dict,
     tracker: Tracker,
@@ -148,6 +159,7 @@ def run(
         "params": SamplingParams(acfg["max_new_tokens"], acfg["temperature"], 1.0, seed),
         "user": llm_user(cfg, _upstream_cache(results)),
     }
+    check_user(rows, ctx["user"])
     specs = {d: DOMAIN_SPECS[d] + RECOVERY_SPECS for d in DOMAIN_SPECS}
     limits = SandboxLimits(**cfg["sandbox"])
     out_rows = []
