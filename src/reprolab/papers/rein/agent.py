@@ -5,7 +5,9 @@ plan is the prefill of the agent's own reply), a prompt-injection baseline (NPI)
 guidelines to it. In `score` mode (tiny) the agent's action is the best of the candidate JSON
 actions by calibrated log-likelihood (core `score_calibrated`); in `generate` mode (full) it
 writes its reply after the prefill and the call is parsed from it. Every call runs against the
-domain database through the core ToolEnv (in the sandbox).
+domain database through the core ToolEnv (in the sandbox). The user is templated (smoke, tiny)
+or, at full, tau-bench's LLM user simulator played by the backbone: its turns are `generate`
+requests of role `user` in the same lockstep run.
 """
 
 from __future__ import annotations
@@ -98,25 +100,43 @@ class AgentEpisode(Episode):
             guidelines,
         )
         self.cands = candidates(instance, listed, agent["respond"])
-        user = instance["database"]["users"][instance["user_id"]]
-        greeting = ctx["prompts"]["greeting"].format(name=user["name"], user_id=instance["user_id"])
         self.messages = [{"role": "system", "content": self.system}]
-        if agent["prelude"]:  # scripted first turn: the greeting, the agent's lookup, its result
+        self.turns: list[dict] = []
+        self.turn = 0
+        self.plan: str | None = None
+        self.record: dict = {}
+        self.stopped = False
+        self.llm_user = ctx.get("user") is not None
+        if self.llm_user:  # the backbone writes the request (with the error instruction)
+            sim = ctx["user"]
+            self.user_messages = [
+                {"role": "system", "content": sim["prompt"](user_instruction(instance, sim))},
+                {"role": "user", "content": sim["opening"]},
+            ]
+            self.phase = "user"
+        else:
+            self._open(instance["utterance"])
+            self.phase = "inception"
+
+    def _open(self, request: str) -> None:
+        """The session's opening: the greeting with the user id (the authentication rein's tools
+        take), with `prelude` the agent's lookup and its result, and the user's request."""
+        instance, env = self.instance, self.env
+        user = instance["database"]["users"][instance["user_id"]]
+        greeting = self.ctx["prompts"]["greeting"].format(
+            name=user["name"], user_id=instance["user_id"]
+        )
+        if self.ctx["agent"]["prelude"]:  # scripted: the greeting, the agent's lookup, its result
             lookup = {"name": "get_user_details", "arguments": {"user_id": instance["user_id"]}}
             result = env.call(**lookup)
             self.messages += [
                 {"role": "user", "content": greeting},
                 {"role": "assistant", "content": json.dumps(lookup)},
                 {"role": "tool", "content": json.dumps(result.value)},
-                {"role": "user", "content": instance["utterance"]},
+                {"role": "user", "content": request},
             ]
         else:  # the greeting and the request in one user turn (the candidates name the ids)
-            self.messages.append({"role": "user", "content": f"{greeting} {instance['utterance']}"})
-        self.turns: list[dict] = []
-        self.turn = 0
-        self.phase = "inception"
-        self.plan: str | None = None
-        self.record: dict = {}
+            self.messages.append({"role": "user", "content": f"{greeting} {request}"})
 
     # -- the pieces of one turn -------------------------------------------------------------
     def dialogue(self) -> str:
@@ -160,6 +180,8 @@ class AgentEpisode(Episode):
 
     # -- Episode -----------------------------------------------------------------------------
     def requests(self) -> list[Request]:
+        if self.phase == "user":
+            return [Request("generate", "user", self.user_messages, self.ctx["user"]["params"])]
         if self.phase == "inception":
             self.record = {"turn": self.turn}
             mode = self.spec.get("inception", "none")
@@ -192,6 +214,8 @@ class AgentEpisode(Episode):
 
     def receive(self, replies: list) -> None:
         reply = replies[0]
+        if self.phase == "user":
+            return self._hear(str(reply).strip())
         if self.phase == "inception":
             fixed = self.spec.get("trigger", "dynamic") == "fixed"
             self.plan = inc.llm_plan(reply.label, self.ctx["plans"], reply.probs, fixed)
@@ -233,13 +257,31 @@ class AgentEpisode(Episode):
         if ends or self.turn >= self.ctx["agent"]["max_turns"]:
             self.done = True
             return
+        self.plan = None
+        if action["name"] == RESPOND and self.llm_user:  # the LLM user reads the agent's message
+            self.user_messages.append({"role": "user", "content": action["arguments"]["message"]})
+            self.phase = "user"
+            return
         if action["name"] == RESPOND:  # the templated user insists on the same request
             follow = self.ctx["prompts"]["user_follow_up"].format(
                 utterance=self.instance["utterance"]
             )
             self.messages.append({"role": "user", "content": follow})
         self.phase = "inception"
-        self.plan = None
+
+    def _hear(self, text: str) -> None:
+        """The LLM user's message: the stop token ends the session (tau-bench's rule), the first
+        one opens it, later ones answer the agent's message."""
+        if self.ctx["user"]["stop"] in text:
+            self.stopped = True
+            self.done = True
+            return
+        self.user_messages.append({"role": "assistant", "content": text})
+        if len(self.messages) == 1:
+            self._open(text)
+        else:
+            self.messages.append({"role": "user", "content": text})
+        self.phase = "inception"
 
     def result(self) -> dict:
         """What the success checker reads: the calls, the final database, the prompt's hash."""
@@ -255,11 +297,24 @@ class AgentEpisode(Episode):
             "object": self.instance["object"],
             "system_sha": prompt_sha(self.system),
             "turns": self.turns,
+            **({"user_stopped": self.stopped} if self.llm_user else {}),
             "calls": [t["action"] for t in self.turns],
             "database": self.instance["database"],
             "final": self.env.state,
             "goal": self.instance["goal"],
         }
+
+
+def user_instruction(instance: dict, sim: dict) -> str:
+    """The LLM user's instruction: tau-bench's task instruction, plus on an error instance this
+    project's error-type instruction for the request it writes (config `user.errors`)."""
+    text = instance["instruction"]
+    if instance["error"] is None:
+        return text
+    extra = sim["errors"][instance["error"]].format(
+        object=instance["object"], verb=instance["verb"]
+    )
+    return f"{text} {extra}"
 
 
 def sampling(cfg: dict, seed: int) -> SamplingParams:

@@ -38,20 +38,59 @@ def probe_settings(cfg: dict) -> dict[str, str | None]:
 def data(cfg: dict, tracker: Tracker, *, instances: Path) -> dict:
     from reprolab.io import write_jsonl
     from reprolab.papers.rein.data import instances as make
+    from reprolab.papers.rein.data import load
 
-    rows = make(cfg["data"])
+    source = load(cfg["data"], _upstream_cache(instances))
+    rows = make(cfg["data"], source)
     write_jsonl(instances, rows)
     seen = sum(r["seen"] is True for r in rows)
     unseen = sum(r["seen"] is False for r in rows)
     log.info("%d instances: %d seen, %d unseen, %d clean", len(rows), seen, unseen,
              len(rows) - seen - unseen)  # fmt: skip
-    return {"instances": len(rows), "seen": seen, "unseen": unseen}
+    out = {"instances": len(rows), "seen": seen, "unseen": unseen}
+    for domain, spec in source.items():
+        if "left_out" in spec:  # tau-bench's tasks rein's tools cannot stand for
+            out[f"{domain}.tasks_kept"] = len(spec["tasks"])
+            out[f"{domain}.tasks_left_out"] = len(spec["left_out"])
+            for index, why in spec["left_out"].items():
+                log.info("%s task %s left out: %s", domain, index, why)
+    return out
+
+
+def _upstream_cache(out: Path) -> Path:
+    """Where tau-bench's files are kept once read: beside the step's output."""
+    return out.parent / "upstream"
+
+
+def llm_user(cfg: dict, cache: Path) -> dict | None:
+    """The LLM user's pieces (full scale): tau-bench's simulator prompt read from the pinned
+    commit, the error-type instructions, the sampling; None for the templated user."""
+    from reprolab.inference import SamplingParams
+    from reprolab.papers.rein import upstream
+
+    ucfg = cfg["user"]
+    if ucfg.get("simulator", "templated") != "llm":
+        return None
+    sim = upstream.user(ucfg["prompt"], cache)
+    params = SamplingParams(ucfg["max_new_tokens"], ucfg["temperature"], 1.0, cfg["suite"]["seed"])
+    return {**sim, "errors": ucfg["errors"], "params": params}
 
 
 def _plans(cfg: dict) -> dict:
     plans = cfg["plans"]
     known = list(plans["types"])
     return {**plans, "known": known}
+
+
+def check_user(rows: list[dict], sim: dict | None) -> None:
+    """tau-bench's instances carry an instruction, not a templated request: only the LLM user
+    can play them (and it needs their instruction)."""
+    if sim is None and any(r["utterance"] is None for r in rows):
+        raise ValueError("rein: instances without a templated request need user.simulator llm")
+    if sim is not None and any("instruction" not in r for r in rows):
+        raise ValueError(
+            "rein: the LLM user needs tau-bench's instructions (data.origin tau_bench)"
+        )
 
 
 def run(
@@ -118,7 +157,9 @@ def run(
         "plans": plans,
         "render": render,
         "params": SamplingParams(acfg["max_new_tokens"], acfg["temperature"], 1.0, seed),
+        "user": llm_user(cfg, _upstream_cache(results)),
     }
+    check_user(rows, ctx["user"])
     specs = {d: DOMAIN_SPECS[d] + RECOVERY_SPECS for d in DOMAIN_SPECS}
     limits = SandboxLimits(**cfg["sandbox"])
     out_rows = []
@@ -131,7 +172,9 @@ def run(
                 env = ToolEnv(TOOLS_MODULE, specs[inst["domain"]], inst["database"], box)
                 made.append(AgentEpisode(inst, setting, spec, ctx, env))
         runner = Runner(handlers)
-        runner.run(made, max_steps=acfg["max_turns"] * 4 + 1, log_path=episodes, name="rein")
+        # A turn: the user (LLM user only), inception, draft, feedback, refine.
+        steps = acfg["max_turns"] * (5 if ctx["user"] else 4) + 1
+        runner.run(made, max_steps=steps, log_path=episodes, name="rein")
         for ep in made:
             if not ep.done:
                 raise RuntimeError(f"{ep.id}: not finished within the runner's steps")
@@ -169,7 +212,7 @@ STEPS = [
          outputs=("instances",), reads=("data",)),
     Step("run", run, "every setting's episodes in lockstep: inception, agent, tools",
          inputs=("data", "agent", "modules"), outputs=("results", "episodes"),
-         reads=("agent", "inception", "plans", "prompts", "settings", "sandbox"),
+         reads=("agent", "inception", "plans", "prompts", "settings", "sandbox", "user"),
          kind="generate"),
     Step("metrics", metrics, "pass@1 per setting, inception rates, mutation errors, units.json",
          inputs=("results",), outputs=("metrics",), reads=("settings",)),
