@@ -2,8 +2,10 @@
 
     python benchmarks/episodes.py --episodes 64 --turns 8 --baseline-episodes 4
 
-Three figures from one run, on the same model and prompts:
+Four figures from one run, on the same model and prompts:
   1. the core runner stepping every episode in lockstep (one batched call a turn);
+  1b. the same, the backend keeping each conversation's keys and values across turns
+     (`prefix_cache_tokens`), so a turn reads only its new tokens;
   2. the same transformers backend, one episode at a time (a call per reply);
   3. llama.cpp single-stream (llama-cpp-python's server, the same GGUF) through the `openai`
      backend, one episode at a time (needs the `server-test` extra; skipped without it).
@@ -32,8 +34,9 @@ TOPICS = ["the sea", "bread", "trains", "winter", "gardens", "music", "maps", "b
 class TwoRoles(Episode):
     """A user asks about a topic, an assistant answers; each sees the other's last reply."""
 
-    def __init__(self, number: int, turns: int, params: SamplingParams):
+    def __init__(self, number: int, turns: int, params: SamplingParams, history: int = 6):
         self.id, self.turns, self.params = f"ep{number}", turns, params
+        self.history = history  # messages each prompt shows; 0: the whole conversation
         self.topic = TOPICS[number % len(TOPICS)]
         self.messages = [f"Tell me something about {self.topic}."]
 
@@ -45,7 +48,7 @@ class TwoRoles(Episode):
             else f"You are a curious person asking short questions about {self.topic}."
         )
         chat = [{"role": "system", "content": system}]
-        for k, text in enumerate(self.messages[-6:]):
+        for k, text in enumerate(self.messages[-self.history :] if self.history else self.messages):
             chat.append(
                 {"role": "user" if (len(self.messages) - k) % 2 else "assistant", "content": text}
             )
@@ -117,12 +120,16 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=32)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--baseline-episodes", type=int, default=4)
+    parser.add_argument("--prefix-cache-tokens", type=int, default=65536)
+    parser.add_argument(
+        "--history", type=int, default=6, help="messages a prompt shows (0: all, as papers do)"
+    )
     args = parser.parse_args()
     params = SamplingParams(max_new_tokens=args.new_tokens, temperature=0.0)
     backend = get_backend("transformers", args.model, batch_size=args.batch_size)
 
     def episodes(n):
-        return [TwoRoles(i, args.turns, params) for i in range(n)]
+        return [TwoRoles(i, args.turns, params, args.history) for i in range(n)]
 
     lockstep = measure(
         "runner, lockstep (transformers)",
@@ -132,6 +139,20 @@ def main() -> None:
         args.turns,
         True,
     )
+    cached = measure(
+        "runner, lockstep, prefix cache (transformers)",
+        get_backend(
+            "transformers",
+            args.model,
+            batch_size=args.batch_size,
+            prefix_cache_tokens=args.prefix_cache_tokens,
+        ),
+        backend.tokenizer,
+        episodes(args.episodes),
+        args.turns,
+        True,
+    )
+    print(f"prefix cache / whole prompts: {cached / lockstep:.2f}x")
     alone = measure(
         "one episode at a time (transformers)",
         backend,

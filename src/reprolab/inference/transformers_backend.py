@@ -16,6 +16,7 @@ from reprolab.inference import (
     TokenLogprob,
     render_chat,
 )
+from reprolab.inference.prefix_cache import PrefixCache, supports_prefix_cache
 from reprolab.models import load_model
 from reprolab.progress import Progress
 
@@ -23,7 +24,18 @@ log = logging.getLogger(__name__)
 
 
 class TransformersBackend(InferenceBackend):
-    def __init__(self, model_path: str, batch_size: int = 32, dtype: str = "float32", model=None):
+    """prefix_cache_tokens > 0 keeps that many tokens' keys and values of past prompts and
+    replies, so a conversation's next turn reads only its new tokens (inference.prefix_cache);
+    0 (the default) reads every prompt whole."""
+
+    def __init__(
+        self,
+        model_path: str,
+        batch_size: int = 32,
+        dtype: str = "float32",
+        model=None,
+        prefix_cache_tokens: int = 0,
+    ):
         if model is None:
             self.model, self.tokenizer = load_model(model_path, dtype=getattr(torch, dtype))
         else:  # an in-memory model (a trainer's), with the tokenizer of model_path
@@ -32,6 +44,14 @@ class TransformersBackend(InferenceBackend):
             self.model, self.tokenizer = model, load_tokenizer(model_path)
         self.model.eval()
         self.batch_size = batch_size
+        self.prefix_cache = None
+        if prefix_cache_tokens:
+            if not supports_prefix_cache(self.model.config):
+                raise ValueError(
+                    f"{model_path}: prefix_cache_tokens needs a model whose every layer attends "
+                    "to the full context (this one has sliding-window layers)"
+                )
+            self.prefix_cache = PrefixCache(prefix_cache_tokens)
 
     def _prompts(self, conversations: list[Conversation]) -> list[str]:
         return [render_chat(self.tokenizer, c) for c in conversations]
@@ -50,12 +70,24 @@ class TransformersBackend(InferenceBackend):
         for number, batch in enumerate(self._batches(prompts)):
             # Seed per batch: the same request list gives the same samples on every run.
             torch.manual_seed(params.seed + number)
-            enc = self.tokenizer(
-                [prompts[i] for i in batch],
-                return_tensors="pt",
-                padding=True,
-                add_special_tokens=False,
-            ).to(self.model.device)
+            if self.prefix_cache is not None:
+                rows = [self._ids(prompts[i]) for i in batch]
+                prepared, matches = self.prefix_cache.prepare(
+                    rows, self.tokenizer.pad_token_id, self.model.device
+                )
+                enc = {
+                    "input_ids": prepared.input_ids,
+                    "attention_mask": prepared.attention_mask,
+                    "past_key_values": prepared.past_key_values,
+                    "return_dict_in_generate": True,
+                }
+            else:
+                enc = self.tokenizer(
+                    [prompts[i] for i in batch],
+                    return_tensors="pt",
+                    padding=True,
+                    add_special_tokens=False,
+                ).to(self.model.device)
             sampling = params.temperature > 0
             generated = self.model.generate(
                 **enc,
@@ -68,6 +100,15 @@ class TransformersBackend(InferenceBackend):
                 stop_strings=list(params.stop) or None,
                 tokenizer=self.tokenizer if params.stop else None,
             )
+            if self.prefix_cache is not None:
+                self.prefix_cache.keep(
+                    generated.sequences,
+                    enc["attention_mask"],
+                    generated.past_key_values,
+                    stop_token_ids(self.model, self.tokenizer),
+                    matches,
+                )
+                generated = generated.sequences
             texts = self.tokenizer.batch_decode(
                 generated[:, enc["input_ids"].shape[1] :], skip_special_tokens=True
             )
