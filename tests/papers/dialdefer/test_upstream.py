@@ -145,10 +145,10 @@ def test_full_config_names_the_authors_files_at_the_items_commit():
 
 
 def test_an_unexpected_prompt_shape_fails_loudly():
-    with pytest.raises(KeyError):
+    with pytest.raises(upstream.UpstreamError, match="no function missing_prompt"):
         upstream.returned_fstring(PROMPTS, "missing_prompt")
     odd = 'def c1(question, answer):\n    return f"{question.upper()}"\n'
-    with pytest.raises(ValueError, match="plain names"):
+    with pytest.raises(ValueError, match="not a plain name"):
         upstream.returned_fstring(odd, "c1")
     no_options = 'def c1(question, answer):\n    return f"<<<STATEMENT>>>{question}"\n'
     with pytest.raises(ValueError, match="ANSWER_1"):

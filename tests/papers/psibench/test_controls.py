@@ -211,7 +211,7 @@ def create_judge_prompt():
     assert upstream.function_strings(source, "create_judge_prompt") == [
         "You label each patient turn as P, T, C or F, with the context before it."
     ]
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="no module-level constant MISSING"):
         upstream.constant(source, "MISSING")
 
 

@@ -132,9 +132,9 @@ def test_upstream_reads_prompt_constants_even_from_a_file_that_does_not_compile(
     # triple-quoted assignment instead, escapes as Python reads them.
     broken = 'RUBRIC = """Score 1-5.\\nReply {{x}}."""\n\ndef f():\n        a = 1\n    b = 2\n'
     assert upstream.constant(broken, "RUBRIC") == "Score 1-5.\nReply {{x}}."
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="MISSING"):
         upstream.constant(good, "MISSING")
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="MISSING"):
         upstream.constant(broken, "MISSING")
     repo = tmp_path / "owner" / "repo" / "abc"
     repo.mkdir(parents=True)

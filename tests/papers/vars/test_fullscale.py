@@ -82,7 +82,7 @@ def test_prompts_are_read_from_the_pinned_file(stand_in):
     up = {"repo": REPO, "commit": COMMIT, "path": "collaborativeagents/prompts.py",
           "base": stand_in, "prompts": {"success": "accuracy_prompt_qa"}}  # fmt: skip
     assert upstream.prompts(up) == {"success": PROMPTS.split('accuracy_prompt_qa = """')[1][:-4]}
-    with pytest.raises(KeyError):
+    with pytest.raises(ValueError, match="no module-level constant no_such_prompt"):
         upstream.prompts({**up, "prompts": {"x": "no_such_prompt"}})
 
 

@@ -15,52 +15,45 @@ from __future__ import annotations
 import ast
 import json
 import re
-import urllib.request
 
-RAW = "https://raw.githubusercontent.com"
+from reprolab import upstream as core
+from reprolab.upstream import UpstreamError
+
 # The authors' argument names -> this project's placeholders.
 NAMES = {"question": "question", "answer": "answer", "speaker1": "asker", "speaker2": "answerer"}
 OPTION = {1: re.compile(r"<<<ANSWER_1>>>\n(.*?)\n"), 2: re.compile(r"<<<ANSWER_2>>>\n(.*?)\n")}
 
 
-def _url(up: dict, path: str) -> str:
-    return f"{up.get('base', RAW)}/{up['repo']}/{up['commit']}/{path}"
-
-
 def source(up: dict, path: str) -> str:
     """A file of the repository at the pinned commit (`base` may be a local file:// copy)."""
-    with urllib.request.urlopen(_url(up, path), timeout=60) as reply:
-        return reply.read().decode()
+    return core.read(up["repo"], up["commit"], path, up.get("base"))
 
 
 def first_record(up: dict, path: str) -> dict:
     """The first JSON line of a released results file (the files run to megabytes)."""
-    with urllib.request.urlopen(_url(up, path), timeout=60) as reply:
-        return json.loads(reply.readline().decode())
+    return json.loads(core.first_line(up["repo"], up["commit"], path, up.get("base")))
+
+
+def _placeholder(name: str) -> str:
+    if name not in NAMES:
+        raise UpstreamError(f"unknown placeholder {name}")
+    return NAMES[name]
 
 
 def returned_fstring(text: str, function: str) -> str:
     """The f-string a function returns, as a format string over this project's placeholders."""
-    for node in ast.walk(ast.parse(text)):
-        if isinstance(node, ast.FunctionDef) and node.name == function:
-            returns = [n.value for n in ast.walk(node) if isinstance(n, ast.Return)]
-            if len(returns) != 1 or not isinstance(returns[0], ast.JoinedStr | ast.Constant):
-                raise ValueError(f"{function}: expected one returned (f-)string literal")
-            value = returns[0]
-            if isinstance(value, ast.Constant):
-                return str(value.value).replace("{", "{{").replace("}", "}}")
-            pieces = []
-            for part in value.values:
-                if isinstance(part, ast.Constant):
-                    pieces.append(str(part.value).replace("{", "{{").replace("}", "}}"))
-                elif isinstance(part, ast.FormattedValue) and isinstance(part.value, ast.Name):
-                    if part.value.id not in NAMES:
-                        raise ValueError(f"{function}: unknown placeholder {part.value.id}")
-                    pieces.append("{" + NAMES[part.value.id] + "}")
-                else:
-                    raise ValueError(f"{function}: only plain names can be interpolated")
-            return "".join(pieces)
-    raise KeyError(f"no function {function}")
+    functions = [
+        n
+        for n in ast.walk(core.parse(text, "prompts"))
+        if isinstance(n, ast.FunctionDef) and n.name == function
+    ]
+    if not functions:
+        raise UpstreamError(f"no function {function}")
+    node = functions[0]
+    returns = [n.value for n in ast.walk(node) if isinstance(n, ast.Return)]
+    if len(returns) != 1 or not isinstance(returns[0], ast.JoinedStr | ast.Constant):
+        raise UpstreamError(f"{function}: expected one returned (f-)string literal")
+    return core.format_template(returns[0], function, _placeholder)
 
 
 def template(text: str, function: str) -> dict:
@@ -71,12 +64,12 @@ def template(text: str, function: str) -> dict:
     for number, pattern in OPTION.items():
         match = pattern.search(body)
         if not match:
-            raise ValueError(f"{function}: no <<<ANSWER_{number}>>> block")
+            raise UpstreamError(f"{function}: no <<<ANSWER_{number}>>> block")
         options[number] = match.group(1)
         start, end = match.span(1)
         body = body[:start] + "{option" + str(number) + "}" + body[end:]
     if not options[1].startswith("Yes") or not options[2].startswith("No"):
-        raise ValueError(f"{function}: expected option 1 'Yes...' and option 2 'No...'")
+        raise UpstreamError(f"{function}: expected option 1 'Yes...' and option 2 'No...'")
     return {"text": body, "yes": options[1], "no": options[2]}
 
 

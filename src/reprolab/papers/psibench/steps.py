@@ -65,19 +65,9 @@ def _prompts(cfg: dict) -> dict:
     if up:
         from reprolab.papers.psibench import upstream
 
-        styles = upstream.source(
-            up["repo"],
-            up["commit"],
-            up["styles"]["path"],
-            up.get("base", "https://raw.githubusercontent.com"),
-        )
+        styles = upstream.source(up["repo"], up["commit"], up["styles"]["path"], up.get("base"))
         prompts["styles"] = upstream.constant(styles, up["styles"]["name"])
-        rubric = upstream.source(
-            up["repo"],
-            up["commit"],
-            up["ptc_rubric"]["path"],
-            up.get("base", "https://raw.githubusercontent.com"),
-        )
+        rubric = upstream.source(up["repo"], up["commit"], up["ptc_rubric"]["path"], up.get("base"))
         prompts["ptc_rubric"] = upstream.function_strings(rubric, up["ptc_rubric"]["function"])[0]
     return prompts
 

@@ -6,31 +6,24 @@ descriptions) or the string literals a function builds its prompt from."""
 from __future__ import annotations
 
 import ast
-import urllib.request
+
+from reprolab import upstream as core
 
 
-def source(
-    repo: str, commit: str, path: str, base: str = "https://raw.githubusercontent.com"
-) -> str:
+def source(repo: str, commit: str, path: str, base: str | None = None) -> str:
     """The file at the pinned commit (`base` may be a local clone's file:// URL)."""
-    with urllib.request.urlopen(f"{base}/{repo}/{commit}/{path}", timeout=60) as reply:
-        return reply.read().decode()
+    return core.read(repo, commit, path, base)
 
 
 def constant(text: str, name: str):
     """A module-level literal assignment, e.g. PATIENT_STYLE_DESCRIPTIONS (a dict of strings)."""
-    for node in ast.parse(text).body:
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == name for t in node.targets
-        ):
-            return ast.literal_eval(node.value)
-    raise KeyError(f"no module-level constant {name}")
+    return core.constant(text, name)
 
 
 def function_strings(text: str, function: str) -> list[str]:
     """The string literals (with f-string pieces joined) of a function, in source order: a
     prompt-building function's system message first."""
-    for node in ast.walk(ast.parse(text)):
+    for node in ast.walk(core.parse(text, "upstream")):
         if isinstance(node, ast.FunctionDef) and node.name == function:
             body = node.body[1:] if ast.get_docstring(node) else node.body
             found = []
@@ -40,4 +33,4 @@ def function_strings(text: str, function: str) -> list[str]:
                     if isinstance(text, str) and len(text) > 40:
                         found.append(text)
             return found
-    raise KeyError(f"no function {function}")
+    raise core.UpstreamError(f"no function {function}")

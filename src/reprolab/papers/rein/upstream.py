@@ -9,50 +9,28 @@ reads no network.
 from __future__ import annotations
 
 import ast
-import builtins
-import copy
 import json
 import re
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-RAW = "https://raw.githubusercontent.com"
+from reprolab import upstream as core
+from reprolab.upstream import UpstreamError
 
-# What the compiled prompt method may call: string building only.
-SAFE_BUILTINS = ("str", "len", "isinstance")
-FORBIDDEN = {"eval", "exec", "open", "compile", "__import__", "globals", "locals", "vars",
-             "getattr", "setattr", "delattr", "input", "breakpoint"}  # fmt: skip
+__all__ = ["UpstreamError", "label", "read_json", "read_text", "tasks", "user", "user_prompt"]
+
 STOP = re.compile(r"'(###[A-Z]+###)'")
-
-
-class UpstreamError(ValueError):
-    """tau-bench's file is missing, unreadable or not of the shape this code reads."""
 
 
 def read_text(up: dict, path: str, cache: Path | None) -> str:
     """`path` of `up` = {repo, commit[, base]} at its commit, kept under `cache` once read;
     `base` (absent: GitHub's raw files) may be a file:// folder <base>/<repo>/<commit>/<path>."""
-    where = f"{up['repo']}/{up['commit']}/{path}"
-    kept = cache / where if cache is not None else None
-    if kept is not None and kept.exists():
-        return kept.read_text()
-    url = f"{up.get('base') or RAW}/{where}"
-    try:
-        with urllib.request.urlopen(url, timeout=60) as reply:
-            text = reply.read().decode()
-    except (urllib.error.URLError, OSError) as error:
-        raise UpstreamError(f"upstream file {url} could not be read: {error}") from error
-    if kept is not None:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        kept.write_text(text)
-    return text
+    return core.read(up["repo"], up["commit"], path, up.get("base"), cache)
 
 
 def label(up: dict, path: str) -> str:
     """A file's name in messages: repo@commit:path."""
-    return f"{up['repo']}@{up['commit'][:8]}:{path}"
+    return core.label(up["repo"], up["commit"], path)
 
 
 def read_json(up: dict, path: str, cache: Path | None) -> dict:
@@ -75,19 +53,13 @@ def _literal(node: ast.AST, where: str):
         return {kw.arg: _literal(kw.value, where) for kw in node.keywords}
     if isinstance(node, ast.List):
         return [_literal(e, where) for e in node.elts]
-    try:
-        return ast.literal_eval(node)
-    except ValueError as error:
-        raise UpstreamError(f"{where}: not a literal: {ast.unparse(node)[:60]}") from error
+    return core.literal(node, where)
 
 
 def tasks(text: str, name: str, where: str = "upstream") -> list[dict]:
     """The module-level list `name` of `Task(...)` calls, in order, as dicts (user_id,
     instruction, actions [{name, kwargs}], ...)."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError as error:
-        raise UpstreamError(f"{where}: not Python source ({error})") from error
+    tree = core.parse(text, where)
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else []
         if any(isinstance(t, ast.Name) and t.id == name for t in targets):
@@ -103,53 +75,19 @@ def tasks(text: str, name: str, where: str = "upstream") -> list[dict]:
     raise UpstreamError(f"{where}: no module-level list {name}")
 
 
-def _method(tree: ast.Module, cls: str, name: str, where: str) -> ast.FunctionDef:
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and node.name == cls:
-            for sub in node.body:
-                if isinstance(sub, ast.FunctionDef) and sub.name == name:
-                    return sub
-    raise UpstreamError(f"{where}: no method {cls}.{name}")
-
-
-def _check(node: ast.FunctionDef, where: str) -> None:
-    """Refuse a method that could do more than build a string."""
-    for sub in ast.walk(node):
-        bad = None
-        if isinstance(sub, ast.Import | ast.ImportFrom | ast.Global | ast.Nonlocal):
-            bad = type(sub).__name__
-        elif isinstance(sub, ast.Name) and sub.id in FORBIDDEN:
-            bad = sub.id
-        elif isinstance(sub, ast.Attribute):
-            bad = sub.attr  # a prompt builder needs no attribute (self.*, modules)
-        if bad:
-            raise UpstreamError(f"{where}: {node.name} uses {bad}; not a prompt builder")
-
-
 def user_prompt(text: str, cls: str, where: str = "upstream") -> Callable[[str | None], str]:
     """The user simulator's `build_system_prompt(self, instruction)` of class `cls`, compiled
     alone (no annotations, a few builtins, no attribute access): instruction -> system prompt."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError as error:
-        raise UpstreamError(f"{where}: not Python source ({error})") from error
-    node = copy.deepcopy(_method(tree, cls, "build_system_prompt", where))
-    _check(node, where)
-    node.returns = None
-    node.decorator_list = []
-    for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]:
-        arg.annotation = None
-    module = ast.Module(body=[node], type_ignores=[])
-    space: dict = {"__builtins__": {n: getattr(builtins, n) for n in SAFE_BUILTINS}}
-    exec(compile(module, "upstream", "exec"), space)  # noqa: S102 - checked pure prompt builder
-    built = space[node.name]
+    node = core.method(core.parse(text, where), cls, "build_system_prompt", where)
+    # A prompt builder needs no attribute (self.*, modules): any is refused.
+    built = core.compile_builders([(node, where)], attributes=False)[node.name]
     return lambda instruction: built(None, instruction)
 
 
 def opening(text: str, cls: str, where: str = "upstream") -> str:
     """The agent's first message as the simulator's `reset` writes it (the one `user`-role
     message of its literal history)."""
-    node = _method(ast.parse(text), cls, "reset", where)
+    node = core.method(core.parse(text, where), cls, "reset", where)
     found = []
     for sub in ast.walk(node):
         if isinstance(sub, ast.Dict) and all(isinstance(k, ast.Constant) for k in sub.keys):

@@ -11,16 +11,14 @@ from __future__ import annotations
 import ast
 import functools
 import re
-import urllib.request
 
-DEFAULT_BASE = "https://raw.githubusercontent.com"
+from reprolab import upstream as core
 
 
 @functools.cache
-def source(repo: str, commit: str, path: str, base: str = DEFAULT_BASE) -> str:
+def source(repo: str, commit: str, path: str, base: str | None = None) -> str:
     """The file at the pinned commit (`base` may be a local clone's file:// URL)."""
-    with urllib.request.urlopen(f"{base}/{repo}/{commit}/{path}", timeout=60) as reply:
-        return reply.read().decode()
+    return core.read(repo, commit, path, base)
 
 
 def constant(text: str, name: str) -> str:
@@ -31,22 +29,19 @@ def constant(text: str, name: str) -> str:
     far below its prompts), so a module that does not parse is read by a triple-quoted
     assignment `NAME = \"\"\"...\"\"\"` instead, its text taken literally."""
     try:
-        tree = ast.parse(text)
+        ast.parse(text)
     except SyntaxError:
         quotes = "(\"\"\"|''')"
         match = re.search(rf"^\s*{re.escape(name)}\s*=\s*{quotes}(.*?)\1", text, re.S | re.M)
         if match is None:
-            raise KeyError(f"no triple-quoted assignment to {name} (not parsed)") from None
+            raise core.UpstreamError(
+                f"no triple-quoted assignment to {name} (not parsed)"
+            ) from None
         return ast.literal_eval(match.group(1) + match.group(2) + match.group(1))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == name for t in node.targets
-        ):
-            value = ast.literal_eval(node.value)
-            if not isinstance(value, str):
-                raise TypeError(f"{name} is a {type(value).__name__}, not a prompt string")
-            return value
-    raise KeyError(f"no assignment to {name}")
+    value = core.constant(text, name, anywhere=True)
+    if not isinstance(value, str):
+        raise core.UpstreamError(f"{name} is a {type(value).__name__}, not a prompt string")
+    return value
 
 
 def resolve(cfg: dict) -> dict:
@@ -56,6 +51,6 @@ def resolve(cfg: dict) -> dict:
         return cfg
     prompts = dict(cfg["prompts"])
     for key, where in up["prompts"].items():
-        text = source(up["repo"], up["commit"], where["path"], up.get("base", DEFAULT_BASE))
+        text = source(up["repo"], up["commit"], where["path"], up.get("base"))
         prompts[key] = constant(text, where["name"])
     return {**cfg, "prompts": prompts}
