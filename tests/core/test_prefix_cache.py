@@ -59,3 +59,21 @@ def test_a_prompt_shorter_than_the_reuse_floor_is_read_whole(tiny_model):
     backend = get_backend("transformers", str(tiny_model), prefix_cache_tokens=10_000)
     cache = backend.prefix_cache
     assert cache.longest_prefix([1, 2, 3]) == (None, 0)
+
+
+def test_scoring_candidates_on_a_kept_prefix_gives_the_same_scores(tiny_model):
+    """An agent's contexts share their instructions; later steps read only what follows."""
+    system = {"role": "system", "content": "You are an agent in a house. " * 4}
+    contexts = [
+        [system, {"role": "user", "content": f"Step {t}. You hold nothing. Answer:"}]
+        for t in range(4)
+    ]
+    options = [["Pick[cup_0]", "Wait[]", "Navigate[table_0]"]] * len(contexts)
+    whole = get_backend("transformers", str(tiny_model))
+    cached = get_backend("transformers", str(tiny_model), prefix_cache_tokens=10_000)
+    expected = whole.score_candidates(contexts, options)
+    got = cached.score_candidates(contexts, options)
+    for row, want in zip(got, expected, strict=True):
+        assert row == pytest.approx(want, abs=1e-4)
+    # Steps 2-4 read the shared system prompt from the cache.
+    assert cached.prefix_cache.reused_tokens > 3 * 40

@@ -111,6 +111,39 @@ class PrefixCache:
         prepared = Prepared(ids.to(device), mask.to(device), past, reused)
         return prepared, matches
 
+    def past_for(self, ids: list[int]) -> tuple[object | None, int]:
+        """For one unpadded row: a cache holding the longest kept prefix of ids, and its
+        length (None, 0 when nothing is kept for it)."""
+        key, length = self.longest_prefix(ids)
+        self.reused_tokens += length
+        self.read_tokens += len(ids) - length
+        if key is None:
+            return None, 0
+        from transformers import DynamicCache
+
+        layers = [(k[None, :, :length], v[None, :, :length]) for k, v in self.rows[key].kv]
+        return DynamicCache(ddp_cache_data=layers), length
+
+    def keep_row(self, ids: list[int], past) -> None:
+        """Keep a single unpadded row's keys and values (past holds exactly ids' positions);
+        a kept row that ids extend is dropped, as the new row holds all of it."""
+        target = np.asarray(ids)
+        for key in [
+            k
+            for k, row in self.rows.items()
+            if len(row.tokens) <= len(target)
+            and np.array_equal(row.tokens, target[: len(row.tokens)])
+        ]:
+            del self.rows[key]
+        kv = [(layer.keys[0].clone(), layer.values[0].clone()) for layer in past.layers]
+        self.rows[self._next_key] = Row(target, kv)
+        self._next_key += 1
+        self._evict()
+
+    def _evict(self) -> None:
+        while self.rows and self.kept_tokens > self.max_tokens:
+            self.rows.popitem(last=False)
+
     def keep(self, sequences, mask, past, stops: set[int], matched: list[tuple]) -> None:
         """Keep every row's keys and values after a generate call.
 
@@ -140,8 +173,7 @@ class PrefixCache:
                 del self.rows[old]
             self.rows[self._next_key] = Row(tokens[positions].numpy(), kv)
             self._next_key += 1
-        while self.rows and self.kept_tokens > self.max_tokens:
-            self.rows.popitem(last=False)
+        self._evict()
 
 
 def supports_prefix_cache(config) -> bool:

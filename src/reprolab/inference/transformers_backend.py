@@ -217,7 +217,9 @@ class TransformersBackend(InferenceBackend):
         cost is the context once plus the short continuations. Contexts offering the same
         choices that differ only in their last token (a forced yes/no, a label set) are
         batched through `choice_logprobs` instead: one pass each, several contexts a pass.
-        Same numbers as `score` on every pair, up to floating-point rounding."""
+        Same numbers as `score` on every pair, up to floating-point rounding. With the prefix
+        cache on, a context reads only what follows the longest start it shares with a kept
+        one (an agent's fixed instructions, its earlier steps)."""
         scores: list[list[float]] = [[0.0] * len(c) for c in candidates]
         by_choices: dict[tuple[str, ...], list[int]] = {}
         for r, cands in enumerate(candidates):
@@ -240,11 +242,17 @@ class TransformersBackend(InferenceBackend):
                 continue
             context = self._ids(prompt)
             cont_ids = [self._ids(c) for c in members]
+            past, start = None, 0
+            if self.prefix_cache is not None:  # an agent's next step shares its prompt's start
+                past, start = self.prefix_cache.past_for(context)
             out = self.model(
-                input_ids=torch.tensor([context], device=self.model.device),
+                input_ids=torch.tensor([context[start:]], device=self.model.device),
+                past_key_values=past,
                 use_cache=True,
                 logits_to_keep=1,  # only the next token's distribution is needed
             )
+            if self.prefix_cache is not None:
+                self.prefix_cache.keep_row(context, out.past_key_values)
             first = torch.log_softmax(out.logits[0, -1].float(), dim=-1)
             width = max(1, max(len(c) for c in cont_ids))
             for start in range(0, len(members), self.batch_size):
