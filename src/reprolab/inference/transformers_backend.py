@@ -56,6 +56,12 @@ class TransformersBackend(InferenceBackend):
     def _prompts(self, conversations: list[Conversation]) -> list[str]:
         return [render_chat(self.tokenizer, c) for c in conversations]
 
+    def _encode(self, texts: list[str]):
+        """Rendered prompts as one left-padded batch on the model's device."""
+        return self.tokenizer(
+            texts, return_tensors="pt", padding=True, add_special_tokens=False
+        ).to(self.model.device)
+
     def _batches(self, texts: list[str]):
         """Index batches of similar length, so little compute goes to padding."""
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
@@ -82,12 +88,7 @@ class TransformersBackend(InferenceBackend):
                     "return_dict_in_generate": True,
                 }
             else:
-                enc = self.tokenizer(
-                    [prompts[i] for i in batch],
-                    return_tensors="pt",
-                    padding=True,
-                    add_special_tokens=False,
-                ).to(self.model.device)
+                enc = self._encode([prompts[i] for i in batch])
             sampling = params.temperature > 0
             generated = self.model.generate(
                 **enc,
@@ -136,12 +137,7 @@ class TransformersBackend(InferenceBackend):
         progress = Progress("sample", len(prompts), "prompts", log)
         for number, batch in enumerate(self._batches(prompts)):
             torch.manual_seed(params.seed + number * SAMPLE_SEED_STRIDE)
-            enc = self.tokenizer(
-                [prompts[i] for i in batch],
-                return_tensors="pt",
-                padding=True,
-                add_special_tokens=False,
-            ).to(self.model.device)
+            enc = self._encode([prompts[i] for i in batch])
             sampling = params.temperature > 0
             result = self.model.generate(
                 **enc,
