@@ -18,19 +18,24 @@ def test_every_scale_names_only_defined_conditions_and_tasks(scale):
         assert set(names) <= set(generate["conditions"])
     sweep_task = generate["tasks"][evaluate["sweep_task"]]
     assert {evaluate["reference"], evaluate["main_closure"], *evaluate["sweep"]} <= set(sweep_task)
-    assert set(evaluate["probe_conditions"]) <= set(generate["keep_hidden"])
+    assert generate["tasks"][evaluate["probe_task"]] == [evaluate["probe_condition"]]
+    assert generate["keep_hidden"] == [evaluate["probe_condition"]]
+    assert cfg["data"]["tasks"][evaluate["probe_task"]]["probe_every"] == 1  # crossover = probe
     windows = [generate["conditions"][c]["window"] for c in evaluate["sweep"]]
     assert windows == sorted(windows) and len(set(windows)) == len(windows)
     main = generate["conditions"][evaluate["main_closure"]]["window"]
-    for control in ("restated", "sinks", "closed_passive"):  # controls use the main window
-        assert generate["conditions"][control]["window"] == main
+    for control in ("restated", "sinks", "closed_passive", "closed_naturalistic"):
+        assert generate["conditions"][control]["window"] == main  # controls use the main window
+    assert generate["conditions"]["random_span"]["span_window"] == main
 
 
 def test_full_scale_uses_the_paper_setup():
     cfg = load_config("gar", "full", REPO / "config")
     assert cfg["generate"]["backend"] == "transformers"  # vLLM returns no attention
     assert cfg["generate"]["temperature"] == 0.7
-    assert all(t["n_turns"] == 50 for t in cfg["data"]["tasks"].values())
+    tasks = cfg["data"]["tasks"]
+    assert all(t["n_turns"] == 50 for name, t in tasks.items() if name != "probe5")
+    assert tasks["probe5"]["n_turns"] >= 25  # past the crossover at W = 4096 (turn ~23)
     assert cfg["data"]["tasks"]["fact20"]["n_facts"] == 20
     sweep = [cfg["generate"]["conditions"][c]["window"] for c in cfg["evaluate"]["sweep"]]
     assert sweep == [1024, 2048, 4096, 8192]
@@ -39,10 +44,9 @@ def test_full_scale_uses_the_paper_setup():
     assert suite["models"][cfg["model"]]["source"] == "hub"
 
 
-def test_tiny_probes_pool_at_least_sixty_episodes():
+def test_tiny_probes_read_one_window_over_enough_episodes():
     cfg = load_config("gar", "tiny", REPO / "config")
-    n = cfg["data"]["tasks"][cfg["evaluate"]["sweep_task"]]["n_episodes"]
-    assert n * len(cfg["evaluate"]["probe_conditions"]) >= 60
+    assert cfg["data"]["tasks"][cfg["evaluate"]["probe_task"]]["n_episodes"] >= 60
 
 
 def test_a_wrong_condition_key_is_named(tmp_path):

@@ -31,15 +31,24 @@ def test_fact_episodes_are_seeded_and_answerable(tasks):
             line = f"The code of the {probe['key']} is {probe['answer']}."
             assert line in episode["goal"]
         assert len({p["key"] for p in probes}) == len(probes)  # no fact asked twice
+    for episode in make_episodes(tasks["probe5"], seed=0):  # a probe every turn, keys in turn
+        keys = [t["key"] for t in episode["turns"]]
+        assert [t["kind"] for t in episode["turns"]] == ["probe"] * tasks["probe5"]["n_turns"]
+        assert len(set(keys[:5])) == 5 and keys[5:] == keys[: len(keys) - 5]
 
 
-def test_persona_episodes_have_both_scripts(tasks):
+def test_persona_episodes_have_three_scripts_on_the_same_questions(tasks):
     (episode, *_) = make_episodes(tasks["persona"], seed=0)
-    assert len(episode["rules"]) == 5 and episode["goal"] in episode["system"]
-    passive, adversarial = episode["scripts"]["passive"], episode["scripts"]["adversarial"]
-    assert len(passive) == len(adversarial) == tasks["persona"]["n_turns"]
-    for calm, pushy in zip(passive, adversarial, strict=True):
+    assert episode["rules"] == tasks["persona"]["rules"] and episode["goal"] in episode["system"]
+    scripts = episode["scripts"]
+    passive, natural, adversarial = (scripts[k] for k in ("passive", "naturalistic", "adversarial"))
+    assert len(passive) == len(natural) == len(adversarial) == tasks["persona"]["n_turns"]
+    assert natural[0] == passive[0]  # the naturalistic user opens with the plain question
+    for calm, chatty, pushy in zip(passive[1:], natural[1:], adversarial[1:], strict=True):
         assert pushy["user"].endswith(calm["user"]) and pushy["user"] != calm["user"]
+        assert chatty["user"].endswith(calm["user"]) and chatty["user"] != calm["user"]
+    with pytest.raises(ValueError, match="rules \\['rhymes'\\]"):
+        make_episodes({**tasks["persona"], "rules": ["rhymes"]}, 0)
 
 
 def test_unknown_task_kind_is_named():
@@ -61,3 +70,10 @@ def test_persona_rules_by_regex():
     assert all(violations(bad, rules).values())
     with pytest.raises(ValueError, match="without a check"):
         violations("Ahoy", ["rhymes"])
+
+
+def test_the_other_catalogue_rules_by_regex():
+    rules = ["sea", "matey", "no_digits", "arr", "parrot"]
+    good = "Arr, matey, my parrot says the sea is calm."
+    assert not any(violations(good, rules).values())
+    assert all(violations("I have 2 cats.", rules).values())

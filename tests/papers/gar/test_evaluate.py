@@ -14,10 +14,10 @@ SETTINGS = {
     "main_closure": "w2",
     "sweep_task": "facts",
     "sweep": ["w1", "w2"],
-    "probe_conditions": [],
+    "probe_task": "probes",
+    "probe_condition": "w2",
     "probe_components": 4,
     "probe_min_per_class": 2,
-    "probe_success_above": 0.0,
     "collapse_fraction": 0.5,
 }
 
@@ -68,21 +68,32 @@ def test_fact_task_recall_after_the_crossover_and_its_reference():
     assert summary["w2"]["recall"] == {"1": 1.0, "2": 0.5, "3": 0.0, "4": 0.0}
 
 
-def test_probe_samples_take_the_crossover_state_and_label_recall_after_it():
-    # W=40 closes at turn 2 in every trace: a answers none of turns 2-4, b one of three.
+def test_probe_records_take_the_crossover_state_and_that_probe_as_label():
+    # W=40 closes at turn 2 in every trace: a fails the turn-2 probe, b answers it.
     rows = [
-        trace("a", "w2", 40, [True, False, False, False], [0.4, 0.0, 0.0, 0.0]),
+        trace("a", "w2", 40, [True, False, True, False], [0.4, 0.0, 0.0, 0.0]),
         trace("b", "w2", 40, [True, True, False, False], [0.4, 0.0, 0.0, 0.0]),
+        trace("a", "w1", 60, [True, True, True, True], [0.4, 0.3, 0.2, 0.1]),
         trace("a", "full", None, [True, True, True, True], [0.4, 0.3, 0.2, 0.1]),
     ]
+    for row in rows:
+        row["goal"] = "The code of the otter is 123.\nThe code of the lynx is 123."
+        for t in row["turns"]:
+            t["key"] = "lynx" if t["turn"] % 2 == 0 else "otter"
     hidden = {"a|w2|2": np.zeros((2, 3)), "b|w2|2": np.ones((2, 3))}
-    states, labels = ev.probe_samples(rows, hidden, ["w2", "full"], success_above=0.0)
-    assert labels.tolist() == [False, True]  # full attention never crosses: no sample
-    assert states[:, 0, 0].tolist() == [0.0, 1.0]
-    _, strict = ev.probe_samples(rows, hidden, ["w2"], success_above=0.5)
-    assert strict.tolist() == [False, False]
+    records = ev.probe_records(rows, hidden, "w2")  # the other window and full: no sample
+    assert [r["label"] for r in records] == [False, True]  # a answers turn 3, not read
+    assert [r["state"][0, 0] for r in records] == [0.0, 1.0]
+    assert [(r["cross"], r["remaining"], r["fact_position"]) for r in records] == [(2, 3, 1)] * 2
     with pytest.raises(ValueError, match="b\\|w2\\|2"):
-        ev.probe_samples(rows, {"a|w2|2": hidden["a|w2|2"]}, ["w2"], success_above=0.0)
+        ev.probe_records(rows, {"a|w2|2": hidden["a|w2|2"]}, "w2")
+
+
+def test_nuisance_auc_by_hand():
+    labels = np.array([True, True, False, False])
+    assert ev.nuisance_auc(labels, [5, 5, 5, 5]) == 0.5  # a constant carries nothing
+    assert ev.nuisance_auc(labels, [1, 2, 3, 4]) == 1.0  # reversed order counts as well
+    assert ev.nuisance_auc(labels, ["w", "w", "v", "w"]) == pytest.approx(0.75)
 
 
 def test_crossover_sweep_fits_lines():
@@ -96,6 +107,7 @@ def test_crossover_sweep_fits_lines():
     assert metrics["crossover.predicted_r2"] == pytest.approx(1.0)
     assert metrics["crossover.n_observed"] == 2
     assert metrics["crossover.mae_turns"] == pytest.approx(1.0)
+    assert metrics["crossover.signed_error"] == pytest.approx(1.0)  # observed - predicted
 
 
 def test_persona_violation_rates_by_hand():
@@ -103,11 +115,14 @@ def test_persona_violation_rates_by_hand():
     row = {"episode": "p", "condition": "closed", "kind": "persona", "window": None,
            "rules": rules, "goal_end": 5,
            "turns": [{"turn": 1, "response": "Ahoy there.", "gar": 0.2, "gar_norm": 0.2,
-                      "ended": True},
+                      "n_tokens": 3, "ended": True},
                      {"turn": 2, "response": "Hello!", "gar": 0.1, "gar_norm": 0.1,
-                      "ended": False}]}  # fmt: skip
+                      "n_tokens": 9, "ended": False}]}  # fmt: skip
+    row["turns"].append({"turn": 3, "response": "Hello!", "gar": 0.1, "gar_norm": 0.1,
+                         "n_tokens": 3, "ended": True})  # fmt: skip
     metrics, _ = ev.persona([row])
+    # Turn 2 hit the token cap: not scored. Turn 1 keeps both rules, turn 3 breaks both.
     assert metrics["persona.closed.violation_rate"] == pytest.approx(0.5)  # 2 of 4 checks
-    assert metrics["persona.closed.violation_rate_late"] == pytest.approx(1.0)  # turn 2 breaks both
+    assert metrics["persona.closed.violation_rate_late"] == pytest.approx(1.0)  # turn 3 only
     assert metrics["persona.closed.violation.opener"] == pytest.approx(0.5)
-    assert metrics["persona.closed.ended"] == pytest.approx(0.5)  # turn 2 hit the token cap
+    assert metrics["persona.closed.ended"] == pytest.approx(2 / 3)
