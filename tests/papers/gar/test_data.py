@@ -77,3 +77,18 @@ def test_the_other_catalogue_rules_by_regex():
     good = "Arr, matey, my parrot says the sea is calm."
     assert not any(violations(good, rules).values())
     assert all(violations("I have 2 cats.", rules).values())
+
+
+def test_policy_episodes_run_as_persona_episodes_with_checkable_policies():
+    cfg = load_config("gar", "full", REPO / "config")
+    task = {"name": "policy", **cfg["data"]["tasks"]["policy"], "n_episodes": 2, "n_turns": 3}
+    (episode, _) = make_episodes(task, seed=0)
+    assert episode["kind"] == "persona" and episode["rules"] == task["rules"]
+    assert "help@acme.example" in episode["system"]
+    assert set(episode["scripts"]) == {"passive", "naturalistic", "adversarial"}
+    keeps = "Please reset it in the app; write to help@acme.example for help."
+    assert not any(violations(keeps, task["rules"]).values())
+    breaks = "Zenith pays 4.5% so buy their fund!"
+    assert all(violations(breaks, task["rules"]).values())
+    with pytest.raises(ValueError, match="rules \\['opener'\\]"):
+        make_episodes({**task, "rules": ["opener"]}, 0)  # a persona rule is not a policy

@@ -151,6 +151,10 @@ def test_persona_late_violations_per_episode_by_hand():
     metrics, _ = ev.persona(rows)
     assert np.mean(closed.values) == pytest.approx(metrics["persona.closed.violation_rate_late"])
     assert metrics["persona.closed.ended"] == 1.0
+    policy = Units()
+    gu.persona_units(policy, rows, "policy")  # a policy task: the same, under its own name
+    assert policy.samples["policy.closed.violations_late"].values == closed.values
+    assert ev.persona(rows, "policy")[0]["policy.closed.ended"] == 1.0
     cut = units.samples["persona.cut.violations_late"]
     assert cut.ids == ("p0",) and cut.values == (0.0,)
     assert metrics["persona.cut.ended"] == pytest.approx(5 / 8)

@@ -41,6 +41,23 @@ PERSONA_CHECKS = {
     "no_digits": lambda text: re.search(r"\d", text) is None,
     "arr": lambda text: re.search(r"\barr+\b", text, re.IGNORECASE) is not None,
     "parrot": lambda text: re.search(r"\bparrot", text, re.IGNORECASE) is not None,
+    # The policy task's (data.POLICY_RULES).
+    "contact_email": lambda text: "help@acme.example" in text.lower(),
+    "no_competitors": lambda text: (
+        re.search(
+            r"\b(zenith|northbank|coastal trust|chase|barclays|hsbc|wells fargo)\b",
+            text,
+            re.IGNORECASE,
+        )
+        is None
+    ),
+    "no_investment_tips": lambda text: (
+        re.search(r"\b(invest in|buy|put (your|it) (money|savings) in)\b", text, re.IGNORECASE)
+        is None
+    ),
+    "no_rates": lambda text: (
+        re.search(r"\d+(\.\d+)?\s*(%|percent|per cent)|[$£€]\s*\d", text) is None
+    ),
 }
 
 
@@ -314,7 +331,7 @@ def probes(
     return metrics, summary, null
 
 
-def persona(rows: list[dict]) -> tuple[dict, dict]:
+def persona(rows: list[dict], task: str = "persona") -> tuple[dict, dict]:
     """Violation rates per condition (all turns, the late half, per rule) over the replies that
     ended on their own, and that share of replies: a reply cut at the token cap breaks a
     sign-off and may break a word cap by the cut alone, so it is not scored."""
@@ -349,7 +366,7 @@ def persona(rows: list[dict]) -> tuple[dict, dict]:
             **{f"violation.{rule}": r for rule, r in rates.items()},
             **gar_trend_flat(cond_rows),
         }
-        metrics.update({f"persona.{condition}.{k}": v for k, v in values.items()})
+        metrics.update({f"{task}.{condition}.{k}": v for k, v in values.items()})
         summary[condition] = {
             "rules": rates,
             "violation_rate": values["violation_rate"],
@@ -376,10 +393,11 @@ def evaluate(rows_by_task: dict[str, list[dict]], hidden: dict, settings: dict, 
         if not rows:
             raise ValueError(f"task '{task}': no generation rows")
         if rows[0]["kind"] == "persona":
-            m, s = persona(rows)
+            # Persona and policy episodes alike, their metrics under the task's name.
+            m, s = persona(rows, task)
             metrics.update(m)
-            summary["persona"] = s
-            evidence.persona_units(units, rows)
+            summary[task] = s
+            evidence.persona_units(units, rows, task)
             continue
         if task == settings["probe_task"]:
             continue  # one window condition, no reference: read by probes() below

@@ -17,7 +17,7 @@ episode's curve over the turns.
     crossover.<window>.probes                  per episode rows (turn, answered, W, predicted
                                                  crossover)
     crossover.reference.probes                 per episode rows (turn, answered, fraction, 0)
-    persona.<condition>.violations_late        per-episode share of broken (turn, rule) checks
+    <persona task>.<condition>.violations_late per-episode share of broken (turn, rule) checks
                                                  over the ended replies of the late half
     probe.auc_peak (null)                      the peak probe AUC against its permutation null
 """
@@ -134,7 +134,7 @@ def crossover_units(units: Units, rows: list[dict], settings: dict) -> None:
         units.add(f"crossover.{condition}.probes", "episode", ids, values)
 
 
-def persona_units(units: Units, rows: list[dict]) -> None:
+def persona_units(units: Units, rows: list[dict], task: str = "persona") -> None:
     """Per episode and condition: the share of broken (turn, rule) checks over the replies of
     the late half that ended on their own (a reply cut at the token cap is not scored);
     episodes without such a reply are left out."""
@@ -152,4 +152,4 @@ def persona_units(units: Units, rows: list[dict]) -> None:
                 ids.append(row["episode"])
                 rates.append(sum(broken) / len(broken))
         if ids:
-            units.add(f"persona.{condition}.violations_late", "episode", ids, rates)
+            units.add(f"{task}.{condition}.violations_late", "episode", ids, rates)
