@@ -26,7 +26,7 @@ def test_fact_episodes_are_seeded_and_answerable(tasks):
         assert len(episode["goal"].splitlines()) == 20
         assert len(episode["turns"]) == tasks["fact20"]["n_turns"]
         probes = [t for t in episode["turns"] if t["kind"] == "probe"]
-        assert [episode["turns"].index(p) + 1 for p in probes] == [1, 2, 4, 6, 8, 10, 12]
+        assert len(probes) == tasks["fact20"]["n_turns"]  # the sweep's task: a probe every turn
         for probe in probes:
             line = f"The code of the {probe['key']} is {probe['answer']}."
             assert line in episode["goal"]

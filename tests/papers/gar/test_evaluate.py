@@ -126,3 +126,72 @@ def test_persona_violation_rates_by_hand():
     assert metrics["persona.closed.violation_rate_late"] == pytest.approx(1.0)  # turn 3 only
     assert metrics["persona.closed.violation.opener"] == pytest.approx(0.5)
     assert metrics["persona.closed.ended"] == pytest.approx(2 / 3)
+
+
+def copier_rows(task, windows, user=10, reply=10, goal_end=60):
+    """Planted traces of a scripted model that reads the goal while its reply can see it and
+    otherwise copies its own earlier answer to the same fact if that answer is still inside the
+    window. The episodes are data.fact_episodes' (the real probe schedule); every user turn is
+    `user` tokens and every reply `reply` tokens, so positions are known by hand."""
+    from reprolab.papers.gar.data import fact_episodes
+
+    rows = []
+    for episode in fact_episodes(task, seed=0):
+        for condition, window in windows.items():
+            turns, said = [], {}  # key -> end of the last reply that stated its value
+            for i, turn in enumerate(episode["turns"], 1):
+                start = goal_end + 1 + (i - 1) * (user + reply) + user
+                seen = window is None or start - goal_end < window
+                copied = not seen and turn["key"] in said and start - said[turn["key"]] < window
+                ok = seen or copied
+                if ok:
+                    said[turn["key"]] = start + reply - 1
+                turns.append({"turn": i, "kind": "probe", "key": turn["key"],
+                              "answer": turn["answer"], "response_start": start,
+                              "response": f"It is {turn['answer'] if ok else 'unknown'}.",
+                              "n_tokens": reply, "gar": 0.1, "gar_norm": 0.1})  # fmt: skip
+            rows.append({"episode": episode["id"], "task": task["name"], "kind": "facts",
+                         "condition": condition, "window": window, "goal_end": goal_end,
+                         "goal": episode["goal"], "turns": turns})  # fmt: skip
+    return rows
+
+
+def fact_spec(n_facts, n_turns=12):
+    return {"name": "facts", "kind": "facts", "n_episodes": 4, "n_turns": n_turns,
+            "n_facts": n_facts, "probe_every": 1, "value_min": 100, "value_max": 999,
+            "fact_template": "The code of the {key} is {value}.",
+            "probe_template": "What is the code of the {key}?",
+            "system_template": "{facts}", "restate_template": "{facts}"}  # fmt: skip
+
+
+COPIER_WINDOWS = {"full": None, "w1": 70, "w2": 130}
+
+
+def test_a_copier_cannot_recall_after_the_crossover_when_each_fact_is_asked_once():
+    # Replies start 11 + 20 (t - 1) tokens after the goal's end: W = 70 closes at turn 4
+    # (11 + 60 >= 70), W = 130 at turn 7 (11 + 120 >= 130). 12 facts for 12 probes: nothing
+    # said before can be copied, so recall is 1 up to the crossover and 0 from it on.
+    rows = copier_rows(fact_spec(n_facts=12), COPIER_WINDOWS)
+    assert ev.reasked_facts(rows) == []
+    metrics, summary = ev.fact_task(rows, SETTINGS)
+    assert metrics["w1.predicted_cross"] == 4 and metrics["w2.predicted_cross"] == 7
+    assert metrics["w2.recall_after"] == 0.0 and metrics["w2.reference_recall_after"] == 1.0
+    assert summary["w2"]["recall"] == {str(t): float(t < 7) for t in range(1, 13)}
+    assert metrics["w1.observed_cross"] == 4 and metrics["w2.observed_cross"] == 7
+    sweep, _ = ev.crossover_sweep(summary, ["w1", "w2"])
+    assert sweep["crossover.signed_error"] == 0.0  # the collapse falls on the crossover turn
+
+
+def test_the_same_copier_hides_the_collapse_when_facts_come_back_inside_the_window():
+    # The flawed schedule: 5 facts in turn, a probe every turn. Under W = 130 a fact asked at
+    # turn t comes back at t + 5, 100 tokens later, so its answer (ending 9 tokens into the
+    # 100) is still 91 < 130 tokens behind: the copier answers every probe after the crossover.
+    rows = copier_rows(fact_spec(n_facts=5), COPIER_WINDOWS)
+    assert len(ev.reasked_facts(rows)) == 4  # every episode
+    metrics, _ = ev.fact_task(rows, SETTINGS)
+    assert metrics["w2.recall_after"] == 1.0  # no collapse at all
+    assert math.isnan(metrics["w2.observed_cross"])
+    # W = 70 spans fewer than 5 turns: the earlier answer has left it, recall collapses.
+    assert metrics["w1.recall_after"] == 0.0
+    with pytest.raises(ValueError, match="probes a fact twice"):
+        ev.evaluate({"facts": rows}, {}, SETTINGS)

@@ -54,6 +54,18 @@ KEYS = (
     "jaguar",
     "kiwi",
     "mole",
+    "moose",
+    "crane",
+    "hare",
+    "swan",
+    "toad",
+    "stork",
+    "okapi",
+    "camel",
+    "mink",
+    "robin",
+    "sloth",
+    "tiger",
 )
 
 FILLER_TOPICS = (

@@ -197,6 +197,22 @@ def fact_task(rows: list[dict], settings: dict) -> tuple[dict, dict]:
     return metrics, summary
 
 
+def reasked_facts(rows: list[dict]) -> list[str]:
+    """Episodes that probe a fact more than once.
+
+    A re-asked fact's earlier answer may still lie inside the window after the crossover, so a
+    model can copy it instead of reading the goal: recall does not collapse at the crossover
+    (seen in the issue-18 tiny run, 5 facts asked in turn every turn). The sweep's task asks
+    each fact once.
+    """
+    episodes = []
+    for row in rows:
+        keys = [t["key"] for t in row["turns"] if t.get("kind") == "probe"]
+        if len(keys) != len(set(keys)):
+            episodes.append(row["episode"])
+    return sorted(set(episodes))
+
+
 def crossover_sweep(task_summary: dict, sweep: list[str]) -> tuple[dict, dict]:
     """Predicted and observed crossover against W over the sweep, with both linear fits."""
     windows = [task_summary[c]["window"] for c in sweep]
@@ -408,6 +424,13 @@ def evaluate(rows_by_task: dict[str, list[dict]], hidden: dict, settings: dict, 
     sweep_task = settings["sweep_task"]
     if sweep_task not in summary["tasks"]:
         raise ValueError(f"evaluate.sweep_task '{sweep_task}' has no generations")
+    reasked = reasked_facts(rows_by_task[sweep_task])
+    if reasked:
+        raise ValueError(
+            f"evaluate.sweep_task '{sweep_task}' probes a fact twice in {len(reasked)} episodes "
+            f"(e.g. {reasked[0]}): an earlier answer inside the window can be copied after the "
+            "crossover; give the task n_facts >= its probes"
+        )
     m, s = crossover_sweep(summary["tasks"][sweep_task], settings["sweep"])
     metrics.update(m)
     summary["crossover"] = s
