@@ -80,6 +80,6 @@ def test_a_wrong_condition_key_is_named(tmp_path):
     suite = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     (config / "config.yaml").write_text(yaml.safe_dump({**suite, "papers": ["gar"]}))
     text = (REPO / "config" / "papers" / "gar.yaml").read_text()
-    (config / "papers" / "gar.yaml").write_text(text.replace("{window: 64}", "{widow: 64}"))
+    (config / "papers" / "gar.yaml").write_text(text.replace("{window: 160}", "{widow: 160}"))
     with pytest.raises(ConfigError, match="gar.yaml.*widow"):
         load_config("gar", "tiny", config)
