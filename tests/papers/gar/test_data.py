@@ -92,3 +92,20 @@ def test_policy_episodes_run_as_persona_episodes_with_checkable_policies():
     assert all(violations(breaks, task["rules"]).values())
     with pytest.raises(ValueError, match="rules \\['opener'\\]"):
         make_episodes({**task, "rules": ["opener"]}, 0)  # a persona rule is not a policy
+
+
+def test_conditions_put_the_restated_goal_and_the_scripts_in_the_user_turns(tasks):
+    # Smoke decodes neither control nor the other scripts: what each puts in the user turns.
+    from reprolab.papers.gar.run import _users
+
+    episode = make_episodes(tasks["fact5"], seed=0)[0]
+    plain, _ = _users(episode, {"window": 192})
+    restated, turns = _users(episode, {"window": 192, "restate": True})
+    for text, again, turn in zip(plain, restated, turns, strict=True):
+        expected = episode["restatement"] + text if turn["kind"] == "probe" else text
+        assert again == expected
+    assert any(t["kind"] == "filler" for t in turns)  # fillers are never restated
+    persona = make_episodes(tasks["persona"], seed=0)[0]
+    for script in ("passive", "naturalistic", "adversarial"):
+        users, _ = _users(persona, {"script": script})
+        assert users == [t["user"] for t in persona["scripts"][script]]
