@@ -28,7 +28,7 @@ def trace(episode, condition, window, correct, gars, goal_end=10, step=20):
     for i, (ok, gar) in enumerate(zip(correct, gars, strict=True), 1):
         turns.append({"turn": i, "kind": "probe", "answer": "123",
                       "response": "It is 123." if ok else "It is 999.",
-                      "response_start": goal_end + step * i,
+                      "response_start": goal_end + step * i, "n_tokens": 5,
                       "gar": gar, "gar_norm": gar})  # fmt: skip
     return {"episode": episode, "task": "facts", "kind": "facts", "condition": condition,
             "window": window, "goal_end": goal_end, "turns": turns}  # fmt: skip
@@ -66,6 +66,25 @@ def test_fact_task_recall_after_the_crossover_and_its_reference():
     assert metrics["w2.observed_cross"] == 3
     assert metrics["full.recall_turn1"] == 1.0 and math.isnan(metrics["full.predicted_cross"])
     assert summary["w2"]["recall"] == {"1": 1.0, "2": 0.5, "3": 0.0, "4": 0.0}
+
+
+def test_copyable_probes_by_hand():
+    # Replies of 5 tokens start at 30, 50, 70, 90 (end 34, 54, 74, 94); W = 40 closes at turn 2.
+    # a: only reply 1 holds the number, seen from turns 2 (50 - 34 < 40) and 3 (70 - 34 < 40),
+    # not 4 (90 - 34 >= 40). b: replies 1 and 2 hold it, so turns 2, 3 and 4 (90 - 54) see one.
+    rows = [
+        trace("a", "full", None, [True, True, True, False], [0.4, 0.3, 0.2, 0.1]),
+        trace("b", "full", None, [True, True, True, True], [0.4, 0.3, 0.2, 0.1]),
+        trace("a", "w2", 40, [True, False, False, False], [0.4, 0.0, 0.0, 0.0]),
+        trace("b", "w2", 40, [True, True, False, False], [0.4, 0.0, 0.0, 0.0]),
+    ]
+    assert ev.copyable(rows[2]) == {("a", 1): False, ("a", 2): True, ("a", 3): True,
+                                    ("a", 4): False}  # fmt: skip
+    assert all(ev.copyable(rows[3])[("b", t)] for t in (2, 3, 4))
+    assert ev.copyable(rows[1])[("b", 4)]  # full attention sees every earlier reply
+    metrics, _ = ev.fact_task(rows, SETTINGS)
+    assert metrics["w2.copyable_after"] == pytest.approx(5 / 6)
+    assert metrics["w2.recall_after_uncopyable"] == 0.0  # a's turn 4, unanswered
 
 
 def test_probe_records_take_the_crossover_state_and_that_probe_as_label():

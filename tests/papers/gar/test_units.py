@@ -37,7 +37,7 @@ def trace(episode, condition, window, correct, gars, goal_end=10, step=20):
     for i, (ok, gar) in enumerate(zip(correct, gars, strict=True), 1):
         turns.append({"turn": i, "kind": "probe", "answer": "123",
                       "response": "It is 123." if ok else "It is 999.",
-                      "response_start": goal_end + step * i,
+                      "response_start": goal_end + step * i, "n_tokens": 5,
                       "gar": gar, "gar_norm": gar / 2})  # fmt: skip
     return {"episode": episode, "task": "facts", "kind": "facts", "condition": condition,
             "window": window, "goal_end": goal_end, "turns": turns}  # fmt: skip

@@ -116,6 +116,27 @@ def probe_table(rows: list[dict]) -> dict[tuple[str, int], bool]:
     }
 
 
+def copyable(row: dict) -> dict[tuple[str, int], bool]:
+    """(episode, turn) -> the probe's number already stands in an earlier reply of the episode
+    that the reply's first token can see (within the row's window; any earlier reply without
+    one). A probe answered so may be a copy, not a read of the goal: at tiny every answer after
+    the crossover was one (the card)."""
+    out = {}
+    for i, turn in enumerate(row["turns"]):
+        if turn.get("kind") != "probe":
+            continue
+        out[(row["episode"], turn["turn"])] = any(
+            recalled(earlier["response"], turn["answer"])
+            and (
+                row["window"] is None
+                or turn["response_start"] - (earlier["response_start"] + earlier["n_tokens"] - 1)
+                < row["window"]
+            )
+            for earlier in row["turns"][:i]
+        )
+    return out
+
+
 def recall_by_turn(table: dict[tuple[str, int], bool]) -> dict[int, float]:
     by_turn: dict[int, list[bool]] = defaultdict(list)
     for (_, turn), ok in table.items():
@@ -151,6 +172,7 @@ def fact_task(rows: list[dict], settings: dict) -> tuple[dict, dict]:
     metrics, summary = {}, {}
     for condition, cond_rows in by_condition.items():
         table = tables[condition]
+        copies = {k: v for r in cond_rows for k, v in copyable(r).items()}
         trend = gar_trend(cond_rows)
         recall = recall_by_turn(table)
         half = len(cond_rows[0]["turns"]) / 2
@@ -175,6 +197,10 @@ def fact_task(rows: list[dict], settings: dict) -> tuple[dict, dict]:
             "recall_late": _mean(v for (_, t), v in table.items() if t > half),
             "recall_after": _mean(table[k] for k in own_after),
             "reference_recall_after": _mean(full.get(k) for k in own_after),
+            # Beside recall_after: the share of those probes whose number could be copied from
+            # an earlier reply in the window, and recall over the others (a read of the goal).
+            "copyable_after": _mean(copies[k] for k in own_after),
+            "recall_after_uncopyable": _mean(table[k] for k in own_after if not copies[k]),
             "recall_after_main": _mean(table[k] for k in main_after),
             "reference_recall_after_main": _mean(full.get(k) for k in main_after),
             "gar_after": _mean(gar_after),
@@ -272,6 +298,7 @@ def probe_records(rows: list[dict], hidden: dict, condition: str) -> list[dict]:
             {
                 "state": hidden[key],
                 "label": recalled(turn["response"], turn["answer"]),
+                "copyable": copyable(row)[(row["episode"], cross)],
                 "cross": cross,
                 "remaining": sum(t.get("kind") == "probe" for t in row["turns"][cross - 1 :]),
                 "fact_position": _fact_position(row, turn["key"]),
@@ -305,7 +332,14 @@ def probes(
     records = probe_records(rows, hidden, settings["probe_condition"])
     states = np.array([r["state"] for r in records])
     labels = np.array([r["label"] for r in records], dtype=bool)
-    metrics = {"probe.n": float(len(labels)), "probe.positives": float(labels.sum())}
+    copies = np.array([r["copyable"] for r in records], dtype=bool)
+    metrics = {
+        "probe.n": float(len(labels)),
+        "probe.positives": float(labels.sum()),
+        # Answered probes whose number was not in an earlier reply in the window (see copyable).
+        "probe.positives_uncopyable": float((labels & ~copies).sum()),
+        "probe.copyable": float(copies.mean()) if len(copies) else NAN,
+    }
     nuisance = {}
     if len(labels) == 0:
         return metrics, {"layers": [], "auc": [], "nuisance": nuisance}, None
