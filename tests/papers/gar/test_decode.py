@@ -96,3 +96,23 @@ def test_batched_rows_match_rows_run_alone(eager):
     for a, b in zip(together[1].turns, alone[0].turns, strict=True):
         assert a.response == b.response and a.response_start == b.response_start
         assert a.gar == pytest.approx(b.gar, abs=1e-4)
+
+
+def test_random_span_skips_goal_and_template_tokens_and_closes_like_a_window():
+    from reprolab.papers.gar.decode import _State
+
+    T = 0  # a special (template) token id
+    #        T  a  a  g  g  g  T  role nl c1 c2 c3 c4 c5
+    ids = [[T, 1, 1, 5, 5, 5, T, 2, 3, 7, 7, 7, 7, 7]]
+    goal = torch.tensor([[False] * 3 + [True] * 3 + [False] * 8])
+    script = Script(episode="e", condition="c", system="", goal="", users=[], span=(1, 3, 4))
+    state = _State([script], "cpu", template_ids={T})
+    state.extend(torch.tensor(ids), torch.ones((1, 14), dtype=torch.bool), goal)
+    # Eligible after the goal: not T, not the two tokens after it: c1.. at 9; skip 1 -> 10-12.
+    assert state.spans.keys == [[10, 11, 12]]
+    state.extend(torch.full((1, 4), 7), torch.ones((1, 4), dtype=torch.bool))
+    allowed = state.allowed(4)[0]  # queries at 14..17 over keys 0..17
+    for q, query in enumerate(range(14, 18)):
+        for key in (10, 11, 12):
+            assert bool(allowed[q, key]) == (query - key < 4)  # closed once i - j >= width
+        assert bool(allowed[q, :10].all()) and bool(allowed[q, 13 : query + 1].all())

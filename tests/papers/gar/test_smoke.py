@@ -13,18 +13,23 @@ def test_smoke_suite_runs_gar(smoke_run):
     workdir, _ = smoke_run
     paper = workdir / "results" / "smoke" / "gar"
     metrics = json.loads((paper / "metrics.json").read_text())
-    for condition in ("full", "w_small", "w_mid", "w_main", "w_large", "restated", "random_span"):
+    # Smoke decodes five jobs (wiring only): the sweep on fact5, probe5, one persona condition.
+    for condition in ("full", "w_small", "w_main"):
         assert 0.0 <= metrics[f"fact5.{condition}.recall"] <= 1.0
     assert -1.0 <= metrics["fact5.full.gar_tau"] <= 1.0
     assert "probe.auc_peak" not in metrics  # a random model recalls nothing: one class, no AUC
     assert metrics["fact5.w_main.gar_after"] == 0.0  # the closed channel carries no attention
     assert metrics["fact5.w_main.crossed_fraction"] == 1.0
     assert metrics["crossover.predicted_slope"] > 0  # wider windows close later
-    assert 0.0 <= metrics["persona.closed_passive.violation_rate"] <= 1.0
-    assert metrics["probe.n"] >= 4
+    # Replies cut at 4 tokens are not scored: with none ended, no violation rate is reported.
+    for condition in ("closed_passive",):
+        ended = metrics[f"persona.{condition}.ended"]
+        assert 0.0 <= ended <= 1.0
+        assert (f"persona.{condition}.violation_rate" in metrics) == (ended > 0)
+    assert metrics["probe.n"] == 4  # one sample per probe5 episode, all of w_probe
     # One decode job per condition, each with every episode.
     traces = sorted((paper / "eval" / "traces" / "fact5").glob("*.jsonl"))
-    assert len(traces) == 8
+    assert len(traces) == 3
     assert all(len(path.read_text().splitlines()) == 2 for path in traces)
     units = json.loads((paper / "units.json").read_text())
     recall = units["samples"]["fact5.w_main.recall_after"]

@@ -24,8 +24,10 @@ def test_a_decode_job_sees_only_its_task_and_condition():
     section = one_run(cfg, {"task": "fact5", "condition": "w_main"})["generate"]
     assert section["tasks"] == {"fact5": ["w_main"]}
     assert list(section["conditions"]) == ["w_main"]
-    assert section["keep_hidden"] == ["w_main"]
+    assert section["keep_hidden"] == []
     assert section["max_new_tokens"] == {"fact5": 4}
+    probe = one_run(cfg, {"task": "probe5", "condition": "w_probe"})["generate"]
+    assert probe["keep_hidden"] == ["w_probe"]
     assert section["backend"] == "transformers" and "threads" not in section
     # Another condition's or task's setting changes: this job's config (and so its run) stays.
     step = load_paper("gar").step("generate")

@@ -22,10 +22,10 @@ SETTINGS = {
     "main_closure": "w2",
     "sweep_task": "facts",
     "sweep": ["w1", "w2"],
-    "probe_conditions": [],
+    "probe_task": "probes",
+    "probe_condition": "w2",
     "probe_components": 4,
     "probe_min_per_class": 2,
-    "probe_success_above": 0.0,
     "collapse_fraction": 0.5,
     "probe_permutations": 19,
 }
@@ -37,7 +37,7 @@ def trace(episode, condition, window, correct, gars, goal_end=10, step=20):
     for i, (ok, gar) in enumerate(zip(correct, gars, strict=True), 1):
         turns.append({"turn": i, "kind": "probe", "answer": "123",
                       "response": "It is 123." if ok else "It is 999.",
-                      "response_start": goal_end + step * i,
+                      "response_start": goal_end + step * i, "n_tokens": 5,
                       "gar": gar, "gar_norm": gar / 2})  # fmt: skip
     return {"episode": episode, "task": "facts", "kind": "facts", "condition": condition,
             "window": window, "goal_end": goal_end, "turns": turns}  # fmt: skip
@@ -96,24 +96,38 @@ def test_statistics_give_the_metrics_exactly():
     # Observed crossover: full recall 7/8, threshold 0.4375. w2 recall by turn 1, .5, 0, 0 ->
     # turn 3; w1 1, 1, .5, 0 -> turn 4. Slope (4 - 3) / (60 - 40) = 0.05.
     units = Units()
-    crossover_summary = {"observed": [4.0, 3.0], "predicted": [3.0, 2.0]}
-    gu.crossover_units(units, ROWS, crossover_summary, SETTINGS)
+    gu.crossover_units(units, ROWS, SETTINGS)
     of = ["crossover.reference.probes", "crossover.w1.probes", "crossover.w2.probes"]
-    slope = STATISTICS["observed_crossover_slope"](*(units.samples[n].array() for n in of))
+    arrays = [units.samples[n].array() for n in of]
+    slope = STATISTICS["observed_crossover_slope"](*arrays)
     sweep, _ = ev.crossover_sweep(summary, ["w1", "w2"])
     assert slope == pytest.approx(sweep["crossover.observed_slope"]) and slope == pytest.approx(
         0.05
     )
-    assert units.samples["crossover.w2.probes"].values[1][1] == [2.0, 1.0, 40.0]
-    assert units.samples["crossover.reference.probes"].values[0][0] == [1.0, 1.0, 0.5]
-    err = units.samples["crossover.signed_error"]
-    assert err.unit == "window" and err.ids == ("w1", "w2") and err.values == (1.0, 1.0)
+    # Predicted: w1 turn 3, w2 turn 2; observed 4 and 3: signed error +1 at both.
+    error = STATISTICS["crossover_signed_error"](*arrays)
+    assert error == pytest.approx(sweep["crossover.signed_error"]) and error == pytest.approx(1.0)
+    assert units.samples["crossover.w2.probes"].values[1][1] == [2.0, 1.0, 40.0, 2.0]
+    assert units.samples["crossover.reference.probes"].values[0][0] == [1.0, 1.0, 0.5, 0.0]
 
 
-def persona_row(episode, condition, replies):
+def test_random_span_is_read_after_its_own_crossover():
+    # The span ends at position 25 and closes under width 40: replies from 70 on (turn 3).
+    row = trace("a", "span", None, [True, True, False, True], [0.4, 0.3, 0.2, 0.1])
+    row.update(span=list(range(16, 26)), span_length=10, span_window=40)
+    assert ev.episode_crossover(row) == 3
+    assert ev.episode_crossover({**row, "span": list(range(16, 20))}) is None  # incomplete
+    units = Units()
+    gu.fact_units(units, "facts", [*ROWS, row, {**row, "episode": "b"}], SETTINGS)
+    assert units.samples["facts.span.recall_after"].values == ([1.0, 2.0], [1.0, 2.0])
+    assert units.samples["facts.span.reference_recall_after"].values == ([1.0, 2.0], [2.0, 2.0])
+
+
+def persona_row(episode, condition, replies, ended=None):
+    ended = ended or [True] * len(replies)
     turns = [
-        {"turn": i, "response": r, "ended": True, "gar": 0.1, "gar_norm": 0.1}
-        for i, r in enumerate(replies, 1)
+        {"turn": i, "response": r, "ended": e, "gar": 0.1, "gar_norm": 0.1, "n_tokens": 3}
+        for i, (r, e) in enumerate(zip(replies, ended, strict=True), 1)
     ]
     return {"episode": episode, "condition": condition, "kind": "persona", "window": None,
             "rules": ["opener", "no_exclamation"], "goal_end": 5, "turns": turns}  # fmt: skip
@@ -125,6 +139,9 @@ def test_persona_late_violations_per_episode_by_hand():
         persona_row("p1", "closed", ["Hi!", "Hi!", "Ahoy.", "Ahoy."]),  # late: 0 of 4
         persona_row("p0", "open", ["Ahoy.", "Ahoy.", "Ahoy.", "Hi."]),  # late: 1 of 4
         persona_row("p1", "open", ["Ahoy.", "Ahoy.", "Ahoy.", "Ahoy."]),
+        # Cut replies are not scored: p0 keeps turn 3 only (0 of 2), p1 has no late reply.
+        persona_row("p0", "cut", ["Hi!", "Hi!", "Ahoy.", "Hi!"], [True, True, True, False]),
+        persona_row("p1", "cut", ["Hi!", "Hi!", "Hi!", "Hi!"], [True, True, False, False]),
     ]
     units = Units()
     gu.persona_units(units, rows)
@@ -134,6 +151,13 @@ def test_persona_late_violations_per_episode_by_hand():
     metrics, _ = ev.persona(rows)
     assert np.mean(closed.values) == pytest.approx(metrics["persona.closed.violation_rate_late"])
     assert metrics["persona.closed.ended"] == 1.0
+    policy = Units()
+    gu.persona_units(policy, rows, "policy")  # a policy task: the same, under its own name
+    assert policy.samples["policy.closed.violations_late"].values == closed.values
+    assert ev.persona(rows, "policy")[0]["policy.closed.ended"] == 1.0
+    cut = units.samples["persona.cut.violations_late"]
+    assert cut.ids == ("p0",) and cut.values == (0.0,)
+    assert metrics["persona.cut.ended"] == pytest.approx(5 / 8)
 
 
 def test_closed_form_lda_matches_sklearn_leave_one_out():

@@ -34,7 +34,10 @@ class Script:
     users: list[str]
     window: int | None = None  # None: full attention
     sinks: int = 0  # first tokens kept visible under the window
-    hide: tuple[int, int] | None = None  # logical positions [start, end) hidden after `end`
+    # Random-span control: (skip, length, width). The `length` eligible tokens after the first
+    # `skip` (eligible: after the goal, neither goal nor chat-template tokens) are closed as the
+    # window closes the goal: key j is hidden from query i once i - j >= width.
+    span: tuple[int, int, int] | None = None
     keep_crossover_state: bool = False  # keep the residual state at the crossover turn
 
 
@@ -55,6 +58,7 @@ class Trace:
     goal_end: int  # last goal position (G_max)
     turns: list[Turn] = field(default_factory=list)
     hidden: dict[int, np.ndarray] = field(default_factory=dict)  # turn -> (layers + 1, d)
+    span_keys: list[int] = field(default_factory=list)  # positions of the random span
 
     def crosses_at(self, response_start: int) -> bool:
         """Whether a turn whose reply starts at response_start is this trace's crossover turn.
@@ -77,9 +81,9 @@ def goal_token_span(tokenizer, text: str, goal: str) -> tuple[list[int], int, in
 
 
 class _State:
-    """Per-key bookkeeping of a batch: logical position, validity, sinks, hiding, goal."""
+    """Per-key bookkeeping of a batch: logical position, validity, sinks, hidden spans, goal."""
 
-    def __init__(self, scripts: list[Script], device):
+    def __init__(self, scripts: list[Script], device, template_ids: set[int] = frozenset()):
         n = len(scripts)
         self.next_pos = torch.zeros(n, dtype=torch.long, device=device)
         empty = torch.zeros((n, 0), dtype=torch.long, device=device)
@@ -87,20 +91,21 @@ class _State:
         self.valid = self.sink = self.goal = empty.bool()
         self.window = torch.tensor([s.window or NEVER for s in scripts], device=device)
         self.sinks = torch.tensor([s.sinks for s in scripts], device=device)
-        self.hide = torch.tensor([s.hide or (NEVER, NEVER) for s in scripts], device=device)
+        self.spans = _Spans([s.span for s in scripts], template_ids)
 
-    def extend(self, valid: torch.Tensor, goal: torch.Tensor | None = None) -> torch.Tensor:
+    def extend(
+        self, ids: torch.Tensor, valid: torch.Tensor, goal: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """Add Q new keys per row; return their position_ids."""
         offset = torch.cumsum(valid.long(), dim=1) - 1
         pos = (self.next_pos[:, None] + offset).clamp(min=0)
         self.next_pos = self.next_pos + valid.long().sum(1)
-        start, end = self.hide[:, :1], self.hide[:, 1:]
-        hidden_from = torch.where((pos >= start) & (pos < end), end.expand_as(pos), NEVER)
+        new_goal = goal if goal is not None else torch.zeros_like(valid)
+        hidden_from = self.spans.hidden_from(ids, valid, pos, new_goal)
         self.pos = torch.cat([self.pos, pos], 1)
         self.valid = torch.cat([self.valid, valid], 1)
         self.sink = torch.cat([self.sink, valid & (pos < self.sinks[:, None])], 1)
         self.hidden_from = torch.cat([self.hidden_from, hidden_from], 1)
-        new_goal = goal if goal is not None else torch.zeros_like(valid)
         self.goal = torch.cat([self.goal, new_goal], 1)
         return pos
 
@@ -113,6 +118,50 @@ class _State:
             key_sink=self.sink,
             hidden_from=self.hidden_from,
         )
+
+
+class _Spans:
+    """The random-span control, chosen as the tokens stream in (their positions are unknown
+    before the replies are decoded): per row, after the goal, skip `skip` eligible tokens and
+    close the next `length` ones. Eligible: a real token after the goal that is neither a goal
+    token nor part of the chat template (a special token or one of the two tokens after one:
+    the role name and its newline)."""
+
+    TEMPLATE_TAIL = 2
+
+    def __init__(self, spans: list[tuple[int, int, int] | None], template_ids: set[int]):
+        self.spans = spans
+        self.template_ids = set(template_ids)
+        self.keys: list[list[int]] = [[] for _ in spans]
+        self.seen = [0] * len(spans)
+        self.since_template = [NEVER] * len(spans)
+        self.after_goal = [False] * len(spans)
+
+    def hidden_from(self, ids, valid, pos, goal) -> torch.Tensor:
+        """(B, Q): the first query position that may not see each new key (NEVER: none)."""
+        hidden = torch.full_like(pos, NEVER)
+        rows = [i for i, span in enumerate(self.spans) if span is not None]
+        if not rows:
+            return hidden
+        ids_l, valid_l, pos_l, goal_l = ids.tolist(), valid.tolist(), pos.tolist(), goal.tolist()
+        for i in rows:
+            skip, length, width = self.spans[i]
+            for q in range(len(ids_l[i])):
+                if not valid_l[i][q]:
+                    continue
+                special = ids_l[i][q] in self.template_ids
+                self.since_template[i] = 0 if special else self.since_template[i] + 1
+                if goal_l[i][q]:
+                    self.after_goal[i] = True
+                    continue
+                template = self.since_template[i] <= self.TEMPLATE_TAIL
+                if template or not self.after_goal[i] or len(self.keys[i]) >= length:
+                    continue
+                self.seen[i] += 1
+                if self.seen[i] > skip:
+                    self.keys[i].append(pos_l[i][q])
+                    hidden[i, q] = pos_l[i][q] + width
+        return hidden
 
 
 class LockstepDecoder:
@@ -132,12 +181,13 @@ class LockstepDecoder:
         self.temperature = temperature
         self.generator = torch.Generator().manual_seed(seed)
         self.stops = stop_token_ids(model, tokenizer)
+        self.template_ids = set(tokenizer.all_special_ids) | self.stops
         self.pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
         self.dtype = next(model.parameters()).dtype
         self.device = next(model.parameters()).device
 
     def _forward(self, state, cache, ids, valid, goal=None, attentions=False, hidden=False):
-        pos = state.extend(valid, goal)
+        pos = state.extend(ids, valid, goal)
         allowed = state.allowed(ids.shape[1])
         out = self.model(
             input_ids=ids,
@@ -167,7 +217,7 @@ class LockstepDecoder:
         n_turns = {len(s.users) for s in scripts}
         if len(n_turns) != 1:
             raise ValueError(f"scripts of one batch need the same number of turns, got {n_turns}")
-        state, cache = _State(scripts, self.device), None
+        state, cache = _State(scripts, self.device, self.template_ids), None
         traces, closed = [], [True] * len(scripts)
         started = time.monotonic()
         for turn in range(1, n_turns.pop() + 1):
@@ -246,6 +296,7 @@ class LockstepDecoder:
                     )
                 )
                 closed[i] = ended[i]
+                trace.span_keys = list(state.spans.keys[i])
             log.info(
                 "%s turn %d/%d: %d episodes, context %d tokens (%.0f s)",
                 label,

@@ -1,6 +1,6 @@
 """The generate step: every (episode, condition) of one task through the lockstep decoder.
 
-A condition says how attention is closed (window W, sink tokens, a random span hidden instead
+A condition says how attention is closed (window W, sink tokens, a random span closed instead
 of the goal) and what the user says (the goal restated in probe turns; the persona's passive or
 adversarial script). The mask is per row, so conditions may share a batch; the workflow runs
 one condition per job, as rows of one condition pad least.
@@ -51,16 +51,18 @@ def build_scripts(
         condition = conditions[name]
         for episode in episodes:
             users, _ = _users(episode, condition)
-            hide = None
+            span = None
             if condition.get("random_span"):
-                # A span as long as the goal, starting in the turns right after it [recon].
+                # As many tokens as the goal, closed by the window rule of span_window, starting
+                # within one goal length of eligible tokens after the goal [recon]: late enough
+                # to leave the goal alone, early enough to leave the window's tail within the
+                # episode's turns (decode._Spans says which tokens are eligible).
                 _, g0, g1 = goal_token_span(
                     tokenizer, glue.first(episode["system"], users[0]), episode["goal"]
                 )
                 rng = random.Random(seed * 7919 + zlib.crc32(f"{episode['id']}|{name}".encode()))
                 length = g1 - g0 + 1
-                start = g1 + 1 + rng.randint(0, length)
-                hide = (start, start + length)
+                span = (rng.randrange(length), length, condition["span_window"])
             scripts.append(
                 Script(
                     episode=episode["id"],
@@ -70,7 +72,7 @@ def build_scripts(
                     users=users,
                     window=condition.get("window"),
                     sinks=condition.get("sinks", 0),
-                    hide=hide,
+                    span=span,
                     keep_crossover_state=name in keep_hidden,
                 )
             )
@@ -103,7 +105,10 @@ def trace_record(trace: Trace, episode: dict, condition: dict) -> dict:
         "script": condition.get("script"),
         "window": script.window,
         "sinks": script.sinks,
-        "hide": list(script.hide) if script.hide else None,
+        "span": trace.span_keys or None,
+        "span_length": script.span[1] if script.span else None,
+        "span_window": script.span[2] if script.span else None,
+        "goal": script.goal,
         "goal_start": trace.goal_start,
         "goal_end": trace.goal_end,
         "rules": episode.get("rules"),
@@ -138,7 +143,7 @@ def generate(
         model,
         tokenizer,
         max_new_tokens=settings["max_new_tokens"][task],
-        temperature=settings["temperature"],
+        temperature=settings.get("task_temperature", {}).get(task, settings["temperature"]),
         seed=seed,
     )
     rows, hidden = [], {}

@@ -63,7 +63,30 @@ def observed_crossover_slope(reference: np.ndarray, *windows: np.ndarray) -> flo
     return linear_fit(widths, observed)["slope"] if len(widths) > 1 else math.nan
 
 
+def crossover_signed_error(reference: np.ndarray, *windows: np.ndarray) -> float:
+    """Mean over the sweep's windows of observed - predicted crossover turn (metrics'
+    crossover.signed_error); windows where recall never collapses are left out.
+
+    Rows as in observed_crossover_slope, with each episode's predicted crossover as a 4th
+    column (0 where it never closed); a window's predicted crossover is the median over the
+    episodes that closed.
+    """
+    full_recall = float(reference[:, :, 1].mean())
+    fraction = float(reference[0, 0, 2])
+    errors = []
+    for rows in windows:
+        turns = rows[0, :, 0]
+        recall = dict(zip(turns.tolist(), rows[:, :, 1].mean(axis=0).tolist(), strict=True))
+        cross = observed_crossover(recall, full_recall, fraction)
+        predicted = rows[:, 0, 3]
+        crossed = predicted[predicted > 0]  # 0: the episode's channel never closed
+        if not math.isnan(cross) and crossed.size:
+            errors.append(cross - float(np.median(crossed)))
+    return float(np.mean(errors)) if errors else math.nan
+
+
 STATISTICS = {
+    "crossover_signed_error": crossover_signed_error,
     "pooled_diff": pooled_diff,
     "gar_tau": gar_tau,
     "gar_drop": gar_drop,

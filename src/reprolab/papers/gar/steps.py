@@ -72,9 +72,9 @@ def one_run(cfg: dict, wildcards: dict[str, str]) -> dict:
     section["tasks"] = {task: [condition] if condition in listed else listed}
     section["conditions"] = {k: v for k, v in section["conditions"].items() if k == condition}
     section["keep_hidden"] = [c for c in section.get("keep_hidden", []) if c == condition]
-    section["max_new_tokens"] = {
-        k: v for k, v in section.get("max_new_tokens", {}).items() if k == task
-    }
+    for per_task in ("max_new_tokens", "task_temperature"):
+        if per_task in section:
+            section[per_task] = {k: v for k, v in section[per_task].items() if k == task}
     section.pop("threads", None)  # the job's threads come as --threads
     return {"generate": section}
 

@@ -9,14 +9,16 @@ episode's curve over the turns.
     <task>.<reference>.gar, .gar_norm          per-episode GAR curves (raw, length-normalised)
     <task>.<reference>.recall_early, _late     (answered, asked) in the first / second half
     <task>.<closure>.recall_after              (answered, asked) at and after the episode's own
-    <task>.<closure>.reference_recall_after      crossover, and full attention on those probes
+    <task>.<closure>.reference_recall_after      crossover (the goal's under a window, the
+                                                 random span's under that control), and full
+                                                 attention on those probes
     <task>.<condition>.recall_after_main       (answered, asked) at and after the main window's
                                                  crossover (the controls and their reference)
-    crossover.<window>.probes                  per episode rows (turn, answered, W)
-    crossover.reference.probes                 per episode rows (turn, answered, fraction)
-    crossover.signed_error                     observed - predicted crossover, one per window
-    persona.<condition>.violations_late        per-episode share of broken (turn, rule) checks
-                                                 in the late half
+    crossover.<window>.probes                  per episode rows (turn, answered, W, predicted
+                                                 crossover)
+    crossover.reference.probes                 per episode rows (turn, answered, fraction, 0)
+    <persona task>.<condition>.violations_late per-episode share of broken (turn, rule) checks
+                                                 over the ended replies of the late half
     probe.auc_peak (null)                      the peak probe AUC against its permutation null
 """
 
@@ -92,9 +94,9 @@ def fact_units(units: Units, task: str, rows: list[dict], settings: dict) -> Non
         if main_after:
             ids, counts = _counts(table, main_after)
             units.add(f"{task}.{condition}.recall_after_main", "episode", ids, counts)
-        if cond_rows[0]["window"] is None:
-            continue
         crosses = {r["episode"]: episode_crossover(r) for r in cond_rows}
+        if all(c is None for c in crosses.values()):
+            continue  # nothing closes (full attention)
         after = sorted(k for k in table if crosses.get(k[0]) is not None and k[1] >= crosses[k[0]])
         if after:
             ids, counts = _counts(table, after)
@@ -104,11 +106,15 @@ def fact_units(units: Units, task: str, rows: list[dict], settings: dict) -> Non
 
 
 def _probe_rows(rows: list[dict], column: float) -> tuple[list[str], list[list[list[float]]]]:
-    """Per episode, rows (turn, answered, column) over its probe turns, in turn order."""
+    """Per episode, rows (turn, answered, column, predicted crossover or 0) over its probe turns,
+    in turn order."""
     table = probe_table(rows)
+    crosses = {r["episode"]: episode_crossover(r) or 0 for r in rows}
     per_episode: dict[str, list[list[float]]] = defaultdict(list)
     for (episode, turn), ok in sorted(table.items()):
-        per_episode[episode].append([float(turn), float(ok), float(column)])
+        per_episode[episode].append(
+            [float(turn), float(ok), float(column), float(crosses[episode])]
+        )
     ids = sorted(per_episode)
     schedules = {tuple(r[0] for r in per_episode[i]) for i in ids}
     if len(schedules) > 1:
@@ -116,8 +122,9 @@ def _probe_rows(rows: list[dict], column: float) -> tuple[list[str], list[list[l
     return ids, [per_episode[i] for i in ids]
 
 
-def crossover_units(units: Units, rows: list[dict], sweep_summary: dict, settings: dict) -> None:
-    """Probe outcomes of the window sweep per episode, and the signed error per window."""
+def crossover_units(units: Units, rows: list[dict], settings: dict) -> None:
+    """Probe outcomes of the window sweep per episode, with each episode's predicted crossover
+    (the signed error and the slope are recomputed from them on every resample)."""
     by_condition = _by_condition(rows)
     ids, values = _probe_rows(by_condition[settings["reference"]], settings["collapse_fraction"])
     units.add("crossover.reference.probes", "episode", ids, values)
@@ -125,17 +132,12 @@ def crossover_units(units: Units, rows: list[dict], sweep_summary: dict, setting
         window = by_condition[condition][0]["window"]
         ids, values = _probe_rows(by_condition[condition], window)
         units.add(f"crossover.{condition}.probes", "episode", ids, values)
-    observed = dict(zip(settings["sweep"], sweep_summary["observed"], strict=True))
-    predicted = dict(zip(settings["sweep"], sweep_summary["predicted"], strict=True))
-    read = [c for c in settings["sweep"] if not math.isnan(observed[c])]
-    if read:
-        units.add(
-            "crossover.signed_error", "window", read, [observed[c] - predicted[c] for c in read]
-        )
 
 
-def persona_units(units: Units, rows: list[dict]) -> None:
-    """Per episode and condition: the share of broken (turn, rule) checks in the late half."""
+def persona_units(units: Units, rows: list[dict], task: str = "persona") -> None:
+    """Per episode and condition: the share of broken (turn, rule) checks over the replies of
+    the late half that ended on their own (a reply cut at the token cap is not scored);
+    episodes without such a reply are left out."""
     for condition, cond_rows in sorted(_by_condition(rows).items()):
         n_turns = len(cond_rows[0]["turns"])
         ids, rates = [], []
@@ -143,9 +145,11 @@ def persona_units(units: Units, rows: list[dict]) -> None:
             broken = [
                 bad
                 for turn in row["turns"]
-                if turn["turn"] > n_turns / 2
+                if turn["turn"] > n_turns / 2 and turn["ended"]
                 for bad in violations(turn["response"], row["rules"]).values()
             ]
-            ids.append(row["episode"])
-            rates.append(sum(broken) / len(broken))
-        units.add(f"persona.{condition}.violations_late", "episode", ids, rates)
+            if broken:
+                ids.append(row["episode"])
+                rates.append(sum(broken) / len(broken))
+        if ids:
+            units.add(f"{task}.{condition}.violations_late", "episode", ids, rates)
