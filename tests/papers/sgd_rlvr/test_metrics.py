@@ -223,3 +223,57 @@ def test_summarize_derives_the_paper_comparisons():
     assert metrics["sft_accuracy_gap_adamw_minus_sgd"] == pytest.approx(0.5)
     assert metrics["effective_rank_gap_adamw_minus_sgd"] == 5
     assert metrics["update_rank_gap_adamw_minus_sgd"] == 75.0  # percentage points
+    # Each optimizer feature over plain SGD, where the arm ran.
+    evals["sft_sgd_momentum"] = {"accuracy": 0.4}
+    metrics = ev.summarize(evals)
+    assert metrics["sft_accuracy_gap_sgd_momentum_minus_sgd"] == pytest.approx(0.3)
+    assert "grpo_accuracy_gap_sgd_momentum_minus_sgd" not in metrics
+
+
+def grid_results(sgd_x1, sgd_x3, adamw_x1, adamw_x3):
+    return {
+        "grpo_sgd": {"accuracy": sgd_x1, "lr": 0.01},
+        "grpo_sgd_lr1": {"accuracy": sgd_x3, "lr": 0.03},
+        "grpo_adamw": {"accuracy": adamw_x1, "lr": 5e-6},
+        "grpo_adamw_lr1": {"accuracy": adamw_x3, "lr": 1.5e-5},
+    }
+
+
+GRID = {"factors": [1, 3], "arms": ["grpo_sgd", "grpo_adamw"]}
+
+
+def test_grid_picks_the_best_validation_accuracy_and_ties_keep_the_config():
+    chosen = ev.select_learning_rates(grid_results(0.5, 0.6, 0.4, 0.4), GRID)
+    assert chosen["grpo_sgd"]["selected_lr"] == 0.03
+    assert chosen["grpo_sgd"]["config_is_selected"] is False
+    assert chosen["grpo_adamw"]["selected_lr"] == 5e-6  # a tie keeps the configured rate
+    assert chosen["grpo_adamw"]["config_is_selected"] is True
+    flat = ev.grid_metrics(chosen)
+    assert flat["grid.grpo_sgd.x3.val_accuracy"] == 0.6
+    assert flat["grid.grpo_sgd.x1.val_accuracy"] == 0.5
+    assert flat["grid.grpo_sgd.selected_factor"] == 3.0
+    assert flat["grid.grpo_sgd.config_is_selected"] == 0.0
+    assert flat["grid.grpo_adamw.config_is_selected"] == 1.0
+
+
+def test_grid_needs_every_point_and_the_configured_rate():
+    results = grid_results(0.5, 0.6, 0.4, 0.4)
+    del results["grpo_adamw_lr1"]
+    with pytest.raises(ValueError, match="grpo_adamw_lr1"):
+        ev.select_learning_rates(results, GRID)
+    with pytest.raises(ValueError, match="must hold 1"):
+        ev.select_learning_rates(grid_results(0.5, 0.6, 0.4, 0.4), dict(GRID, factors=[3]))
+
+
+def test_grid_points_and_seeded_arms_by_name():
+    from reprolab.config import load_config
+    from reprolab.papers.sgd_rlvr.steps import arms, grid_arms, optimizer_of
+
+    cfg = load_config("sgd_rlvr", "tiny")
+    assert grid_arms(cfg) == ["grpo_sgd_lr1", "grpo_adamw_lr1", "sft_sgd_lr1", "sft_adamw_lr1"]
+    kind, name, optimizer = optimizer_of(cfg, "grpo_sgd_lr1")
+    assert (kind, name) == ("grpo", "sgd")
+    assert optimizer["lr"] == pytest.approx(3 * cfg["grpo"]["arms"]["sgd"]["lr"])
+    assert optimizer_of(cfg, "grpo_sgd_momentum")[2] == cfg["grpo"]["arms"]["sgd_momentum"]
+    assert "grpo_sgd_momentum" in arms(cfg, first_seed=True)
+    assert arms(cfg, first_seed=False) == ["grpo_adamw", "grpo_sgd", "sft_adamw", "sft_sgd"]
