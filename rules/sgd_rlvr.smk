@@ -1,33 +1,12 @@
 # sgd_rlvr: GRPO with SGD vs AdamW (and momentum / RMSprop), the SFT control, sparsity, claims.
-from reprolab.papers.sgd_rlvr.steps import arms as sgd_rlvr_arms
 from reprolab.papers.sgd_rlvr.steps import grid_arms as sgd_rlvr_grid_arms
-from reprolab.papers.sgd_rlvr.data import task_of as sgd_rlvr_task_of
+from reprolab.papers.sgd_rlvr.steps import seed_arms as sgd_rlvr_seed_arms
+from reprolab.papers.sgd_rlvr.steps import task_file as sgd_rlvr_task_file
 
 SGD_RLVR_OUT = W.out("sgd_rlvr")
 SGD_RLVR_FIRST = W.paper_dir("sgd_rlvr")
-SGD_RLVR_BASE = W.model(PAPER_CONFIG["sgd_rlvr"]["model"])
-SGD_RLVR_GRID = PAPER_CONFIG["sgd_rlvr"]["grid"]
-
-
-def sgd_rlvr_trained(wildcards):
-    """The arms one seed trains: all on the first seed, fewer on the others (first_seed_only)."""
-    return sgd_rlvr_arms(PAPER_CONFIG["sgd_rlvr"], first_seed=wildcards.seed == "")
-
-
-def sgd_rlvr_scored(wildcards):
-    """The base model is scored on both tasks: base (RL's) and base_sft (SFT's)."""
-    return ["base", "base_sft"] + sgd_rlvr_trained(wildcards)
-
-
-def sgd_rlvr_data(kind, first=False):
-    """An input function: the {kind} (train, test, val) file of the arm's task and seed."""
-
-    def path(wildcards):
-        seed = "" if first else wildcards.seed
-        task = sgd_rlvr_task_of(wildcards.arm)
-        return f"{SGD_RLVR_OUT.replace('{seed}', seed)}/data/{task}{kind}.jsonl"
-
-    return path
+SGD_RLVR_CONFIG = PAPER_CONFIG["sgd_rlvr"]
+SGD_RLVR_BASE = W.model(SGD_RLVR_CONFIG["model"])
 
 
 # Train and test sets are two jobs: a test-set setting (data.n_test) reruns only the test set
@@ -101,7 +80,7 @@ rule sgd_rlvr_data_val:
 
 rule sgd_rlvr_train:
     input:
-        data=sgd_rlvr_data("train"),
+        data=lambda wc: sgd_rlvr_task_file(SGD_RLVR_OUT, wc.seed, wc.arm, "train"),
         model=SGD_RLVR_BASE,
     output:
         out=directory(f"{SGD_RLVR_OUT}/models/{{arm}}"),
@@ -132,7 +111,7 @@ rule sgd_rlvr_score:
             else f"{SGD_RLVR_OUT.replace('{seed}', wc.seed)}/models/{wc.arm}"
         ),
         base=SGD_RLVR_BASE,
-        data=sgd_rlvr_data("test"),
+        data=lambda wc: sgd_rlvr_task_file(SGD_RLVR_OUT, wc.seed, wc.arm, "test"),
     output:
         result=f"{SGD_RLVR_OUT}/eval/{{arm}}.json",
         predictions=f"{SGD_RLVR_OUT}/eval/{{arm}}.predictions.jsonl",
@@ -157,7 +136,7 @@ rule sgd_rlvr_score:
 rule sgd_rlvr_score_val:
     input:
         model=f"{SGD_RLVR_FIRST}/models/{{arm}}",
-        data=sgd_rlvr_data("val", first=True),
+        data=lambda wc: sgd_rlvr_task_file(SGD_RLVR_OUT, "", wc.arm, "val"),
     output:
         result=f"{SGD_RLVR_FIRST}/val/{{arm}}.json",
     log:
@@ -182,7 +161,7 @@ rule sgd_rlvr_metrics_grid:
     input:
         vals=expand(
             f"{SGD_RLVR_FIRST}/val/{{arm}}.json",
-            arm=SGD_RLVR_GRID["arms"] + sgd_rlvr_grid_arms(PAPER_CONFIG["sgd_rlvr"]),
+            arm=SGD_RLVR_CONFIG["grid"]["arms"] + sgd_rlvr_grid_arms(SGD_RLVR_CONFIG),
         ),
     output:
         grid=f"{SGD_RLVR_FIRST}/grid.json",
@@ -205,21 +184,27 @@ rule sgd_rlvr_metrics_grid:
 PAPER_INPUTS["sgd_rlvr"] = {
     "metrics": {
         "evals": lambda wc: expand(
-            f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=sgd_rlvr_scored(wc), seed=wc.seed
+            f"{SGD_RLVR_OUT}/eval/{{arm}}.json",
+            arm=sgd_rlvr_seed_arms(SGD_RLVR_CONFIG, wc.seed, scored=True),
+            seed=wc.seed,
         ),
         "predictions": lambda wc: expand(
             f"{SGD_RLVR_OUT}/eval/{{arm}}.predictions.jsonl",
-            arm=sgd_rlvr_scored(wc),
+            arm=sgd_rlvr_seed_arms(SGD_RLVR_CONFIG, wc.seed, scored=True),
             seed=wc.seed,
         ),
         "grid": rules.sgd_rlvr_metrics_grid.output.grid,
     },
     "plot": {
         "evals": lambda wc: expand(
-            f"{SGD_RLVR_OUT}/eval/{{arm}}.json", arm=sgd_rlvr_scored(wc), seed=wc.seed
+            f"{SGD_RLVR_OUT}/eval/{{arm}}.json",
+            arm=sgd_rlvr_seed_arms(SGD_RLVR_CONFIG, wc.seed, scored=True),
+            seed=wc.seed,
         ),
         "models": lambda wc: expand(
-            f"{SGD_RLVR_OUT}/models/{{arm}}", arm=sgd_rlvr_trained(wc), seed=wc.seed
+            f"{SGD_RLVR_OUT}/models/{{arm}}",
+            arm=sgd_rlvr_seed_arms(SGD_RLVR_CONFIG, wc.seed),
+            seed=wc.seed,
         ),
     },
 }

@@ -30,6 +30,21 @@ def arms(cfg: dict, first_seed: bool = True) -> list[str]:
     return [arm for arm in every if arm not in cfg.get("first_seed_only", [])]
 
 
+def seed_arms(cfg: dict, seed_dir: str, scored: bool = False) -> list[str]:
+    """The arms one seed trains (`seed_dir` '' is the first seed's), or scores: the base model
+    on both tasks ('base', 'base_sft') and the trained arms."""
+    trained = arms(cfg, first_seed=seed_dir == "")
+    return ["base", "base_sft", *trained] if scored else trained
+
+
+def task_file(out: str, seed_dir: str, arm: str, split: str) -> str:
+    """The data file (split train, test or val) of the arm's task, in a seed's output folder
+    (`out` holds the `{seed}` wildcard)."""
+    from reprolab.papers.sgd_rlvr.data import task_of
+
+    return f"{out.replace('{seed}', seed_dir)}/data/{task_of(arm)}{split}.jsonl"
+
+
 def grid_arms(cfg: dict) -> list[str]:
     """The learning-rate grid's extra points, '<arm>_lr<k>' (factor k of grid.factors; factor 1
     is the arm itself, trained anyway). First seed only: the choice is made once."""
