@@ -274,6 +274,7 @@ def test_grid_points_and_seeded_arms_by_name():
     kind, name, optimizer = optimizer_of(cfg, "grpo_sgd_lr1")
     assert (kind, name) == ("grpo", "sgd")
     assert optimizer["lr"] == pytest.approx(3 * cfg["grpo"]["arms"]["sgd"]["lr"])
+    assert optimizer_of(cfg, "sft_sgd_lr1")[2]["lr"] == 0.3  # no float residue
     assert optimizer_of(cfg, "grpo_sgd_momentum")[2] == cfg["grpo"]["arms"]["sgd_momentum"]
     assert "grpo_sgd_momentum" in arms(cfg, first_seed=True)
     assert arms(cfg, first_seed=False) == ["grpo_adamw", "grpo_sgd", "sft_adamw", "sft_sgd"]

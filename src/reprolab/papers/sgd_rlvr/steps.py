@@ -70,7 +70,10 @@ def optimizer_of(cfg: dict, arm: str) -> tuple[str, str, dict]:
     kind, name = base.split("_", 1)
     optimizer = dict(cfg[kind]["arms"][name])
     if match:
-        optimizer["lr"] = optimizer["lr"] * cfg["grid"]["factors"][int(match["index"])]
+        # Rounded to 12 significant digits: 0.1 x 3 is 0.3, not 0.30000000000000004.
+        optimizer["lr"] = float(
+            f"{optimizer['lr'] * cfg['grid']['factors'][int(match['index'])]:.12g}"
+        )
     return kind, name, optimizer
 
 
