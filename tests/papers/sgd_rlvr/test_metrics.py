@@ -188,6 +188,10 @@ def test_authors_rank_counts_a_tied_output_embedding_once(tmp_path):
     # The energy rank is kept beside it, over the layers' matrices only: layer 0's update has
     # rank 3 (its 99%-energy rank is 1 to 3), layer 1's none, so at most (3/8 + 0) / 2.
     assert 1 / 16 <= result["effective_rank_fraction"] <= 3 / 16
+    # Without ranks (SFT arms at tiny): the same sparsity, no SVD-based keys.
+    sparse_only = ev.weight_update(tmp_path / "base", tmp_path / "tuned", settings, ranks=False)
+    assert sparse_only["updated_fraction_bf16"] == result["updated_fraction_bf16"]
+    assert not {"update_rank_pct", "effective_rank_mean"} & set(sparse_only)
 
 
 def test_authors_rank_refuses_tensors_beyond_two_dimensions():
