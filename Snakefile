@@ -68,19 +68,18 @@ rule all:
 
 # One MLflow parent run per paper for this execution; each job's run nests under it.
 onstart:
-    from reprolab.workflow_runs import start_parent_runs
+    from reprolab.workflow_runs import defer_job_tracking, start_parent_runs
 
     start_parent_runs(PAPER_CONFIG)
+    defer_job_tracking(config["tracking"])
 
 
 onsuccess:
     from pathlib import Path
     from reprolab.report import run_summary
-    from reprolab.tracking import sync_spool
-    from reprolab.workflow_runs import finish_parent_runs
+    from reprolab.workflow_runs import finish_execution
 
-    finish_parent_runs(PAPER_CONFIG, Path(RESULTS))
-    sync_spool()
+    finish_execution(PAPER_CONFIG, Path(RESULTS))
     print(
         run_summary(
             Path(RESULTS), config["papers"], os.environ["MLFLOW_TRACKING_URI"]
@@ -90,8 +89,6 @@ onsuccess:
 
 onerror:
     from pathlib import Path
-    from reprolab.tracking import sync_spool
-    from reprolab.workflow_runs import finish_parent_runs
+    from reprolab.workflow_runs import finish_execution
 
-    finish_parent_runs(PAPER_CONFIG, Path(RESULTS), status="FAILED")
-    sync_spool()
+    finish_execution(PAPER_CONFIG, Path(RESULTS), status="FAILED")

@@ -5,10 +5,14 @@ from reprolab.papers.dialdefer.steps import MODES as DIALDEFER_MODES
 
 DIALDEFER_OUT = W.out("dialdefer")
 DIALDEFER_BASE = W.model(PAPER_CONFIG["dialdefer"]["model"])
+# The scoring modes a scale runs (judge.modes; both by default).
+DIALDEFER_RUN_MODES = PAPER_CONFIG["dialdefer"]["judge"].get(
+    "modes", list(DIALDEFER_MODES)
+)
 # Every judge's verdicts: the base model's per scoring mode, each fine-tuned arm's by forced choice.
 DIALDEFER_RECORDS = expand(
     f"{DIALDEFER_OUT}/eval/judged/{{mode}}.jsonl",
-    mode=DIALDEFER_MODES,
+    mode=DIALDEFER_RUN_MODES,
     allow_missing=True,
 ) + expand(
     f"{DIALDEFER_OUT}/eval/judged/{{mode}}.{{arm}}.jsonl",
@@ -17,13 +21,14 @@ DIALDEFER_RECORDS = expand(
     allow_missing=True,
 )
 DIALDEFER_SUMMARY = f"{DIALDEFER_OUT}/eval/summary.json"
+DIALDEFER_CALIBRATION = f"{DIALDEFER_OUT}/data/calibration.json"
 
 
-# The judged items and the fine-tuning split are two jobs: a new split size (n_train_per_domain)
-# retrains the mitigations only, and rescores no base-judge condition.
+# The candidate items and the fine-tuning split are two jobs: a new split size
+# (n_train_per_domain) retrains the mitigations only, and rescores no base-judge condition.
 rule dialdefer_data:
     output:
-        eval=f"{DIALDEFER_OUT}/data/eval.jsonl",
+        candidates=f"{DIALDEFER_OUT}/data/candidates.jsonl",
     log:
         W.log("dialdefer", "data"),
     benchmark:
@@ -37,6 +42,29 @@ rule dialdefer_data:
         cfg=W.cfg("dialdefer", "data"),
     shell:
         W.shell("dialdefer", "data")
+
+
+# The judged items: the candidates the base judge gets right as statements (calibrate section).
+rule dialdefer_data_calibrate:
+    input:
+        model=DIALDEFER_BASE,
+        candidates=rules.dialdefer_data.output.candidates,
+    output:
+        eval=f"{DIALDEFER_OUT}/data/eval.jsonl",
+        report=DIALDEFER_CALIBRATION,
+    log:
+        W.log("dialdefer", "data_calibrate"),
+    benchmark:
+        W.benchmark("dialdefer", "data_calibrate")
+    conda:
+        CONDA_ENV
+    threads: W.threads("dialdefer", "data_calibrate")
+    resources:
+        **W.resources("dialdefer", "data_calibrate"),
+    params:
+        cfg=W.cfg("dialdefer", "data_calibrate"),
+    shell:
+        W.shell("dialdefer", "data_calibrate")
 
 
 rule dialdefer_data_train:
@@ -60,7 +88,7 @@ rule dialdefer_data_train:
 rule dialdefer_score:
     input:
         model=DIALDEFER_BASE,
-        data=rules.dialdefer_data.output.eval,
+        data=rules.dialdefer_data_calibrate.output.eval,
     output:
         out=f"{DIALDEFER_OUT}/eval/judged/{{mode}}.jsonl",
     log:
@@ -108,7 +136,7 @@ rule dialdefer_train:
 rule dialdefer_score_finetuned:
     input:
         model=rules.dialdefer_train.output.out,
-        data=rules.dialdefer_data.output.eval,
+        data=rules.dialdefer_data_calibrate.output.eval,
     output:
         out=f"{DIALDEFER_OUT}/eval/judged/{{mode}}.{{arm}}.jsonl",
     log:
@@ -132,6 +160,7 @@ rule dialdefer_score_finetuned:
 rule dialdefer_metrics_summary:
     input:
         records=DIALDEFER_RECORDS,
+        calibration=DIALDEFER_CALIBRATION,
     output:
         summary=DIALDEFER_SUMMARY,
     log:

@@ -15,7 +15,8 @@ PSIBENCH_SESSIONS = [
 ]
 
 
-# Sessions and controls are two jobs: a control setting reruns no simulation (run).
+# Reference sessions and controls are two jobs: held-out sessions or a control setting rerun
+# no simulation (run reads the reference sessions only).
 rule psibench_data:
     output:
         sessions=f"{PSIBENCH_OUT}/data/sessions.jsonl",
@@ -35,8 +36,6 @@ rule psibench_data:
 
 
 rule psibench_data_controls:
-    input:
-        sessions=rules.psibench_data.output.sessions,
     output:
         controls=f"{PSIBENCH_OUT}/data/controls.jsonl",
     log:

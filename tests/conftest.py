@@ -35,6 +35,7 @@ def mlflow_uri(tmp_path, monkeypatch) -> str:
     # Tracking spooled while a server is away lands in the test's folder, never the project's.
     monkeypatch.setenv("REPROLAB_TRACKING_SPOOL", str(tmp_path / "spool"))
     monkeypatch.delenv("REPROLAB_TRACKING_OFFLINE", raising=False)
+    monkeypatch.delenv("REPROLAB_TRACKING_DEFER", raising=False)
     return uri
 
 

@@ -198,23 +198,28 @@ def _ratio(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 BUILTIN_FUNCS = {"mean": _mean, "diff": _diff, "ratio": _ratio}
 
 
-def _groups(samples: list[Sample]) -> tuple[list[list[np.ndarray]], str, int, bool]:
-    """Arrays grouped by shared units: samples on the same unit with the same ids are paired."""
-    first = samples[0]
-    paired = len(samples) > 1 and all(
-        s.unit == first.unit and set(s.ids) == set(first.ids) for s in samples
-    )
-    if paired:
-        ids = list(first.ids)
-        groups = [[s.aligned(ids) for s in samples]]
-        return groups, first.unit, len(ids), True
-    units = {s.unit for s in samples}
-    return (
-        [[s.array()] for s in samples],
-        "/".join(sorted(units)),
-        min(len(s.ids) for s in samples),
-        False,
-    )
+def _groups(samples: list[Sample]) -> tuple[list[list[np.ndarray]], list[int], str, int, bool]:
+    """Arrays grouped by shared units: samples on the same unit with the same ids are paired
+    (drawn together), each such group resampled independently of the others (two samples of
+    different sizes, each with its own paired quantities). Returns the groups, the position in
+    the flattened groups of each sample in claim order, the units' description, the smallest
+    group's size and whether one group holds them all."""
+    keys: dict[tuple, list[int]] = {}
+    for i, s in enumerate(samples):
+        keys.setdefault((s.unit, frozenset(s.ids)), []).append(i)
+    groups, order = [], []
+    for members in keys.values():
+        ids = list(samples[members[0]].ids)
+        groups.append([samples[i].aligned(ids) for i in members])
+        order += members
+    position = [order.index(i) for i in range(len(samples))]
+    sizes = [(len(g[0]), samples[m[0]].unit) for g, m in zip(groups, keys.values(), strict=True)]
+    paired = len(samples) > 1 and len(groups) == 1
+    if len(groups) == 1 or len({unit for _, unit in sizes}) == 1 and len(set(sizes)) == 1:
+        unit = samples[0].unit
+    else:
+        unit = " and ".join(f"{n} {u}s" for n, u in sizes)
+    return groups, position, unit, min(n for n, _ in sizes), paired
 
 
 def estimate(claim: dict, units: Units, stats: dict, settings: Settings) -> dict:
@@ -226,18 +231,29 @@ def estimate(claim: dict, units: Units, stats: dict, settings: Settings) -> dict
     samples = [units.samples[name] for name in spec["of"]]
     builtin = spec["stat"] in BUILTIN_FUNCS
     func = BUILTIN_FUNCS[spec["stat"]] if builtin else stats[spec["stat"]]
-    groups, unit, n, paired = _groups(samples)
+    groups, position, unit, n, paired = _groups(samples)
     flat = [a for g in groups for a in g]
     if builtin and any(a.ndim != 1 for a in flat):
         raise CardError(f"claim '{claim['id']}': stat {spec['stat']} needs one number per unit")
-    point = float(func(*flat))
+
+    def in_claim_order(*arrays):
+        return func(*[arrays[p] for p in position])
+
+    point = float(in_claim_order(*flat))
     rng = np.random.default_rng([settings.seed, zlib.crc32(claim["id"].encode())])
-    replicates = bootstrap_replicates(func, groups, settings.resamples, rng, vectorized=builtin)
+    replicates = bootstrap_replicates(
+        in_claim_order, groups, settings.resamples, rng, vectorized=builtin
+    )
     low, high = percentile_interval(replicates, settings.level)
     finite = replicates[np.isfinite(replicates)]
     se = float(finite.std(ddof=1)) if finite.size > 1 else float("nan")
-    design = "paired" if paired else ("independent" if len(samples) > 1 else "")
-    method = f"{design} bootstrap over {n} {unit}s ({settings.resamples} resamples)".strip()
+    if len(groups) > 1 and len(groups) < len(samples):
+        over = f"bootstrap over {unit}, paired within each, drawn independently"
+    else:
+        design = "paired" if paired else ("independent" if len(samples) > 1 else "")
+        counted = unit if " and " in unit else f"{n} {unit}s"
+        over = f"{design} bootstrap over {counted}".strip()
+    method = f"{over} ({settings.resamples} resamples)"
     return {
         "estimate": point,
         "ci": [low, high],

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import json
 import logging
 import os
@@ -36,6 +37,10 @@ PARENT_RUNS_ENV = "REPROLAB_PARENT_RUN_IDS"
 # the server was unreachable at its start (jobs then spool without trying).
 SPOOL_ENV = "REPROLAB_TRACKING_SPOOL"
 OFFLINE_ENV = "REPROLAB_TRACKING_OFFLINE"
+# Set by the workflow for its jobs when `tracking.defer` is on: a job spools its calls without
+# importing MLflow or taking the database lock (seconds a job), and the workflow replays them
+# all in one process when it ends (reprolab.workflow_runs.finish_execution).
+DEFER_ENV = "REPROLAB_TRACKING_DEFER"
 LOCAL_PREFIX = "spool-"
 # The MLflow client's own retries wait minutes on a dead server; a job waits seconds.
 HTTP_DEFAULTS = {"MLFLOW_HTTP_REQUEST_TIMEOUT": "10", "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1"}
@@ -210,17 +215,24 @@ class Tracker:
     def __init__(self, uri: str):
         self.uri = uri
         self.disabled = tracking_off(uri)
-        self.offline = os.environ.get(OFFLINE_ENV) == "1"
+        self.offline = "1" in (os.environ.get(OFFLINE_ENV), os.environ.get(DEFER_ENV))
         self.lock = _lock_path(uri)
         self.run_id: str | None = None
         self.spool: Path | None = None
         if uri.startswith(("http://", "https://")):
             for key, value in HTTP_DEFAULTS.items():
                 os.environ.setdefault(key, value)
-        if not self.disabled:
-            import mlflow
 
-            self.mlflow = mlflow
+    @functools.cached_property
+    def mlflow(self):
+        """MLflow, imported on first use: a job that spools never pays for it."""
+        import mlflow
+
+        return mlflow
+
+    def client(self):
+        """A client of this tracker's store (made per call: cheap once MLflow is imported)."""
+        return self.mlflow.MlflowClient(self.uri)
 
     def _spool(self, op: dict) -> None:
         if self.spool is None:
@@ -231,7 +243,8 @@ class Tracker:
             handle.write(json.dumps({"uri": self.uri, **op}) + "\n")
 
     def _send(self, op: dict, fn: Callable[..., T], *args, **kwargs) -> T | None:
-        """Call the server, or spool `op` when it is away (and keep spooling this run)."""
+        """Call the server, or spool `op` when it is away (and keep spooling this run). `fn`
+        builds its MLflow call lazily (a lambda), so a spooling job never imports MLflow."""
         if self.disabled:
             return None
         local = str(self.run_id or "").startswith(LOCAL_PREFIX)
@@ -293,78 +306,85 @@ class Tracker:
     def log_params(self, params: dict[str, Any]) -> None:
         if self.disabled:
             return
-        from mlflow.entities import Param
+
+        def batch(chunk: dict[str, str]) -> None:
+            from mlflow.entities import Param
+
+            items = [Param(k, v) for k, v in chunk.items()]
+            self.client().log_batch(self.run_id, params=items)
 
         flat = {k: str(v)[:6000] for k, v in flatten(params).items()}
-        client = self.mlflow.MlflowClient(self.uri)
         keys = list(flat)
         for start in range(0, len(keys), 100):
             chunk = {k: flat[k] for k in keys[start : start + 100]}
-            op = {"op": "params", "run": self.run_id, "params": chunk}
-            items = [Param(k, v) for k, v in chunk.items()]
-            self._send(op, client.log_batch, self.run_id, params=items)
+            self._send({"op": "params", "run": self.run_id, "params": chunk}, batch, chunk)
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
         if self.disabled:
             return
-        from mlflow.entities import Metric
-
         now = int(time.time() * 1000)
+
+        def batch(chunk: dict[str, float]) -> None:
+            from mlflow.entities import Metric
+
+            items = [Metric(k, v, now, step or 0) for k, v in chunk.items()]
+            self.client().log_batch(self.run_id, metrics=items)
+
         numeric = {
             k: float(v)
             for k, v in metrics.items()
             if isinstance(v, int | float) and not isinstance(v, bool)
         }
-        client = self.mlflow.MlflowClient(self.uri)
         keys = list(numeric)
         for start in range(0, len(keys), 500):
             chunk = {k: numeric[k] for k in keys[start : start + 500]}
             op = {"op": "metrics", "run": self.run_id, "metrics": chunk, "step": step or 0}
             op["time"] = now
-            items = [Metric(k, v, now, step or 0) for k, v in chunk.items()]
-            self._send(op, client.log_batch, self.run_id, metrics=items)
+            self._send(op, batch, chunk)
 
     def log_artifact(self, path: Path, artifact_path: str | None = None) -> None:
         if self.disabled:
             return
-        client = self.mlflow.MlflowClient(self.uri)
         op = {"op": "artifact", "run": self.run_id, "path": str(Path(path).resolve())}
         op["artifact_path"] = artifact_path
-        self._send(op, client.log_artifact, self.run_id, str(path), artifact_path)
+        self._send(op, lambda: self.client().log_artifact(self.run_id, str(path), artifact_path))
 
     def log_text(self, text: str, artifact_file: str) -> None:
         """A small artifact made on the spot (a scorecard section): spooled as its text, since
         no file of it outlives the call."""
         if self.disabled:
             return
-        client = self.mlflow.MlflowClient(self.uri)
         op = {"op": "text", "run": self.run_id, "text": text, "artifact_file": artifact_file}
-        self._send(op, client.log_text, self.run_id, text, artifact_file)
+        self._send(op, lambda: self.client().log_text(self.run_id, text, artifact_file))
 
     def log_inputs(self, datasets: list[dict[str, Any]]) -> None:
         """Input files as MLflow datasets (input_datasets), listed on the run's page."""
         if self.disabled or not datasets:
             return
-        client = self.mlflow.MlflowClient(self.uri)
         op = {"op": "inputs", "run": self.run_id, "datasets": datasets}
+
+        def call() -> None:
+            self.client().log_inputs(self.run_id, _dataset_inputs(datasets))
+
         try:
-            self._send(op, client.log_inputs, self.run_id, _dataset_inputs(datasets))
+            self._send(op, call)
         except Exception as err:  # a listing of the inputs is never worth a job
             log.warning("input datasets not logged to run %s: %s", self.run_id, err)
 
     def end(self, status: str) -> None:
         if self.disabled:
             return
-        client = self.mlflow.MlflowClient(self.uri)
         op = {"op": "end", "run": self.run_id, "status": status}
-        self._send(op, client.set_terminated, self.run_id, status)
+        self._send(op, lambda: self.client().set_terminated(self.run_id, status))
 
     def has_children(self, experiment: str) -> bool:
         """Whether any run of `experiment` names this run as its parent (assumed so when the
         server cannot be asked: a spooled parent is kept)."""
         if self.disabled or self.offline or str(self.run_id).startswith(LOCAL_PREFIX):
             return True
-        client = self.mlflow.MlflowClient(self.uri)
+        if any(spool_dir().glob("*.jsonl")):
+            return True  # calls still wait in the spool: a child may be among them
+        client = self.client()
         exp = self._call(client.get_experiment_by_name, experiment)
         found = self._call(
             client.search_runs,
@@ -377,8 +397,8 @@ class Tracker:
     def delete(self) -> None:
         if self.disabled:
             return
-        client = self.mlflow.MlflowClient(self.uri)
-        self._send({"op": "delete", "run": self.run_id}, client.delete_run, self.run_id)
+        op = {"op": "delete", "run": self.run_id}
+        self._send(op, lambda: self.client().delete_run(self.run_id))
 
 
 def close_stale_runs(uri: str, experiment: str, workdir: str) -> int:

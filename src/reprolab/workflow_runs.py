@@ -19,12 +19,15 @@ from pathlib import Path
 
 from reprolab.claims import SANITY_VERDICTS, SCIENCE_VERDICTS
 from reprolab.tracking import (
+    DEFER_ENV,
     PARENT_RUNS_ENV,
     Tracker,
     check_tracking,
     close_stale_runs,
     experiment_name,
     provenance_tags,
+    sync_spool,
+    tracking_off,
     tracking_uri,
 )
 
@@ -68,6 +71,28 @@ def start_parent_runs(paper_configs: dict[str, dict]) -> dict[str, str]:
         tracker.log_params({k: v for k, v in cfg.items() if k != "suite"})
     os.environ[PARENT_RUNS_ENV] = json.dumps(ids)
     return ids
+
+
+def defer_job_tracking(tracking: dict) -> bool:
+    """With `tracking.defer` (the default), the jobs this execution starts spool their runs
+    instead of writing them: each job saves MLflow's import and the database lock (seconds
+    a job, most of a short job's time), and finish_execution replays them all at the end.
+    The parents stay live, so the runs page shows the execution from its start."""
+    deferred = bool(tracking.get("defer", True)) and not tracking_off(tracking["uri"])
+    if deferred:
+        os.environ[DEFER_ENV] = "1"
+    return deferred
+
+
+def finish_execution(
+    paper_configs: dict[str, dict], results: Path, status: str = "FINISHED"
+) -> dict[str, str]:
+    """The workflow's end (onsuccess / onerror): replay the jobs' spooled runs into the
+    store, then close the parents (a parent is deleted only when no child reached the store
+    and none waits in the spool)."""
+    os.environ.pop(DEFER_ENV, None)
+    sync_spool()
+    return finish_parent_runs(paper_configs, results, status=status)
 
 
 def verdict_metrics(claims: dict) -> dict[str, int]:

@@ -179,6 +179,37 @@ def test_custom_statistic_and_independent_groups():
     assert v["verdict"] == REPRODUCED
 
 
+def test_paired_within_groups_drawn_independently_across_them():
+    """Two paired arms on one set of units and a third sample on other units: the arms stay
+    paired (their difference has no spread), the third is drawn on its own, in claim order."""
+    rng = np.random.default_rng(3)
+    base = rng.normal(0, 10, 30)
+    units = Units()
+    units.add("a", "held-out session", range(30), base + 1.0)
+    units.add("other", "reference session", range(8), rng.normal(5, 1, 8))
+    units.add("b", "held-out session", range(30), base)
+    claim = {
+        "id": "arms",
+        "kind": "science",
+        "text": "a above b, the reference's mean not involved",
+        "estimate": {"stat": "gap", "of": ["a", "other", "b"]},
+        "test": "direction",
+        "op": ">",
+        "scales": ["tiny"],
+    }
+    seen = {}
+
+    def gap(a, other, b):
+        seen["sizes"] = (len(a), len(other), len(b))
+        return float(np.mean(a) - np.mean(b)) + 0.0 * float(np.mean(other))
+
+    v = verdict([claim], units, stats={"gap": gap})[0]
+    assert seen["sizes"] == (30, 8, 30)  # claim order restored after grouping
+    assert v["estimate"] == pytest.approx(1.0) and v["se"] == pytest.approx(0.0, abs=1e-9)
+    assert v["verdict"] == REPRODUCED and v["n"] == 8
+    assert "30 held-out sessions and 8 reference sessions" in v["method"]
+
+
 def test_permutation_test_against_a_workflow_null():
     units = Units()
     units.add_null("auc", observed=0.9, null=np.linspace(0.3, 0.7, 199), how="labels permuted")

@@ -92,6 +92,21 @@ def test_shared_context_scoring_equals_scoring_each_pair(backend):
     assert shared[0] + shared[1] == pytest.approx(single, abs=1e-4)
 
 
+def test_contexts_offering_one_pass_choices_are_batched_with_the_same_numbers(backend):
+    """score_candidates answers contexts that share choices differing in their last token
+    through choice_logprobs (batched) and the rest on their shared context; the numbers are
+    score's on every pair, in the caller's order."""
+    conv, other = CONVERSATIONS[0], CONVERSATIONS[1]
+    yes_no = ['{"chosen_answer": "1', '{"chosen_answer": "2']  # differ in the last token
+    actions = ["Pick[cup_0]", "Wait[]"]
+    assert backend._one_pass(yes_no) is not None and backend._one_pass(actions) is None
+    mixed = backend.score_candidates([conv, other, conv], [yes_no, actions, yes_no])
+    pairs = [(conv, c) for c in yes_no] + [(other, c) for c in actions]
+    pairs += [(conv, c) for c in yes_no]
+    single = backend.score([c for c, _ in pairs], [x for _, x in pairs])
+    assert [x for row in mixed for x in row] == pytest.approx(single, abs=1e-4)
+
+
 def test_a_prefilled_reply_is_rendered_open(backend):
     tok = backend.tokenizer
     conversation = CONVERSATIONS[1]

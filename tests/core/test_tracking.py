@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib.metadata import version
@@ -97,6 +98,27 @@ def test_claims_provenance_and_run_tags_share_one_package_list():
 
     assert run_provenance([0])["packages"] == package_versions()
     assert {"torch", "transformers", "trl", "reprolab"} <= set(package_versions())
+
+
+def test_a_deferred_job_never_imports_mlflow(mlflow_uri, tmp_path):
+    """The point of deferring: a job's tracking costs no MLflow import (seconds a job)."""
+    code = (
+        "import sys\n"
+        "from reprolab.tracking import Tracker\n"
+        "t = Tracker(sys.argv[1])\n"
+        "t.start('reprolab/x', 'job', {'rule': 'job'})\n"
+        "t.log_params({'a': 1}); t.log_metrics({'m': 1.0}); t.end('FINISHED')\n"
+        "print('mlflow' in sys.modules, t.run_id)\n"
+    )
+    env = {**os.environ, "REPROLAB_TRACKING_DEFER": "1"}
+    out = subprocess.run(
+        [sys.executable, "-c", code, mlflow_uri], env=env, capture_output=True, text=True
+    )
+    imported, run_id = out.stdout.split()
+    assert (imported, run_id[:6]) == ("False", "spool-"), out.stderr
+    assert sync_spool()["replayed"] == 4
+    _, (run,) = runs_of(mlflow_uri, "reprolab/x")
+    assert (run.data.params, run.data.metrics) == ({"a": "1"}, {"m": 1.0})
 
 
 def test_inputs_and_text_spooled_while_away_replay_into_the_run(

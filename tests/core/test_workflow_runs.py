@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from reprolab.tracking import PARENT_RUNS_ENV, parent_run_id, tracked_run
-from reprolab.workflow_runs import finish_parent_runs, start_parent_runs
+from reprolab.tracking import DEFER_ENV, PARENT_RUNS_ENV, parent_run_id, tracked_run
+from reprolab.workflow_runs import (
+    defer_job_tracking,
+    finish_execution,
+    finish_parent_runs,
+    start_parent_runs,
+)
 
 
 @pytest.fixture
@@ -45,6 +50,28 @@ def test_jobs_nest_under_the_parent_of_their_execution(parents, smoke_config, ml
     # The paper's settings, flat.
     assert parent.data.params["grpo.arms.sgd.lr"] == str(smoke_config["grpo"]["arms"]["sgd"]["lr"])
     assert parent.data.metrics == {"base.accuracy": 0.25}
+
+
+def test_deferred_jobs_spool_and_the_execution_end_writes_them_under_their_parent(
+    parents, smoke_config, mlflow_uri, tmp_path, monkeypatch
+):
+    """With tracking.defer a job's run waits in the spool (nothing in the store while the
+    workflow runs), and the execution's end replays it, nested, before closing the parent."""
+    monkeypatch.delenv(DEFER_ENV, raising=False)
+    assert defer_job_tracking(smoke_config["suite"]["tracking"] | {"defer": True})
+    with tracked_run(smoke_config, "evaluate:base") as job:
+        job.log_metrics({"accuracy": 0.5})
+    assert job.run_id.startswith("spool-")
+    _, runs = all_runs(mlflow_uri)
+    assert [r.data.tags["rule"] for r in runs] == ["workflow"]  # the parent alone, so far
+    assert finish_execution({"sgd_rlvr": smoke_config}, tmp_path) == {"sgd_rlvr": "FINISHED"}
+    assert DEFER_ENV not in os.environ
+    client, runs = all_runs(mlflow_uri)
+    child = next(r for r in runs if r.data.tags["rule"] == "evaluate:base")
+    assert child.data.tags["mlflow.parentRunId"] == parents["sgd_rlvr"]
+    assert child.data.metrics == {"accuracy": 0.5}
+    assert client.get_run(parents["sgd_rlvr"]).info.status == "FINISHED"
+    assert not defer_job_tracking({"uri": "none", "defer": True})  # tracking off: nothing
 
 
 def test_a_parent_without_jobs_is_deleted(parents, smoke_config, mlflow_uri, tmp_path):

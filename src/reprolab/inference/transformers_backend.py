@@ -173,12 +173,26 @@ class TransformersBackend(InferenceBackend):
         self, contexts: list[Conversation], candidates: list[list[str]]
     ) -> list[list[float]]:
         """One pass over each context, its KV cache shared by all of its candidates, so the
-        cost is the context once plus the short continuations. Same numbers as `score` on
-        every pair, up to floating-point rounding."""
-        prompts = self._prompts(contexts)
+        cost is the context once plus the short continuations. Contexts offering the same
+        choices that differ only in their last token (a forced yes/no, a label set) are
+        batched through `choice_logprobs` instead: one pass each, several contexts a pass.
+        Same numbers as `score` on every pair, up to floating-point rounding."""
         scores: list[list[float]] = [[0.0] * len(c) for c in candidates]
+        by_choices: dict[tuple[str, ...], list[int]] = {}
+        for r, cands in enumerate(candidates):
+            if cands:
+                by_choices.setdefault(tuple(cands), []).append(r)
+        # Each distinct candidate list tokenized once to see whether one pass answers it.
+        forced = {c: rows for c, rows in by_choices.items() if self._one_pass(list(c)) is not None}
+        for choices, rows in forced.items():
+            answers = self.choice_logprobs([contexts[r] for r in rows], list(choices))
+            for r, row in zip(rows, answers, strict=True):
+                scores[r] = row
+        answered = {r for rows in forced.values() for r in rows}
+        rest = [r for r in range(len(contexts)) if r not in answered]
+        prompts = dict(zip(rest, self._prompts([contexts[r] for r in rest]), strict=True))
         progress = Progress("score_candidates", len(prompts), "contexts", log)
-        for r, prompt in enumerate(prompts):
+        for r, prompt in prompts.items():
             members = candidates[r]
             if not members:
                 progress.update()
@@ -221,6 +235,15 @@ class TransformersBackend(InferenceBackend):
         progress.close()
         return scores
 
+    def _one_pass(self, choices: list[str]) -> tuple[list[int], torch.Tensor] | None:
+        """The choices' shared token prefix and their last tokens, when that is all they
+        differ in (then one forward pass scores them all); None otherwise."""
+        tokenized = [self._ids(c) for c in choices]
+        shared = tokenized[0][:-1]
+        if any(not t or len(t) != len(shared) + 1 or t[:-1] != shared for t in tokenized):
+            return None
+        return shared, torch.tensor([t[-1] for t in tokenized])
+
     @torch.no_grad()
     def choice_logprobs(
         self, contexts: list[Conversation], choices: list[str]
@@ -231,11 +254,10 @@ class TransformersBackend(InferenceBackend):
         The numbers equal `score`'s: the shared part's log-probability plus the last token's.
         Choices that differ earlier fall back to scoring every pair.
         """
-        tokenized = [self._ids(c) for c in choices]
-        shared = tokenized[0][:-1]
-        if any(not t or len(t) != len(shared) + 1 or t[:-1] != shared for t in tokenized):
+        split = self._one_pass(choices)
+        if split is None:
             return super().choice_logprobs(contexts, choices)
-        last = torch.tensor([t[-1] for t in tokenized])
+        shared, last = split
         prompts = self._prompts(contexts)
         out: list[list[float]] = [[] for _ in prompts]
         progress = Progress("choice_logprobs", len(prompts), "prompts", log)

@@ -177,23 +177,3 @@ def test_advance_moves_forward_only():
     assert evs.advance("open", "completed") == "completed"
     assert evs.advance("failed", "completed") == "failed"
     assert evs.advance("open", None) == "open"
-
-
-class FakeBackend:
-    """choice_logprobs from a table: the context's last user message -> its scores."""
-
-    def __init__(self):
-        self.calls = []
-
-    def choice_logprobs(self, contexts, choices):
-        self.calls.append(len(contexts))
-        return [[-1.0, -2.0] if "dialogue" in c[0]["content"] else [-1.5, -1.0] for c in contexts]
-
-
-def test_choice_handler_subtracts_the_context_free_scores_once():
-    backend = FakeBackend()
-    free = [{"role": "user", "content": "empty"}]
-    payloads = [([{"role": "user", "content": f"dialogue {i}"}], rd.YES_NO, free) for i in range(3)]
-    out = rd.choice_handler(backend)(payloads, None)
-    assert out == [[0.5, -1.0]] * 3  # (-1 - -1.5, -2 - -1)
-    assert backend.calls == [4]  # three prompts and the one shared context-free prompt

@@ -31,9 +31,9 @@ def test_smoke_run_scores_every_evaluator_arm(smoke_run):
     )
     rows = [json.loads(x) for x in (paper / "eval" / "episodes.jsonl").read_text().splitlines()]
     kinds = {(r["system"], r["kind"]) for r in rows}
-    assert ("memory-lm", "embed") in kinds and ("memory-lm", "choice_calibrated") in kinds
+    assert ("memory-lm", "embed") in kinds and ("memory-lm", "score_calibrated") in kinds
     assert ("summary-lm", "generate") in kinds
-    assert not [k for s, k in kinds if s.endswith("-cue") and k == "choice_calibrated"]
+    assert not [k for s, k in kinds if s.endswith("-cue") and k == "score_calibrated"]
     units = json.loads((paper / "units.json").read_text())["samples"]
     assert units["memory-lm.status_accuracy"]["unit"] == "dialogue"
     assert (

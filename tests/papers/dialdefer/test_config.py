@@ -18,7 +18,8 @@ def test_every_scale_loads_and_names_only_known_conditions(scale):
             condition = judge["conditions"][name]
             assert condition.get("template", "paper") in judge["templates"]
             assert condition.get("system_prompt", "be_honest") in judge["system_prompts"]
-    assert len(cfg["evaluate"]["paraphrases"]) >= 3
+    # Tiny fits one paraphrase on every item in its budget; the others keep the three.
+    assert len(cfg["evaluate"]["paraphrases"]) >= (1 if scale == "tiny" else 3)
     assert set(cfg["evaluate"]["paraphrases"]) <= set(judge["forced_choice"]["conditions"])
 
 
@@ -43,6 +44,6 @@ def test_a_wrong_key_is_named(tmp_path):
 
     shutil.copytree(REPO / "config", tmp_path / "config")
     path = tmp_path / "config" / "papers" / "dialdefer.yaml"
-    path.write_text(path.read_text().replace("n_eval_per_domain: 8", "n_eval_per_domain: many"))
+    path.write_text(path.read_text().replace("n_eval_per_domain: 10", "n_eval_per_domain: many"))
     with pytest.raises(ConfigError, match="tiny.data.n_eval_per_domain"):
         load_config("dialdefer", "tiny", tmp_path / "config")

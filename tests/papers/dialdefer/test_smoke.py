@@ -14,7 +14,7 @@ def test_smoke_suite_runs_dialdefer(smoke_run):
     paper = workdir / "results" / "smoke" / "dialdefer"
     metrics = json.loads((paper / "metrics.json").read_text())
     domains = ["arithmetic", "comparison", "unit_conversion", "element_symbol", "atomic_number",
-               "social_rules", "social_verdict"]  # fmt: skip
+               "social_rules", "social_verdict", "social_judgment"]  # fmt: skip
     for mode in ("forced_choice", "parsed"):
         for domain in domains:
             assert -200.0 <= metrics[f"{mode}.base.{domain}.dds"] <= 200.0
@@ -26,7 +26,15 @@ def test_smoke_suite_runs_dialdefer(smoke_run):
     assert "forced_choice.sft.macro.abs_dds_change" in metrics
     assert "forced_choice.dpo.macro.abs_dds_change" in metrics
     units = json.loads((paper / "units.json").read_text())
-    assert len(units["samples"]["forced_choice.base.dds_continuous"]["ids"]) == 21  # 3 x 7
+    # 4 candidates a domain, the calibration keeps 3 (its yield in metrics.json).
+    assert len(units["samples"]["forced_choice.base.dds_continuous"]["ids"]) == 24  # 3 x 8
+    assert metrics["calibration.social_judgment.candidates"] == 4.0
+    assert metrics["calibration.social_judgment.kept"] == 3.0
+    # The per-domain null (every paraphrase on every item) and both controls on every item.
+    assert len(units["samples"]["forced_choice.noise_floor.format_shift_continuous"]["ids"]) == 24
+    assert len(units["samples"]["forced_choice.control_zero.dds_continuous"]["ids"]) == 24
+    assert set(units["samples"]["forced_choice.control_zero.dds_continuous"]["values"]) == {0.0}
+    assert "forced_choice.para1.macro.acc_c1_ci_low" in metrics
     assert len(units["nulls"]["forced_choice.base.max_abs_domain_dds_continuous"]["null"]) == 1999
     claims = json.loads((paper / "claims.json").read_text())
     by_id = {c["id"]: c for c in claims["claims"]}
@@ -45,6 +53,7 @@ def test_smoke_runs_are_tracked_in_mlflow(smoke_run):
     rules = {r.data.tags["rule"] for r in runs}
     assert {
         "data",
+        "data_calibrate",
         "score:forced_choice",
         "score:parsed",
         "train:sft",

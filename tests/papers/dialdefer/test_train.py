@@ -24,13 +24,13 @@ def test_sft_targets_are_the_right_option_in_every_cell():
         reply = row["completion"][0]["content"]
         choice, how = parse_choice(reply)
         assert how == "json" and json.loads(reply)["reasoning"] == "because"
-        option = next(line for line in text.splitlines() if line.startswith(f"{choice}. "))
-        claim = text.split("\n\n")[0]
-        match = re.search(r"is '(.*)'$", claim) or re.search(r"Speaker 2: (.*)$", claim)
+        option = re.search(rf"<<<ANSWER_{choice}>>>\n(.*)\n", text).group(1)
+        claim = re.search(r"<<<(?:STATEMENT|CHATLOG)>>>\n(.*?)\n<<<END_", text, re.S).group(1)
+        match = re.search(r"is '(.*)'\.$", claim) or re.search(r"Speaker 2: (.*)$", claim)
         item = next(i for i in train if i["question"] in claim)
         is_true = match.group(1) == item["true_answer"]
         assert is_true or match.group(1) == item["false_answer"]
-        assert option.split(" ")[1].startswith("Yes" if is_true else "No")
+        assert option.startswith("Yes" if is_true else "No")
         seen["c2" if "Speaker 2:" in text else "c1"] += 1
         seen[choice] += 1
     assert seen["c1"] == seen["c2"] and seen["1"] == seen["2"]

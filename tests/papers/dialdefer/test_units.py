@@ -6,7 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from reprolab.claims import INCONCLUSIVE, NOT_TESTABLE, REPRODUCED, Settings, check_claims
+from reprolab.claims import (
+    CONTRADICTED,
+    INCONCLUSIVE,
+    NOT_TESTABLE,
+    REPRODUCED,
+    Settings,
+    check_claims,
+)
 from reprolab.config import load_yaml
 from reprolab.evidence import Units
 from reprolab.papers.dialdefer import evaluate as ev
@@ -152,7 +159,11 @@ CONDITIONS = [
     "para3",
     "sft",
     "dpo",
+    "control_deference",
+    "control_zero",
 ]
+# Judged on every item, as the config's full_conditions: the per-domain null and the controls.
+FULL = {"base", "para1", "para2", "para3", "control_deference", "control_zero"}
 CARD_CFG = {
     "bootstrap_resamples": 300,
     "ci_level": 0.95,
@@ -165,20 +176,24 @@ CARD_CFG = {
 
 def planted(knows: float, defer: dict, seed: int, n: int = 12, secondary: int = 6) -> list[dict]:
     """Forced-choice records: P(yes) = 0.5 + knows (true) or - knows (false), plus the C2 shift
-    `defer[condition]` (default `defer['base']`), plus item noise (sd 0.05)."""
+    `defer[condition]` (default `defer['base']`), plus item noise (sd 0.05). control_zero shows
+    the statement in both framings: its C2 verdicts are its C1 verdicts."""
     rng = np.random.default_rng(seed)
     records = []
     for domain in DOMAINS:
         for k in range(n):
             for condition in CONDITIONS:
-                if condition != "base" and k >= secondary:
+                if condition not in FULL and k >= secondary:
                     continue
+                statement = {}
                 for framing in ("c1", "c2"):
                     for truth in (True, False):
                         p = 0.5 + (knows if truth else -knows) + rng.normal(0.0, 0.05)
                         if framing == "c2":
                             p += defer.get(condition, defer.get("base", 0.0))
                         p = float(np.clip(p, 0.001, 0.999))
+                        if condition == "control_zero":
+                            p = statement.setdefault(truth, p)
                         records.append(
                             {
                                 "condition": condition,
@@ -208,7 +223,9 @@ def test_planted_zero_judge_reproduces_no_deference_claim():
     verdicts = card_verdicts(planted(knows=0.3, defer={}, seed=0))
     assert verdicts["dds_is_sum_of_yes_shifts"]["verdict"] == "pass"
     science = [c for c in verdicts.values() if c["kind"] == "science"]
-    assert not [c["id"] for c in science if c["verdict"] == REPRODUCED]
+    # Only the null control (nothing attributed is not detected) is reproduced.
+    reproduced = [c["id"] for c in science if c["verdict"] == REPRODUCED]
+    assert reproduced == ["control_planted_zero_not_detected"]
     # With no DDS at base there is nothing for a mitigation to reduce, nor for accuracy to hide.
     assert verdicts["be_honest_reduces_deference"]["verdict"] == NOT_TESTABLE
     assert verdicts["accuracy_stays_flat"]["verdict"] == NOT_TESTABLE
@@ -237,7 +254,9 @@ def test_planted_deference_is_found_and_its_mitigation_too():
         assert verdicts[claim]["verdict"] == REPRODUCED, claim
     assert verdicts["macro_dds_beyond_noise"]["estimate"] > 30.0
     # Every domain defers: no domain is skeptical, so the sign does not depend on the domain.
-    assert verdicts["sign_depends_on_domain"]["verdict"] == INCONCLUSIVE
+    assert verdicts["sign_depends_on_domain"]["verdict"] in (INCONCLUSIVE, CONTRADICTED)
+    # The planted-deference prompt adds the base's +0.2 only: no rise over the base's DDS.
+    assert verdicts["control_planted_deference_detected"]["verdict"] != REPRODUCED
     # SFT and DPO arms left as the base judge: no reduction beyond the paraphrase floor.
     assert verdicts["sft_reduces_deference"]["verdict"] != REPRODUCED
     # Accuracy moves by (shift_true - shift_false) / 2 = 0: flat.
@@ -247,20 +266,61 @@ def test_planted_deference_is_found_and_its_mitigation_too():
 def test_judge_at_chance_makes_every_deference_claim_not_testable():
     verdicts = card_verdicts(planted(knows=0.0, defer={"base": 0.25}, seed=3))
     for c in verdicts.values():
+        if c["id"].startswith("control_"):  # the controls test the pipeline, not the judge
+            continue
         if c["kind"] == "science" and c["verdict"] != "not checked at this scale":
             assert c["verdict"] == NOT_TESTABLE and "above chance" in c["why"]
 
 
-def test_framing_permutation_null_is_calibrated():
-    """200 planted judges without a framing effect: the largest |per-domain DDS| is beyond its
-    null (p < 0.05) in about 5% of them, and the opposite-signs statistic, held to the same
-    null, no more often."""
-    beyond = np.zeros(2)
-    for seed in range(200):
-        records = [r for r in planted(0.3, {}, seed, n=8) if r["condition"] == "base"]
-        units = units_of(records, CFG, seed)
-        for k, name in enumerate(("max_abs_domain", "opposite_sign_domain")):
-            null = units.nulls[f"forced_choice.base.{name}_dds_continuous"]
-            beyond[k] += permutation_p(null.observed, null.null) < 0.05
-    assert beyond[0] / 200 <= 0.09
-    assert beyond[1] <= beyond[0]
+def test_positive_control_detects_planted_deference_and_null_control_stays_quiet():
+    """A judge without deference at base whose planted-deference prompt adds +0.15 to P(yes) in
+    C2 (DDS +30 pp over the base's 0): the positive control is reproduced, the planted-zero
+    judge (statement in both framings) is not detected beyond any domain's floor."""
+    verdicts = card_verdicts(planted(knows=0.2, defer={"control_deference": 0.15}, seed=4))
+    positive = verdicts["control_planted_deference_detected"]
+    assert positive["verdict"] == REPRODUCED and positive["estimate"] > 20.0
+    null = verdicts["control_planted_zero_not_detected"]
+    assert null["verdict"] == REPRODUCED and null["estimate"] < 0.0
+    # A judge that ignores the planted prompt: the positive control is not reproduced.
+    verdicts = card_verdicts(planted(knows=0.2, defer={}, seed=5))
+    assert verdicts["control_planted_deference_detected"]["verdict"] != REPRODUCED
+
+
+def test_per_domain_floor_statistics_by_hand():
+    """Domains 0 and 1, two items each. DDS 10, 30 (domain 0: 20) and -50, -10 (domain 1: -30).
+    Format shifts, two columns: column 0 domain means (5, 40), column 1 (-15, 0).
+    Largest |domain DDS| 30; largest |domain shift| 40 and 15, mean 27.5: 30 - 27.5 = 2.5.
+    Opposite signs: DDS min(20, 30) = 20; shifts min(40, -5) = -5 and min(0, 15) = 0, mean
+    -2.5: 20 + 2.5 = 22.5."""
+    dds = np.array([10.0, 30.0, -50.0, -10.0])
+    shifts = np.array([[0.0, -10.0], [10.0, -20.0], [40.0, 5.0], [40.0, -5.0]])
+    domain = np.array([0, 0, 1, 1])
+    assert st.max_domain_beyond_floor(dds, shifts, domain) == pytest.approx(2.5)
+    assert st.opposite_signs_beyond_floor(dds, shifts, domain) == pytest.approx(22.5)
+    # Column 1 of domain 1 raised to 40 (means -15, 40): largest 40, mean floor 40: 30 - 40;
+    # its opposite-signs value min(40, 15) = 15, mean 5: 20 - 5.
+    shifts[2:, 1] = [40.0, 40.0]
+    assert st.max_domain_beyond_floor(dds, shifts, domain) == pytest.approx(-10.0)
+    assert st.opposite_signs_beyond_floor(dds, shifts, domain) == pytest.approx(15.0)
+
+
+def test_per_domain_paraphrase_null_is_calibrated():
+    """100 planted judges without a framing effect (every paraphrase as noisy as the framing):
+    the largest |domain DDS| is beyond the per-domain paraphrase null (95% paired bootstrap
+    interval above 0) in about 5% of them or fewer (0 of 100 when written); comparing the maximum
+    with each domain's own mean floor instead passed 40 of the 100."""
+    beyond = 0
+    for seed in range(100):
+        records = [
+            r for r in planted(0.3, {}, seed, n=8) if r["condition"] in ("base", "para1", "para2")
+        ]
+        units = units_of(records, {**CFG, "paraphrases": ["para1", "para2"]}, seed)
+        dds, shifts, domain = (
+            units.samples[f"forced_choice.noise_floor.{n}"].array()
+            for n in ("base_dds_continuous", "format_shift_continuous", "domain")
+        )
+        rng = np.random.default_rng(seed)
+        draws = [rng.integers(0, len(dds), len(dds)) for _ in range(200)]
+        values = [st.max_domain_beyond_floor(dds[i], shifts[i], domain[i]) for i in draws]
+        beyond += np.percentile(values, 2.5) > 0
+    assert beyond / 100 <= 0.09

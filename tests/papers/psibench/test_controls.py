@@ -3,8 +3,6 @@ statistics and the prompt extraction from the authors' sources."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 
@@ -47,6 +45,8 @@ PROXY = {
     "filler_words": 3,
 }
 MCFG = {"max_turns": 16, "mtld_threshold": 0.72, "mtld_min_tokens": 100}
+MTLD = {"threshold": 0.72, "min_tokens": 100}
+CONTROLS = {"diverse_fraction": 1.0, "low_variability_shrink": 0.5}
 
 
 @pytest.fixture(scope="module")
@@ -54,31 +54,7 @@ def split():
     sessions = d.shipped_sessions()
     ref = [s for s in sessions if s["split"] == "reference"]
     held = [s for s in sessions if s["split"] == "heldout"]
-    return ref, held, d.controls(held, {"diverse_fraction": 1.0}, PROXY, 0)
-
-
-def test_reference_set_statistics(split):
-    """The numbers the card gives for the shipped set (not clinical data)."""
-    ref, held, _ = split
-    assert len(ref) == len(held) == 8
-    turns = [d.n_patient_turns(s) for s in ref + held]
-    assert sum(turns) == 111 and min(turns) == 6 and max(turns) == 8
-    for s in ref + held:
-        roles = [x["role"] for x in s["messages"]]
-        assert roles[::2] == ["user"] * (len(roles) // 2)  # therapist first, strict alternation
-        assert set(s["profile"]["ccd"]) == {
-            "situation",
-            "thoughts",
-            "emotions",
-            "behaviors",
-            "core_beliefs",
-        }
-        assert s["profile"]["principles"]
-    msgs = [d.patient_messages(s) for s in ref]
-    wpt, _ = m.per_turn_means(msgs)
-    assert wpt == pytest.approx(22.7, abs=0.05)
-    mtld = [m.session_mtld(x, 0.72, 100) for x in msgs]
-    assert sum(not math.isnan(v) for v in mtld) == 7
+    return ref, held, d.controls(held, CONTROLS, PROXY, 0, MTLD)
 
 
 def test_stand_ins():
@@ -131,29 +107,65 @@ def test_controls_lower_exactly_their_metrics(split):
             assert drops[name][k] < 10, (name, k)
 
 
-def test_low_variability_keeps_every_turn(split):
+def _keeps_lengths_labels_markers(before: list[list[str]], after: list[list[str]]) -> None:
+    proxy = lab.PTCProxy(**PROXY)
+    for a, b in zip(before, after, strict=True):
+        for x, y in zip(a, b, strict=True):
+            assert m.n_words(x) == m.n_words(y) and m.n_sentences(x) == m.n_sentences(y)
+            assert lab.valence_label(x) == lab.valence_label(y) and proxy(x) == proxy(y)
+            assert m.marker_counts(x) == m.marker_counts(y)
+
+
+def test_low_variability_halves_the_mtld_spread_and_keeps_every_turn(split):
+    """The planted effect: every session's MTLD moved toward the median (SD about halved with
+    shrink 0.5), the same sessions defined, lengths, labels and markers untouched."""
     _, held, controls = split
-    mixed = [d.patient_messages(c) for c in controls if c["system"] == "control_low_variability"]
+    shrunk = [d.patient_messages(c) for c in controls if c["system"] == "control_low_variability"]
     original = [d.patient_messages(s) for s in held]
-    for t in range(8):
-        at = sorted(x[t] for x in original if t < len(x))
-        assert sorted(x[t] for x in mixed if t < len(x)) == at
+    _keeps_lengths_labels_markers(original, shrunk)
+    before = np.array([m.session_mtld(x, 0.72, 100) for x in original])
+    after = np.array([m.session_mtld(x, 0.72, 100) for x in shrunk])
+    assert (np.isnan(before) == np.isnan(after)).all()
+    ok = ~np.isnan(before)
+    center = np.median(before[ok])
+    assert (np.abs(after[ok] - center) <= np.abs(before[ok] - center) + 1e-9).all()
+    ratio = np.std(after[ok], ddof=1) / np.std(before[ok], ddof=1)
+    assert 0.4 < ratio < 0.6
 
-    def sd(sessions):
-        values = [m.session_mtld(x, 0.72, 100) for x in sessions]
-        return np.std([v for v in values if not math.isnan(v)])
 
-    assert sd(mixed) < sd(original)
+def test_repeat_words_by_hand():
+    """Eligible words (>= 3 letters, not read by VADER, not a marker or cue word) become words
+    used before; 'not', 'good', 'always', 'give up' and short words stay."""
+    rng = __import__("random").Random(0)
+    text = ["The garden wall is not good, I always give up on the garden wall."]
+    out = d.repeat_words(text, 1.0, rng, keep={"maybe"})
+    words, new = text[0].split(), out[0].split()
+    assert len(words) == len(new)
+    for a, b in zip(words, new, strict=True):
+        if a.strip(",.").lower() in {
+            "the",
+            "is",
+            "not",
+            "good,",
+            "i",
+            "always",
+            "give",
+            "up",
+            "on",
+        }:
+            assert a == b
+    assert new[1] == "garden"  # the first eligible word has nothing earlier to become
+    assert len({w.strip(",.").lower() for w in new}) < len({w.strip(",.").lower() for w in words})
+    assert d.repeat_words(text, 0.0, rng) == text
 
 
 def test_diverse_control_keeps_lengths_and_labels(split):
     _, held, controls = split
     changed = [d.patient_messages(c) for c in controls if c["system"] == "control_diverse"]
-    for a, b in zip([d.patient_messages(s) for s in held], changed, strict=True):
-        for x, y in zip(a, b, strict=True):
-            assert len(x) == len(y) and m.n_words(x) == m.n_words(y)
-            assert lab.valence_label(x) == lab.valence_label(y)
-            assert m.marker_counts(x) == m.marker_counts(y)
+    original = [d.patient_messages(s) for s in held]
+    _keeps_lengths_labels_markers(original, changed)
+    for a, b in zip(original, changed, strict=True):
+        assert [len(x) for x in a] == [len(y) for y in b]
 
 
 def test_statistics_recompute_the_scores(split):
@@ -203,9 +215,9 @@ def create_judge_prompt():
         upstream.constant(source, "MISSING")
 
 
-def test_controls_step_makes_the_controls_from_the_written_sessions(tmp_path):
-    """data_controls reads the held-out sessions back from data's file: the same controls as
-    made from the sessions in memory (the one job both used to be)."""
+def test_data_writes_the_reference_and_controls_read_the_heldout_split(tmp_path):
+    """data writes the reference sessions only (what the simulation reads); data_controls reads
+    the held-out split itself, so more held-out sessions rerun no simulation."""
     from reprolab.config import load_config
     from reprolab.io import read_jsonl
     from reprolab.papers.psibench.steps import data, data_controls
@@ -215,14 +227,43 @@ def test_controls_step_makes_the_controls_from_the_written_sessions(tmp_path):
     cfg = load_config("psibench", "smoke", REPO / "config")
     sessions, controls = tmp_path / "sessions.jsonl", tmp_path / "controls.jsonl"
     data(cfg, Tracker("none"), sessions=sessions)
-    data_controls(cfg, Tracker("none"), sessions=sessions, controls=controls)
+    data_controls(cfg, Tracker("none"), controls=controls)
     rows = d.load_sessions(cfg["data"], cfg["suite"]["seed"])
-    n = min(
-        sum(s["split"] == "reference" for s in rows),
-        sum(s["split"] == "heldout" for s in rows),
-        cfg["data"].get("n_sessions", len(rows)),
-    )
+    n = cfg["data"]["n_sessions"]
+    assert read_jsonl(sessions) == [s for s in rows if s["split"] == "reference"][:n]
     held = [s for s in rows if s["split"] == "heldout"][:n]
-    expected = d.controls(held, cfg["controls"], cfg["labels"]["ptc_proxy"], cfg["suite"]["seed"])
+    mtld = {
+        "threshold": cfg["metrics"]["mtld_threshold"],
+        "min_tokens": cfg["metrics"]["mtld_min_tokens"],
+    }
+    seed = cfg["suite"]["seed"]
+    expected = d.controls(held, cfg["controls"], cfg["labels"]["ptc_proxy"], seed, mtld)
     assert read_jsonl(controls) == expected
-    assert read_jsonl(sessions)[n:] == held
+
+
+def test_replay_lead_by_hand_and_as_the_summary_computes_it(split):
+    """A replay identical to the reference scores 100 on every score (W 0: MTLD 100); the lead
+    is its aggregate minus the best other's. On the shipped controls the statistic equals the
+    summary's point value (same scores, same min-max)."""
+    ref, _, controls = split
+    real = _pack(ref)
+    rows = lambda pack: [ev.session_units(x, y, MCFG) for x, y in zip(*pack, strict=True)]  # noqa: E731
+
+    def arrays(pack):
+        r = rows(pack)
+        return [np.asarray([u[q] for u in r], dtype=float) for q in st.SYSTEM_ARRAYS]
+
+    same = arrays(real)
+    traj = arrays(_pack([c for c in controls if c["system"] == "control_trajectory"]))
+    agg = st.aggregates(*same, *same, *traj)
+    assert agg[0] == pytest.approx(100.0)
+    assert st.replay_lead(*same, *same, *traj) == pytest.approx(100.0 - agg[1])
+    packs = {n: _pack([c for c in controls if c["system"] == f"control_{n}"]) for n in d.CONTROLS}
+    by = {n: ev.scores(real, p, MCFG) for n, p in packs.items()}
+    ev.mtld_scores(by)
+    ev.with_aggregate(by, dict.fromkeys(ev.SCORES, 1.0))
+    expected = by["replay"]["aggregate"] - max(
+        v["aggregate"] for k, v in by.items() if k != "replay"
+    )
+    flat = [a for n in d.CONTROLS for a in arrays(packs[n])]
+    assert st.replay_lead(*arrays(real), *flat) == pytest.approx(expected)

@@ -32,5 +32,6 @@ def test_smoke_run_scores_every_system(smoke_run):
     assert {r["role"] for r in rows} == {"patient", "therapist"}
     assert {r["kind"] for r in rows} == {"generate"}  # one shared model: one batched call a step
     units = json.loads((paper / "units.json").read_text())["samples"]
-    assert units["control_replay.valence"]["unit"] == "session slot"
+    assert units["control_replay.valence"]["unit"] == "held-out session"
+    assert units["real.valence"]["unit"] == "reference session"
     assert units["real.words"]["ids"] == units["primary.patientpsi.words"]["ids"]

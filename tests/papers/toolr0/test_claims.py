@@ -87,6 +87,7 @@ def test_metrics_step_writes_units_beside_unchanged_metrics(tmp_path, mlflow_uri
     """The step as Snakemake calls it: predictions files named like the rule's outputs."""
     cfg = load_config("toolr0", "tiny", REPO / "config")
     cfg["suite"]["tracking"]["uri"] = mlflow_uri
+    cfg["selfplay"]["iterations"] = 2
     base = rows([1, 0, 0, 1], [1, 0, 1, 1])
     evals, stats, predictions = [], [], []
     write_json(tmp_path / "eval" / "base.json", summarize(base))
@@ -98,7 +99,7 @@ def test_metrics_step_writes_units_beside_unchanged_metrics(tmp_path, mlflow_uri
             write_jsonl(tmp_path / "eval" / variant / f"iter{i}.predictions.jsonl", arm)
             write_json(
                 tmp_path / "data" / variant / f"stats_iter{i}.json",
-                {"solver_pass_rate": 0.5, "n_selected": 2, "n_valid": 3},
+                {"solver_pass_rate": 0.5, "n_selected": 2, "n_valid": 3, "n_candidates": 4},
             )
             evals.append(str(tmp_path / "eval" / variant / f"iter{i}.json"))
             predictions.append(str(tmp_path / "eval" / variant / f"iter{i}.predictions.jsonl"))
@@ -164,29 +165,47 @@ def test_a_gain_far_beyond_the_papers_relative_gain_is_contradicted_at_full():
 def test_no_surviving_task_makes_the_gains_not_testable_never_refuted():
     """The tiny run as it is: no task survived, every variant equals the base."""
     units, metrics = planted(BASE, {v: BASE for v in VARIANTS}, n_selected=0.0)
-    out = verdicts(units, metrics)
+    out = verdicts(units, metrics, "full")
     for cid in ("toolr0_beats_base_ast", "toolr0_beats_base_exec", "shared_weights_hurt",
                 "difficulty_reward_helps", "frozen_generator_worse"):  # fmt: skip
         assert out[cid]["verdict"] == NOT_TESTABLE, cid
         assert out[cid]["why"].startswith("no generated task survived validation (Tool-R0")
+    # The ablations run at full only (issue 19): at tiny they are not checked.
+    assert verdicts(units, metrics)["shared_weights_hurt"]["verdict"] == NOT_CHECKED
 
 
 def test_identical_ablation_is_not_a_reproduction_and_needs_its_own_tasks():
     units, metrics = planted(BASE, {v: BETTER for v in VARIANTS})
-    out = verdicts(units, metrics)
+    out = verdicts(units, metrics, "full")
     for cid in ("shared_weights_hurt", "difficulty_reward_helps", "frozen_generator_worse"):
         assert out[cid]["verdict"] == INCONCLUSIVE, cid
         assert out[cid]["estimate"] == 0.0
     metrics["frozen_gen.iter1.n_selected"] = 0.0
-    frozen = verdicts(units, metrics)["frozen_generator_worse"]
+    frozen = verdicts(units, metrics, "full")["frozen_generator_worse"]
     assert frozen["verdict"] == NOT_TESTABLE and "frozen generator" in frozen["why"]
 
 
 def test_ablation_worse_than_toolr0_on_paired_items_is_reproduced():
     units, metrics = planted(BASE, {"toolr0": BETTER, "shared": BASE, "no_rdiff": BETTER,
                                     "frozen_gen": BETTER})  # fmt: skip
-    shared = verdicts(units, metrics)["shared_weights_hurt"]
+    shared = verdicts(units, metrics, "full")["shared_weights_hurt"]
     assert shared["verdict"] == REPRODUCED and shared["estimate"] == pytest.approx(20 / 64)
+
+
+def test_the_oracle_control_detects_a_planted_solver_gain_and_not_an_absent_one():
+    """The positive control: a planted gain of the oracle-trained solver is reproduced; the
+    oracle equal to the base is not (inconclusive); with no oracle task selected, not testable."""
+    units, metrics = planted(BASE, {"toolr0": BASE, "oracle": BETTER})
+    out = verdicts(units, metrics)
+    for cid in ("control_oracle_solver_learns", "control_oracle_solver_learns_exec"):
+        assert out[cid]["verdict"] == REPRODUCED, cid
+        assert out[cid]["estimate"] == pytest.approx(20 / 64)
+    assert out["toolr0_beats_base_ast"]["verdict"] == INCONCLUSIVE  # Tool-R0 = base here
+    units, metrics = planted(BASE, {"toolr0": BASE, "oracle": BASE})
+    assert verdicts(units, metrics)["control_oracle_solver_learns"]["verdict"] == INCONCLUSIVE
+    metrics["oracle.iter1.n_selected"] = 0.0
+    none = verdicts(units, metrics)["control_oracle_solver_learns"]
+    assert none["verdict"] == NOT_TESTABLE and "oracle task" in none["why"]
 
 
 def test_exec_below_ast_fails_the_sanity_check():

@@ -108,7 +108,9 @@ def test_placeholder_gate_zeroes_every_term():
 
 
 def solver(text_calls: str, think: bool = True) -> str:
-    return ("<think>t</think>" if think else "") + f"<tool_call>{text_calls}</tool_call>"
+    return (
+        "<think>t</think>" if think else ""
+    ) + f"<tool_call_answer>{text_calls}</tool_call_answer>"
 
 
 ADD = {"name": "add", "arguments": {"a": 2, "b": 3}}
@@ -148,8 +150,8 @@ def test_solver_reward_greedy_matching_in_gold_order():
 def test_solver_format_terms_and_think_requirement():
     no_think = parse_solver(solver('[{"name": "add", "arguments": {"a": 2, "b": 3}}]', False))
     assert solver_reward(no_think, [ADD]) == {"r_fmt": 1.0, "r_acc": 0.0, "total": 1.0}
-    bad_json = parse_solver("<think>t</think><tool_call>[{name: add}]</tool_call>")
+    bad_json = parse_solver("<think>t</think><tool_call_answer>[{name: add}]</tool_call_answer>")
     assert solver_reward(bad_json, [ADD])["r_fmt"] == pytest.approx(0.3)
-    empty = parse_solver("<think>t</think><tool_call>[]</tool_call>")
+    empty = parse_solver("<think>t</think><tool_call_answer>[]</tool_call_answer>")
     assert solver_reward(empty, [ADD])["r_fmt"] == pytest.approx(0.6)
     assert solver_reward(parse_solver("I do not know"), [ADD])["total"] == 0.0

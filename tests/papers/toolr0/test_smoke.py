@@ -15,10 +15,10 @@ def test_smoke_suite_runs_toolr0(smoke_run):
     workdir, _ = smoke_run
     paper = workdir / "results" / "smoke" / "toolr0"
     metrics = json.loads((paper / "metrics.json").read_text())
-    for arm in ("base", "toolr0", "frozen_gen", "toolr0.iter1"):
+    for arm in ("base", "toolr0", "oracle", "toolr0.iter1"):
         assert 0.0 <= metrics[f"{arm}.ast_accuracy"] <= metrics[f"{arm}.exec_accuracy"] <= 1.0
     assert metrics["toolr0.iter1.n_items"] == 6.0
-    assert "ablation.frozen_gen.ast_accuracy_drop" in metrics
+    assert not any(k.startswith("ablation.oracle") for k in metrics)  # a control
     stats = json.loads((paper / "data" / "toolr0" / "stats_iter1.json").read_text())
     assert stats["n_candidates"] == 4 and sum(stats["rejected"].values()) <= 4
     # The generator is a random model: no task survives, the solver is carried over untrained.
@@ -27,6 +27,17 @@ def test_smoke_suite_runs_toolr0(smoke_run):
     )
     assert summary["steps"] == 0 or stats["n_selected"] > 0
     assert (paper / "models" / "toolr0" / "generator_1" / "train_log.jsonl").exists()
+    # The oracle's template tasks are all valid and pass (agreement_min 0 at smoke): its solver
+    # trains on them, with no generator model at all.
+    oracle = json.loads((paper / "data" / "oracle" / "stats_iter1.json").read_text())
+    assert oracle["n_valid"] == oracle["n_candidates"] == 4 and oracle["valid_yield"] == 1.0
+    assert oracle["n_selected"] > 0 and oracle["difficulty_labels"] == "judge"
+    trained = json.loads(
+        (paper / "models" / "oracle" / "solver_1" / "train_summary.json").read_text()
+    )
+    assert trained["steps"] == 1
+    assert not (paper / "models" / "oracle" / "generator_1").exists()
+    assert metrics["oracle.iter1.valid_yield"] == 1.0
     claims = json.loads((paper / "claims.json").read_text())
     by_id = {c["id"]: c for c in claims["claims"]}
     assert by_id["exec_at_least_ast"]["kind"] == "sanity"
@@ -48,7 +59,8 @@ def test_smoke_runs_are_tracked_in_mlflow(smoke_run):
     assert {
         "data",
         "train_generator:toolr0:1",
-        "generate:frozen_gen:1",
+        "generate:oracle:1",
+        "train_solver:oracle:1",
         "train_solver:toolr0:1",
         "score:base",
         "score:toolr0/iter1",
@@ -73,11 +85,11 @@ def test_toolr0_tiny_plans_one_rule_per_role_and_iteration(tmp_path):
         for rule in ("toolr0_train_generator", "toolr0_generate", "toolr0_train_solver",
                      "toolr0_score")
     }  # fmt: skip
-    # 2 iterations; the frozen generator never trains; 4 variants generate, train and are
-    # scored, and the base model once.
+    # 1 iteration of Tool-R0 and the oracle control (no generator to train); both generate,
+    # train a solver and are scored, and the base model once.
     assert counts == {
-        "toolr0_train_generator": 3 * 2,
-        "toolr0_generate": 4 * 2,
-        "toolr0_train_solver": 4 * 2,
-        "toolr0_score": 4 * 2 + 1,
+        "toolr0_train_generator": 1,
+        "toolr0_generate": 2,
+        "toolr0_train_solver": 2,
+        "toolr0_score": 2 + 1,
     }

@@ -94,8 +94,19 @@ def test_test_set_uses_only_unseen_tools_and_domains():
     assert {i["split"] for i in items} == {"unseen_domain", "unseen_tool"}
 
 
-def test_generator_prompts_follow_the_spec_distribution():
+def test_tiny_specs_are_single_call_over_one_parameter_tools_with_small_menus():
     cfg = load_config("toolr0", "tiny", REPO / "config")
+    rng = random.Random(0)
+    specs = [data.sample_spec(rng, ["a"], cfg["spec"]) for _ in range(200)]
+    assert {(s["n_calls"], s["turns"]) for s in specs} == {(1, "single")}
+    assert {s["menu_size"] for s in specs} == {2, 3}
+    train, test = data.split_tools(cfg["tools"])
+    assert all(len(TOOLS[n].parameters) == 1 for n in train + test)
+    assert len(train) >= 12 and len(test) >= 6
+
+
+def test_generator_prompts_follow_the_spec_distribution():
+    cfg = load_config("toolr0", "full", REPO / "config")
     rng = random.Random(0)
     specs = [data.sample_spec(rng, ["a", "b"], cfg["spec"]) for _ in range(4000)]
     two = [s for s in specs if s["n_calls"] == 2]
@@ -110,3 +121,28 @@ def test_generator_prompts_follow_the_spec_distribution():
         menu = data.sample_menu(rng, {**spec, "domain": TOOLS[train[0]].domain}, train)
         assert len(menu) == spec["menu_size"] and len(set(menu)) == len(menu)
         assert set(menu) <= set(train)
+
+
+def test_upstream_reads_prompt_constants_even_from_a_file_that_does_not_compile(tmp_path):
+    from reprolab.papers.toolr0 import upstream
+
+    good = 'def main():\n    PROMPT = (\n        "A solver "\n        "prompt."\n    )\n'
+    assert upstream.constant(good, "PROMPT") == "A solver prompt."
+    # The authors' rewards_generator.py fails to compile below its prompts: read by the
+    # triple-quoted assignment instead, escapes as Python reads them.
+    broken = 'RUBRIC = """Score 1-5.\\nReply {{x}}."""\n\ndef f():\n        a = 1\n    b = 2\n'
+    assert upstream.constant(broken, "RUBRIC") == "Score 1-5.\nReply {{x}}."
+    with pytest.raises(KeyError):
+        upstream.constant(good, "MISSING")
+    with pytest.raises(KeyError):
+        upstream.constant(broken, "MISSING")
+    repo = tmp_path / "owner" / "repo" / "abc"
+    repo.mkdir(parents=True)
+    (repo / "judge.py").write_text('JUDGE = "One word."\n')
+    cfg = {"prompts": {"judge_system": "ours", "upstream": {
+        "repo": "owner/repo", "commit": "abc", "base": tmp_path.as_uri(),
+        "prompts": {"judge_system": {"path": "judge.py", "name": "JUDGE"}}}}}  # fmt: skip
+    assert upstream.resolve(cfg)["prompts"]["judge_system"] == "One word."
+    assert (
+        upstream.resolve({"prompts": {"judge_system": "ours"}})["prompts"]["judge_system"] == "ours"
+    )

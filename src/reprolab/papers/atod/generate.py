@@ -86,13 +86,7 @@ class _Builder:
             g = self.goals[gid]
             if not lc.allowed(g["status"], status):
                 raise AssertionError(f"{g['status']} -> {status}")
-            recorded.append({"goal_id": gid, "from": g["status"], "to": status})
-            g["status"] = status
-            g["status_history"].append({"turn": t, "status": status})
-            if status == lc.OPEN:
-                g["first_mentioned_turn"] = t
-            if status == lc.COMPLETED:
-                g["completion_turn"] = t
+            recorded.append(lc.move(g, gid, status, t))
         self.turns.append(
             {
                 "turn_id": t,

@@ -32,3 +32,16 @@ def check_history(history: list[dict]) -> None:
         if entry["turn"] < turn:
             raise ValueError(f"status history goes back in time at turn {entry['turn']}")
         status, turn = entry["status"], entry["turn"]
+
+
+def move(goal: dict, goal_id: str, status: str, turn: int) -> dict:
+    """Move a gold goal to `status` at `turn`, keeping its status history and its first-mention
+    and completion turns; the change as a turn records it. The caller checks the move is legal."""
+    change = {"goal_id": goal_id, "from": goal["status"], "to": status}
+    goal["status"] = status
+    goal["status_history"].append({"turn": turn, "status": status})
+    if status == OPEN:
+        goal["first_mentioned_turn"] = turn
+    if status == COMPLETED:
+        goal["completion_turn"] = turn
+    return change

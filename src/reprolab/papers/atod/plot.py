@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from matplotlib.lines import Line2D
 
 from reprolab.papers.atod.summary import dialogue_scores
 from reprolab.plotting import figure, save
@@ -29,18 +30,28 @@ def tradeoff(values: dict, systems: list[str], path: Path) -> Path:
                 }
             )
     data = pd.DataFrame(records)
-    fig, axes = figure(ncols=2, width=4.5, height=3.8)
-    for ax, col in zip(axes, ("status_accuracy", "detection_f1"), strict=True):
+    # One colour an arm, one marker a dialogue length, named in a legend beside the panels:
+    # arms of the same cost sit on top of each other, where labels beside points collide.
+    colours = {s: f"C{i % 10}" for i, s in enumerate(dict.fromkeys(data["system"]))}
+    markers = {"short": "o", "long": "s"}
+    fig, axes = figure(ncols=3, width=3.6, height=3.6)
+    for ax, col in zip(axes[:2], ("status_accuracy", "detection_f1"), strict=True):
         for (system, part), row in data.groupby(["system", "dialogues"], sort=False):
-            marker = "o" if part == "short" else "s"
-            ax.scatter(row["tokens_per_turn"], row[col], marker=marker, s=40)
-            ax.annotate(
-                f"{system} ({part})", (row["tokens_per_turn"].iloc[0], row[col].iloc[0]), fontsize=6
-            )
+            ax.scatter(
+                row["tokens_per_turn"], row[col], marker=markers[part], s=40,
+                color=colours[system], alpha=0.75, edgecolors="none",
+            )  # fmt: skip
         ax.set_xscale("symlog")
         ax.set_xlabel("tokens read per utterance")
         ax.set_ylabel(col.replace("_", " "))
         ax.set_ylim(-0.02, 1.05)
+    handles = [Line2D([], [], ls="", marker="o", color=c, label=s) for s, c in colours.items()]
+    handles += [
+        Line2D([], [], ls="", marker=m, color="0.4", label=f"{p} dialogues")
+        for p, m in markers.items()
+    ]
+    axes[2].axis("off")
+    axes[2].legend(handles=handles, loc="center left", fontsize=7, frameon=False)
     return save(fig, data, path)
 
 

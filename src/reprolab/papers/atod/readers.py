@@ -41,7 +41,7 @@ def cue_status(text: str, intent: str, lexicon: list[dict]) -> str | None:
     return lc.OPEN if mentioned else None
 
 
-CHOICE = "choice_calibrated"  # the request kind of the model's forced choices (below)
+CHOICE = "score_calibrated"  # the core's context-free-calibrated forced choice
 # The choices continue the reply's prefix ("Status", "Answer") with ": <word>": they share the
 # colon and differ in their last token, so the backend scores them in one pass a prompt.
 YES_NO = (": yes", ": no")
@@ -76,35 +76,6 @@ def equivalence_request(a: str, b: str, prompts: dict, role: str) -> Request:
         ]
 
     return Request(CHOICE, role, (conv(a, b), YES_NO, conv("", "")))
-
-
-def choice_handler(backend):
-    """The batched call of `choice_calibrated` requests: each request's choices scored by the
-    backend's forced choice (`choice_logprobs`: one forward pass a prompt when the choices are
-    single tokens, batched) minus the same after its context-free prompt (the calibration of
-    `inference.calibrated_scores`: a small model's prior for a frequent word cancels), the
-    context-free prompts scored once each. Payloads: (conversation, choices, context-free)."""
-
-    def handle(payloads: list, _params) -> list[list[float]]:
-        out: list = [None] * len(payloads)
-        groups: dict[tuple, list[int]] = {}
-        for i, (_, choices, _) in enumerate(payloads):
-            groups.setdefault(tuple(choices), []).append(i)
-        for choices, members in groups.items():
-            nulls: dict[str, list] = {}
-            for i in members:
-                nulls.setdefault(repr(payloads[i][2]), payloads[i][2])
-            keys = list(nulls)
-            rows = backend.choice_logprobs(
-                [payloads[i][0] for i in members] + [nulls[k] for k in keys], list(choices)
-            )
-            base = dict(zip(keys, rows[len(members) :], strict=True))
-            for i, row in zip(members, rows[: len(members)], strict=True):
-                free = base[repr(payloads[i][2])]
-                out[i] = [a - b for a, b in zip(row, free, strict=True)]
-        return out
-
-    return handle
 
 
 def prompt_tokens(request: Request, count) -> int:

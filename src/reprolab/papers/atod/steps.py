@@ -1,6 +1,9 @@
 """atod's steps: data (the generated dialogues with gold statuses), run (every evaluator arm:
 memory, full-context or recursive-summary with a status reader, each over every dialogue in
-lockstep), metrics (ATOD-Eval), plot."""
+lockstep), metrics (ATOD-Eval), plot. Where the config names an LLM generator (`data.llm`, full
+scale), two steps come between data and run: generate (the template dialogues' trajectories
+written again by the model from the authors' prompts, verified, status-annotated) and score
+(the authors' quality rubrics through the core judge)."""
 
 from __future__ import annotations
 
@@ -29,6 +32,67 @@ def data(cfg: dict, tracker: Tracker, *, dialogues: Path) -> dict:
     write_jsonl(dialogues, rows)
     log.info("%d dialogues, %d goals", len(rows), sum(d["n_goals"] for d in rows))
     return {"dialogues": len(rows), "goals": sum(d["n_goals"] for d in rows)}
+
+
+def _upstream_cache(out: Path) -> Path:
+    """Where the authors' files are kept once read: beside the step's output."""
+    return out.parent / "upstream"
+
+
+def generate(
+    cfg: dict, tracker: Tracker, *, data: Path, model: Path, dialogues: Path, rejected: Path,
+    episodes: Path,
+) -> dict:  # fmt: skip
+    """The LLM generator, verifier and status annotator over every trajectory (full scale)."""
+    from reprolab.episodes import backend_handlers
+    from reprolab.inference import get_backend
+    from reprolab.io import read_jsonl, write_jsonl
+    from reprolab.papers.atod import llm_generate, upstream
+
+    llm = cfg["data"].get("llm")
+    if not llm:
+        raise ValueError("atod generate: the config names no LLM generator (data.llm)")
+    prompts = upstream.prompts(cfg["upstream"], "generator", _upstream_cache(dialogues))
+    backend = get_backend(llm["backend"], str(model), **llm.get("backend_options", {}))
+    plans = read_jsonl(data)
+    made, refused, rows = llm_generate.write(
+        plans, backend_handlers(backend), prompts, llm, cfg["suite"]["seed"]
+    )
+    write_jsonl(dialogues, made)
+    write_jsonl(rejected, refused)
+    write_jsonl(episodes, rows)
+    log.info("%d of %d trajectories accepted", len(made), len(plans))
+    accepted = len(made) / max(1, len(plans))
+    if accepted < llm["min_accepted"]:
+        raise RuntimeError(
+            f"atod generate: {len(made)}/{len(plans)} accepted, under min_accepted "
+            f"{llm['min_accepted']} (the authors' quality threshold)"
+        )
+    return {
+        "generate.accepted_share": accepted,
+        "generate.tries_mean": sum(d["generation"]["tries"] for d in made) / max(1, len(made)),
+        "generate.unread_status_replies": float(
+            sum(d["generation"]["unread_status_replies"] for d in made)
+        ),
+        "generate.refused_transitions": float(
+            sum(d["generation"]["refused_transitions"] for d in made)
+        ),
+    }
+
+
+def score(cfg: dict, tracker: Tracker, *, data: Path, model: Path, dialogues: Path) -> dict:
+    """The quality judge over the generated dialogues (full scale): each row gains `quality`."""
+    from reprolab.inference import get_backend
+    from reprolab.io import read_jsonl, write_jsonl
+    from reprolab.papers.atod import quality, upstream
+
+    llm = cfg["data"]["llm"]
+    rubrics = upstream.templates(cfg["upstream"], "quality", _upstream_cache(dialogues))
+    backend = get_backend(llm["backend"], str(model), **llm.get("backend_options", {}))
+    rows = read_jsonl(data)
+    rated, report = quality.rate(backend, rows, rubrics)
+    write_jsonl(dialogues, [{**d, "quality": q} for d, q in zip(rows, rated, strict=True)])
+    return report
 
 
 def _counter(tokenizer):
@@ -63,7 +127,6 @@ def run(
     from reprolab.inference import get_backend
     from reprolab.io import read_jsonl, write_jsonl
     from reprolab.papers.atod.evaluators import lines
-    from reprolab.papers.atod.readers import CHOICE, choice_handler
 
     ecfg = cfg["evaluators"]
     dialogues = read_jsonl(data)
@@ -80,7 +143,6 @@ def run(
         # The job config carries the registry entry its sections name (job_config).
         embedder = get_embedder(ecfg["embedder"], cfg["models"])
     handlers = backend_handlers(backend, embedder=embedder)
-    handlers[CHOICE] = choice_handler(backend)
     length = {d["dialogue_id"]: sum(count(x) for x in lines(d["turns"])) for d in dialogues}
     steps = 3 * max(len(d["turns"]) for d in dialogues) + 3
     out, log_rows, logged = [], [], {}
@@ -147,6 +209,12 @@ def plot(
 STEPS = [
     Step("data", data, "dialogues from the mini ontology with gold per-turn statuses",
          outputs=("dialogues",), reads=("data",)),
+    Step("generate", generate, "the LLM generator, verifier and status annotator (full)",
+         inputs=("data", "model"), outputs=("dialogues", "rejected", "episodes"),
+         reads=("data", "upstream"), kind="generate"),
+    Step("score", score, "the authors' quality rubrics through the core judge (full)",
+         inputs=("data", "model"), outputs=("dialogues",), reads=("data", "upstream"),
+         kind="generate"),
     Step("run", run, "every evaluator arm over every dialogue, each arm in lockstep",
          inputs=("data", "model"), outputs=("results", "episodes"), reads=("evaluators",),
          kind="generate"),

@@ -25,6 +25,20 @@ PER_DIALOGUE = (
 )
 
 
+def quality_metrics(dialogues: list[dict]) -> dict[str, float]:
+    """ATOD-Eval's quality of the set where the judge rated it (full scale; else nothing):
+    mean turn-level and dialogue-level quality in [0, 1] over the rated dialogues."""
+    rated = [d["quality"] for d in dialogues if d.get("quality")]
+    if not rated:
+        return {}
+    out = {}
+    for key in ("turn_quality", "dialogue_quality"):
+        values = [q[key] for q in rated if q[key] is not None]
+        out[f"data.{key}"] = float(np.mean(values)) if values else float("nan")
+        out[f"data.{key}_rated"] = float(len(values))
+    return out
+
+
 def dataset_metrics(dialogues: list[dict]) -> dict[str, float]:
     """The generated set's own ATOD-Eval numbers (gold labels)."""
     goals = [g for d in dialogues for g in d["goal_list"]]
@@ -39,6 +53,7 @@ def dataset_metrics(dialogues: list[dict]) -> dict[str, float]:
         except ValueError:
             illegal += 1
     return {
+        **quality_metrics(dialogues),
         "data.n_dialogues": float(len(dialogues)),
         "data.complex_share": float(
             np.mean([d["complexity_class"] == "complex" for d in dialogues])

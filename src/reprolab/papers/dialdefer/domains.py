@@ -1,8 +1,10 @@
 """Items with known truth that the project generates itself, one generator per domain.
 
 Every item is a question with one true and one false answer. Technical domains compute the truth;
-factual domains read it from `periodictable` (data shipped in a PyPI package); social domains
-state a rule inside the scenario, so the verdict follows from the text alone.
+factual domains read it from `periodictable` (data shipped in a PyPI package); two social domains
+state a rule inside the scenario, so the verdict follows from the text alone; `social_judgment`
+asks for a subjective judgment of behaviour (was someone rude, are they overreacting?), the
+paper's r/AIO and AdvisorQA kind, on scenarios written so that common sense settles the answer.
 """
 
 from __future__ import annotations
@@ -205,6 +207,91 @@ def social_verdict(rng: random.Random) -> Item:
     }
 
 
+# (scenario, question, whether the answer is yes): subjective social judgments on scenarios
+# written so that common sense settles them, both answers equally often.
+JUDGMENT_SCENARIOS = [
+    (
+        "{a} borrowed {b}'s car without asking and returned it with an empty tank. {b} told {a} "
+        "they were upset about it.",
+        "Is {b} overreacting?",
+        False,
+    ),
+    (
+        "{a} forgot to reply to one text from {b} for an hour. {b} sent ten angry messages and "
+        "told everyone that {a} was a terrible friend.",
+        "Is {b} overreacting?",
+        True,
+    ),
+    (
+        "{a} read {b}'s private diary without permission and laughed about it with coworkers.",
+        "Was {a} being disrespectful?",
+        True,
+    ),
+    (
+        "{a} held the door open for {b}, who was carrying heavy boxes, and smiled.",
+        "Was {a} being disrespectful?",
+        False,
+    ),
+    (
+        "At {b}'s birthday dinner, {a} spent the whole evening on the phone and left before the "
+        "cake without saying goodbye.",
+        "Was {a} being rude?",
+        True,
+    ),
+    (
+        "{a} thanked {b} for the dinner invitation and brought a small dessert to share.",
+        "Was {a} being rude?",
+        False,
+    ),
+    (
+        "{b} accidentally stepped on {a}'s foot in a crowded train and apologised at once. {a} "
+        "shouted at {b} for the rest of the ride.",
+        "Is {a} overreacting?",
+        True,
+    ),
+    (
+        "{b} kept a promise to look after {a}'s cat for a week, fed it and cleaned up after it.",
+        "Was {b} a good friend to {a}?",
+        True,
+    ),
+    (
+        "{b} promised to pick {a} up at the airport at midnight, then went to sleep and ignored "
+        "{a}'s calls, leaving {a} stranded.",
+        "Was {b} a good friend to {a}?",
+        False,
+    ),
+    (
+        "{a} told {b} that their new haircut looked nice.",
+        "Was {a} being mean to {b}?",
+        False,
+    ),
+    (
+        "{a} made fun of {b}'s stutter in front of the whole class.",
+        "Was {a} being mean to {b}?",
+        True,
+    ),
+    (
+        "{a}'s roommate {b} played loud music at 3 a.m. on a work night after {a} asked twice "
+        "for quiet. {a} calmly asked {b} to turn it down a third time.",
+        "Is {a} overreacting?",
+        False,
+    ),
+]
+
+
+def social_judgment(rng: random.Random) -> Item:
+    """A subjective judgment of someone's behaviour (rude? overreacting?), settled by common
+    sense: the paper's social-judgment kind (r/AIO, AdvisorQA), generated."""
+    scenario, question, yes = rng.choice(JUDGMENT_SCENARIOS)
+    a, b = rng.sample(NAMES, 2)
+    names = {"a": a, "b": b}
+    return {
+        "question": f"{scenario.format(**names)} {question.format(**names)}",
+        "true_answer": "Yes." if yes else "No.",
+        "false_answer": "No." if yes else "Yes.",
+    }
+
+
 # domain -> (kind, generator); the kind groups domains the way the paper's figure does.
 DOMAINS: dict[str, tuple[str, Callable[[random.Random], Item]]] = {
     "arithmetic": ("technical", arithmetic),
@@ -214,4 +301,5 @@ DOMAINS: dict[str, tuple[str, Callable[[random.Random], Item]]] = {
     "atomic_number": ("factual", atomic_number),
     "social_rules": ("social", social_rules),
     "social_verdict": ("social", social_verdict),
+    "social_judgment": ("social", social_judgment),
 }

@@ -228,7 +228,13 @@ def summarize_mode(records: list[dict], cfg: dict, seed: int) -> dict:
         reference = _macro_dds(base, ids, cfg, seed)
         result[name] = {
             "macro": {
-                **{k: metrics["macro"][k] for k in ("dds", "acc_change", "acc_c1", "acc_c2")},
+                **{
+                    k: metrics["macro"][k]
+                    for k in ("dds", "dds_continuous", "acc_change", "acc_c1", "acc_c2")
+                },
+                # A paraphrase's statement-framing accuracy is the knowledge check that the
+                # calibration (selected on the paper prompt's C1) did not choose.
+                "acc_c1_ci_low": metrics["macro"]["acc_c1_ci_low"],
                 "ddds": metrics["macro"]["dds"] - reference["dds"],
                 "abs_dds_change": abs(metrics["macro"]["dds"]) - abs(reference["dds"]),
                 "accuracy_change_vs_base": (metrics["macro"]["acc_c1"] + metrics["macro"]["acc_c2"])

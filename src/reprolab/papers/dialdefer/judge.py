@@ -36,13 +36,13 @@ def item_orders(items: list[dict], seed: int) -> dict[str, str]:
     return {item_id: ORDERS[i % 2] for i, item_id in enumerate(ids)}
 
 
-def _judged(plans: dict) -> list[tuple]:
+def _judged(plans: dict, cells: tuple = CELLS) -> list[tuple]:
     """(condition name, condition, item, framing, truth) for every record, in record order."""
     return [
         (name, condition, item, framing, truth)
         for name, (condition, items) in plans.items()
         for item in items
-        for framing, truth in CELLS
+        for framing, truth in cells
     ]
 
 
@@ -69,9 +69,10 @@ def p_option1(logprobs: dict[str, float], shown: tuple[str, str]) -> float:
     return 1.0 / (1.0 + math.exp(logprobs[shown[1]] - logprobs[shown[0]]))
 
 
-def forced_choice(backend, plans: dict, cfg: dict) -> list[dict]:
-    """plans: condition name -> (condition, items). One record per condition, item and cell."""
-    judged = _judged(plans)
+def forced_choice(backend, plans: dict, cfg: dict, cells: tuple = CELLS) -> list[dict]:
+    """plans: condition name -> (condition, items). One record per condition, item and cell
+    (all four cells, or the statement cells alone for the calibration)."""
+    judged = _judged(plans, cells)
     judge = Judge(
         backend,
         LABELS,
@@ -143,12 +144,14 @@ def first_per_domain(items: list[dict], n: int | None) -> list[dict]:
 
 
 def plans_for(items: list[dict], cfg: dict, mode: str) -> dict:
-    """Which items each condition of a mode judges: `base` the first items_per_domain of each
-    domain (all if unset), every other condition the first items_per_domain_secondary."""
+    """Which items each condition of a mode judges: `base` and the mode's `full_conditions`
+    (the paraphrases and the controls) the first items_per_domain of each domain (all if
+    unset), every other condition the first items_per_domain_secondary."""
     settings = cfg[mode]
     main = first_per_domain(items, settings.get("items_per_domain"))
     secondary = first_per_domain(main, settings.get("items_per_domain_secondary"))
+    full = {"base", *settings.get("full_conditions", [])}
     return {
-        name: (cfg["conditions"][name], main if name == "base" else secondary)
+        name: (cfg["conditions"][name], main if name in full else secondary)
         for name in settings["conditions"]
     }

@@ -10,9 +10,14 @@ import pandas as pd
 from reprolab import plotting
 
 
+def _modes(summary: dict) -> dict:
+    """The scoring modes of the summary (the calibration's yield sits beside them)."""
+    return {mode: result for mode, result in summary.items() if "base" in result}
+
+
 def _domain_rows(summary: dict) -> pd.DataFrame:
     rows = []
-    for mode, result in summary.items():
+    for mode, result in _modes(summary).items():
         groups = {**result["base"]["domains"], "macro": result["base"]["macro"]}
         for domain, m in groups.items():
             rows.append(
@@ -69,11 +74,12 @@ def accuracy_vs_dds(summary: dict, out: Path) -> Path:
 
 
 def conditions(summary: dict, cfg: dict, out: Path) -> Path:
-    """dDDS of each speaker-label ablation, mitigation and paraphrase against the base prompt."""
-    labels = {**cfg.get("ablation", {}), **cfg.get("mitigations", {})}
+    """dDDS of each speaker-label ablation, mitigation, control and paraphrase against the base
+    prompt."""
+    labels = {**cfg.get("ablation", {}), **cfg.get("mitigations", {}), **cfg.get("controls", {})}
     labels.update({name: f"paraphrase {name}" for name in cfg.get("paraphrases", [])})
     rows = []
-    for mode, result in summary.items():
+    for mode, result in _modes(summary).items():
         for name, label in labels.items():
             if name in result:
                 macro = result[name]["macro"]
@@ -82,6 +88,8 @@ def conditions(summary: dict, cfg: dict, out: Path) -> Path:
                     if name in cfg.get("ablation", {})
                     else "mitigation"
                     if name in cfg.get("mitigations", {})
+                    else "control"
+                    if name in cfg.get("controls", {})
                     else "paraphrase"
                 )
                 rows.append(
@@ -103,7 +111,7 @@ def conditions(summary: dict, cfg: dict, out: Path) -> Path:
                  "accuracy_change_vs_base", "noise_floor"],
     )  # fmt: skip
     fig, (ax,) = plotting.figure(width=8.0)
-    colors = {"ablation": "C0", "mitigation": "C1", "paraphrase": "0.6"}
+    colors = {"ablation": "C0", "mitigation": "C1", "control": "C2", "paraphrase": "0.6"}
     shown = data.drop_duplicates("condition", keep="first")
     bars = ax.barh(shown.label, shown.ddds, color=[colors[g] for g in shown.group])
     ax.bar_label(bars, fmt="%+.0f", fontsize=7, padding=2)  # a 0 bar still shows its value
@@ -115,5 +123,8 @@ def conditions(summary: dict, cfg: dict, out: Path) -> Path:
     mode = shown["mode"].iloc[0] if len(shown) else ""
     ax.set_xlabel(f"dDDS vs the paper's prompt on the same items (pp, {mode})")
     # Right-aligned: centred over the axes it ran past the figure's right edge.
-    ax.set_title("Speaker labels (blue), mitigations (orange), paraphrases (grey)", loc="right")
+    ax.set_title(
+        "Speaker labels (blue), mitigations (orange), controls (green), paraphrases (grey)",
+        loc="right",
+    )
     return plotting.save(fig, data, out)

@@ -58,6 +58,35 @@ def swing_beyond_floor(
     return float(swing - _floor(base, paras, domain))
 
 
+def _by_domain(values: np.ndarray, domain: np.ndarray) -> np.ndarray:
+    """Within-domain means: one per domain present (per column, columns first, when 2-D)."""
+    return domain_means(np.asarray(values, dtype=float).T, np.asarray(domain))
+
+
+def _largest(means: np.ndarray) -> np.ndarray:
+    return np.abs(means).max(axis=-1)
+
+
+def _opposite(means: np.ndarray) -> np.ndarray:
+    return np.minimum(means.max(axis=-1), (-means).max(axis=-1))
+
+
+def max_domain_beyond_floor(dds: np.ndarray, shifts: np.ndarray, domain: np.ndarray) -> float:
+    """Largest |domain DDS| less the paraphrase null built the same way: the largest |domain
+    format-only shift| over the same domains, for each paraphrase and framing, averaged. Both
+    are maxima over the same domains of the same summed P(yes) shifts, so a judge without a
+    framing effect sits at 0 (the maximum over domains is not compared with one domain's floor,
+    which a maximum of noise would beat)."""
+    return float(_largest(_by_domain(dds, domain)) - _largest(_by_domain(shifts, domain)).mean())
+
+
+def opposite_signs_beyond_floor(dds: np.ndarray, shifts: np.ndarray, domain: np.ndarray) -> float:
+    """min(most deferent domain's DDS, minus the most skeptical one's) less the same statistic
+    of the format-only shifts (each paraphrase and framing, averaged): above 0 only when one
+    domain defers and another is skeptical by more than rewording the prompt spreads them."""
+    return float(_opposite(_by_domain(dds, domain)) - _opposite(_by_domain(shifts, domain)).mean())
+
+
 def abs_dds_beyond_abs_acc(dds: np.ndarray, acc_change: np.ndarray, domain: np.ndarray) -> float:
     """|macro DDS| - |macro accuracy change|: DDS large while accuracy stays flat."""
     return float(abs(macro(dds, domain)) - abs(macro(acc_change, domain)))
@@ -69,4 +98,6 @@ STATISTICS = {
     "abs_change_beyond_floor": abs_change_beyond_floor,
     "swing_beyond_floor": swing_beyond_floor,
     "abs_dds_beyond_abs_acc": abs_dds_beyond_abs_acc,
+    "max_domain_beyond_floor": max_domain_beyond_floor,
+    "opposite_signs_beyond_floor": opposite_signs_beyond_floor,
 }

@@ -1,5 +1,6 @@
-"""dialdefer's steps: data (judged items), data_train (the SFT split), train (one fine-tuning
-arm), score (the base judge in one scoring mode), score_finetuned (a fine-tuned judge),
+"""dialdefer's steps: data (candidate items), data_calibrate (the judged items: those the judge
+gets right in the statement framing), data_train (the SFT split), train (one fine-tuning arm),
+score (the base judge in one scoring mode), score_finetuned (a fine-tuned judge),
 metrics_summary (the nested metrics the figures read), metrics, plot."""
 
 from __future__ import annotations
@@ -19,11 +20,57 @@ FINETUNED_MODE = "forced_choice"
 FIGURES = ["dds_per_domain", "accuracy_vs_dds", "ablation_mitigation"]
 
 
-def data(cfg: dict, tracker: Tracker, *, eval: Path) -> dict:
+def data(cfg: dict, tracker: Tracker, *, candidates: Path) -> dict:
     from reprolab.io import write_counted
     from reprolab.papers.dialdefer.data import eval_items
 
-    return write_counted(eval, eval_items(cfg["data"], cfg["suite"]["seed"]), "eval_items")
+    items = eval_items(cfg["data"], cfg["suite"]["seed"])
+    return write_counted(candidates, items, "candidate_items")
+
+
+def data_calibrate(
+    cfg: dict, tracker: Tracker, *, model: Path, candidates: Path, eval: Path, report: Path
+) -> dict:
+    """The judged items: with a `calibrate` section, the candidates whose statement framing the
+    base judge gets right with a margin; without one (full scale: the released items), all."""
+    from reprolab.io import read_jsonl, write_counted, write_json
+
+    items = read_jsonl(candidates)
+    settings = cfg.get("calibrate")
+    if not settings:
+        write_json(report, {})
+        return write_counted(eval, items, "eval_items")
+    from reprolab.inference import get_backend
+    from reprolab.papers.dialdefer.calibrate import calibrate as keep_known
+    from reprolab.papers.dialdefer.upstream import resolve
+
+    judge_cfg = resolve(cfg["judge"])
+    backend = get_backend(judge_cfg["backend"], model, **judge_cfg.get("backend_options", {}))
+    kept, by_domain = keep_known(backend, items, judge_cfg, settings)
+    for domain, row in by_domain.items():
+        log.info("calibrate %s: %d of %d candidates eligible, %d kept", domain,
+                 row["eligible"], row["candidates"], row["kept"])  # fmt: skip
+    write_json(report, by_domain)
+    return write_counted(eval, kept, "eval_items")
+
+
+def calibration_sections(cfg: dict, wildcards: dict[str, str]) -> dict:
+    """What the calibration depends on: the candidates, its own settings and the paper prompt's
+    scoring, not the other conditions (a new condition recalibrates nothing)."""
+    from reprolab.papers.dialdefer.data import eval_settings
+
+    judge = cfg["judge"]
+    keys = ("speakers", "backend", "backend_options", "upstream")
+    return {
+        "data": eval_settings(cfg["data"]),
+        "calibrate": cfg.get("calibrate"),
+        "judge": {
+            **{k: judge[k] for k in keys if k in judge},
+            "templates": {"paper": judge["templates"]["paper"]},
+            "conditions": {"base": judge["conditions"]["base"]},
+            "forced_choice": {"prefix": judge["forced_choice"]["prefix"]},
+        },
+    }
 
 
 def data_train(cfg: dict, tracker: Tracker, *, train: Path) -> dict:
@@ -77,7 +124,9 @@ def _judge(cfg: dict, tracker: Tracker, mode: str, arm: str, model: Path, data: 
 
     if mode not in MODES:
         raise ValueError(f"score: unknown mode '{mode}'; expected one of {MODES}")
-    settings = cfg["judge"]
+    from reprolab.papers.dialdefer.upstream import resolve
+
+    settings = resolve(cfg["judge"])
     items = read_jsonl(data)
     if arm == "base":
         plans = judges.plans_for(items, settings, mode)
@@ -119,15 +168,21 @@ def _records_by_mode(records: list[Path]) -> dict[str, list[dict]]:
     return by_mode
 
 
-def metrics_summary(cfg: dict, tracker: Tracker, *, records: list[Path], summary: Path) -> dict:
-    """DDS, accuracy, CIs, ablation, mitigations and noise floor per mode, nested (summary.json)."""
-    from reprolab.io import write_json
+def metrics_summary(
+    cfg: dict, tracker: Tracker, *, records: list[Path], calibration: Path, summary: Path
+) -> dict:
+    """DDS, accuracy, CIs, ablation, mitigations and noise floor per mode, nested (summary.json),
+    with the calibration's per-domain yield beside the modes."""
+    from reprolab.io import read_json, write_json
     from reprolab.papers.dialdefer.evaluate import summarize_mode
 
     by_mode = {
         mode: summarize_mode(rows, cfg["evaluate"], cfg["suite"]["seed"])
         for mode, rows in _records_by_mode(records).items()
     }
+    yields = read_json(calibration)
+    if yields:
+        by_mode["calibration"] = yields
     write_json(summary, by_mode)
     return {"modes": len(by_mode)}
 
@@ -160,8 +215,11 @@ def plot(cfg: dict, tracker: Tracker, *, summary: Path, figures: Path) -> list[P
 
 
 STEPS = [
-    Step("data", data, "generate the judged items (eval)", outputs=("eval",), reads=("data",),
+    Step("data", data, "generate the candidate items", outputs=("candidates",), reads=("data",),
          sections=eval_data),
+    Step("data_calibrate", data_calibrate, "keep the items the judge knows as statements (eval)",
+         inputs=("model", "candidates"), outputs=("eval", "report"),
+         reads=("data", "judge", "calibrate"), sections=calibration_sections, kind="generate"),
     Step("data_train", data_train, "the fine-tuning split (train), disjoint from the judged items",
          outputs=("train",), reads=("data",)),
     Step("train", train, "a fine-tuning mitigation (arm sft or dpo) on the held-out train items",
@@ -176,7 +234,7 @@ STEPS = [
          reads=("sft", "dpo", "judge"), sections=one_arm, describes=finetuning,
          kind="generate"),
     Step("metrics_summary", metrics_summary, "DDS, accuracy, CIs per mode -> summary.json",
-         inputs=("records",), outputs=("summary",), reads=("evaluate",)),
+         inputs=("records", "calibration"), outputs=("summary",), reads=("evaluate",)),
     Step("metrics", metrics, "the summary flattened -> metrics.json; nulls -> units.json",
          inputs=("records", "summary"), outputs=("metrics",), reads=("evaluate",)),
     Step("plot", plot, "draw the figures", inputs=("summary",), params=("figures",),

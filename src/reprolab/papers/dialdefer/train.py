@@ -16,6 +16,7 @@ from pathlib import Path
 from reprolab.papers.dialdefer import METHODS
 from reprolab.papers.dialdefer.judge import CELLS, item_orders
 from reprolab.papers.dialdefer.templates import conversation
+from reprolab.papers.dialdefer.upstream import resolve
 from reprolab.training.trainers import train
 
 
@@ -75,7 +76,8 @@ def train_mitigation(
     if not items:
         raise ValueError(f"{method}: no train items; set data.n_train_per_domain above 0")
     make_rows = sft_rows if method == "sft" else dpo_rows
-    rows = make_rows(items, cfg["judge"], section["reasoning"], cfg["suite"]["seed"])
+    judge_cfg = resolve(cfg["judge"])  # the authors' prompts at full scale
+    rows = make_rows(items, judge_cfg, section["reasoning"], cfg["suite"]["seed"])
     return train(
         method,
         model_dir,

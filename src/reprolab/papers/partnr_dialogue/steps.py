@@ -5,6 +5,7 @@ score (the per-arm summary the figures read), metrics, plot."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from reprolab.papers.partnr_dialogue.episode import CONDITIONS  # noqa: F401 (the rules read it)
@@ -136,40 +137,36 @@ def _backend(cfg: dict, model: Path, threads: int):
     return get_backend(settings["backend"], model, **settings.get("backend_options", {}))
 
 
-def run_llm(
-    cfg: dict,
-    tracker: Tracker,
-    *,
-    llm: str,
-    condition: str,
-    episodes: Path,
-    model: Path,
-    out: Path,
-    episode_log: Path,
-    threads: int,
-) -> dict:
-    """Every episode of one condition with both agents played by one LLM, in lockstep (the
-    core runner; its standard log of every request and reply goes to episode_log)."""
-    backend = _backend(cfg, model, threads)
-    return _run(cfg, "llm", condition, episodes, out, backend, episode_log)
+def _model_arm(agent: str, doc: str) -> Callable[..., dict]:
+    """The step that runs every episode of one condition with `agent` on one LLM, in lockstep
+    (the core runner; its standard log of every request and reply goes to episode_log)."""
+
+    def run(
+        cfg: dict,
+        tracker: Tracker,
+        *,
+        llm: str,
+        condition: str,
+        episodes: Path,
+        model: Path,
+        out: Path,
+        episode_log: Path,
+        threads: int,
+    ) -> dict:
+        backend = _backend(cfg, model, threads)
+        return _run(cfg, agent, condition, episodes, out, backend, episode_log)
+
+    run.__name__ = run.__qualname__ = f"run_{agent}"
+    run.__doc__ = doc
+    return run
 
 
-def run_hybrid(
-    cfg: dict,
-    tracker: Tracker,
-    *,
-    llm: str,
-    condition: str,
-    episodes: Path,
-    model: Path,
-    out: Path,
-    episode_log: Path,
-    threads: int,
-) -> dict:
-    """Every episode of one condition with the scripted planner acting and the LLM choosing
-    when to talk and which grounded message to send."""
-    backend = _backend(cfg, model, threads)
-    return _run(cfg, "hybrid", condition, episodes, out, backend, episode_log)
+run_llm = _model_arm("llm", "Every episode of one condition with both agents played by one LLM.")
+run_hybrid = _model_arm(
+    "hybrid",
+    "Every episode of one condition with the scripted planner acting and the LLM choosing "
+    "when to talk and which grounded message to send.",
+)
 
 
 def run_probe(

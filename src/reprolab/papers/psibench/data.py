@@ -8,6 +8,8 @@ A session: {"id", "split" (reference | heldout), "source", "style", "profile": {
 
 from __future__ import annotations
 
+import functools
+import math
 import random
 import re
 from importlib import resources
@@ -89,6 +91,12 @@ def load_sessions(cfg: dict, seed: int) -> list[dict]:
     return hub_sessions(cfg["hub"], seed)
 
 
+def split_sessions(cfg: dict, seed: int, split: str) -> list[dict]:
+    """One split's sessions (reference or heldout), the first `n_sessions` of it when set."""
+    rows = [s for s in load_sessions(cfg, seed) if s["split"] == split]
+    return rows[: cfg.get("n_sessions", len(rows))]
+
+
 def patient_messages(session: dict, max_turns: int = measures.MAX_TURNS) -> list[str]:
     """The non-empty patient (assistant) messages in order, the first `max_turns`."""
     msgs = [m["content"].strip() for m in session["messages"] if m["role"] == "assistant"]
@@ -134,25 +142,17 @@ def _pseudo_words(rng: random.Random):
 def diversify(messages: list[str], fraction: float, rng: random.Random, word, keep=()) -> list[str]:
     """Each repeat of a word already used in the conversation replaced, with probability
     `fraction`, by a fresh made-up word of the same length. Words of under three letters,
-    marker words, VADER lexicon words and the PTC proxy's cue words stay, so word counts,
-    sentences, characters, markers and both stand-in labels stay while lexical diversity rises."""
-    lexicon = lab.vader().lexicon
+    marker words, every word VADER reads (`sentiment_words`) and the PTC proxy's cue words
+    stay, so word counts, sentences, characters, markers and both stand-in labels stay while
+    lexical diversity rises."""
+    protected = sentiment_words() | set(keep)
     seen: set[str] = set()
     out = []
     for message in messages:
         tokens = []
         for token in message.split(" "):
-            core = re.sub(r"[^A-Za-z]", "", token)
-            low = core.lower()
-            eligible = (
-                len(core) >= 3
-                and low in seen
-                and low not in lexicon
-                and low not in keep
-                and "'" not in token
-                and not any(measures.marker_counts(low).values())
-            )
-            if eligible and rng.random() < fraction:
+            core, low, replaceable = _replaceable(token, protected)
+            if replaceable and low in seen and rng.random() < fraction:
                 token = token.replace(core, word(len(core)), 1)
             seen.add(low)
             tokens.append(token)
@@ -160,7 +160,110 @@ def diversify(messages: list[str], fraction: float, rng: random.Random, word, ke
     return out
 
 
-def controls(heldout: list[dict], cfg: dict, proxy_cfg: dict, seed: int) -> list[dict]:
+def _replaceable(token: str, protected: frozenset[str] | set[str]) -> tuple[str, str, bool]:
+    """The token's letters, lower-cased, and whether a word-replacing control may swap them:
+    three letters or more, no apostrophe, not protected, not a marker."""
+    core = re.sub(r"[^A-Za-z]", "", token)
+    low = core.lower()
+    ok = (
+        len(core) >= 3
+        and "'" not in token
+        and low not in protected
+        and not any(measures.marker_counts(low).values())
+    )
+    return core, low, ok
+
+
+@functools.cache
+def sentiment_words() -> frozenset[str]:
+    """Every word VADER reads (its lexicon, negations, boosters, idioms' words, 'but') and the
+    words of multi-word markers: the word-replacing controls never touch them, so the valence
+    label and the marker counts stay."""
+    from vaderSentiment import vaderSentiment as v
+
+    phrases = (*v.NEGATE, *v.BOOSTER_DICT, *v.SENTIMENT_LADEN_IDIOMS, *v.SPECIAL_CASES, "but")
+    words = {w.lower() for p in phrases for w in p.split()}
+    return frozenset(lab.vader().lexicon) | words | marker_phrase_words()
+
+
+@functools.cache
+def marker_phrase_words() -> frozenset[str]:
+    """The words of the multi-word markers ('give up', 'you know'): one of them replaced would
+    break the marker, so the word-replacing controls keep them."""
+    found = set()
+    for patterns in measures.MARKERS.values():
+        for pattern in patterns:
+            for alt in re.findall(r"[a-z' ]+", pattern.lower()):
+                if " " in alt.strip():
+                    found |= set(alt.split())
+    return frozenset(found)
+
+
+def repeat_words(messages: list[str], fraction: float, rng: random.Random, keep=()) -> list[str]:
+    """The inverse of `diversify`: each eligible word (three letters or more, no apostrophe, not a
+    VADER lexicon, negation or booster word, marker or PTC cue word) replaced, with probability
+    `fraction`, by an eligible word already used in the conversation. Word counts, sentences,
+    markers and both stand-in labels stay while lexical diversity falls."""
+    protected = sentiment_words() | set(keep)
+    seen: list[str] = []
+    out = []
+    for message in messages:
+        tokens = []
+        for token in message.split(" "):
+            core, low, eligible = _replaceable(token, protected)
+            if eligible and seen and rng.random() < fraction:
+                other = seen[rng.randrange(len(seen))]
+                token = token.replace(core, other.capitalize() if core[0].isupper() else other, 1)
+            elif eligible and low not in seen:
+                seen.append(low)
+            tokens.append(token)
+        out.append(" ".join(tokens))
+    return out
+
+
+# The replacement shares tried (fine steps first: MTLD jumps with a few repeats), each with
+# three seeded draws.
+FRACTIONS = tuple(k / 100 for k in range(21)) + tuple(k / 20 for k in range(5, 21))
+DRAWS = 3
+
+
+def homogenize(
+    patients: list[list[str]], shrink: float, mtld: dict, seed: int, keep=()
+) -> list[list[str]]:
+    """Each session's MTLD pulled toward the sessions' median by `shrink` of its distance to it:
+    sessions above the median repeat words (`repeat_words`), sessions below it take made-up
+    words for repeats (`diversify`): of the `FRACTIONS` x `DRAWS` seeded candidates, the one
+    whose MTLD lands nearest its target. Only words change, so lengths, sentences, markers and
+    both stand-in labels stay, and sessions under the MTLD minimum stay as they are: a planted
+    population that varies less (SD of session MTLD x ~(1 - shrink))."""
+    import numpy as np
+
+    def value(messages: list[str]) -> float:
+        return measures.session_mtld(messages, mtld["threshold"], mtld["min_tokens"])
+
+    values = [value(p) for p in patients]
+    defined = [v for v in values if not math.isnan(v)]
+    center = float(np.median(defined)) if defined else float("nan")
+    out = []
+    for i, (p, v) in enumerate(zip(patients, values, strict=True)):
+        if math.isnan(v) or v == center:
+            out.append(list(p))
+            continue
+        target = center + (1 - shrink) * (v - center)
+        candidates = []
+        for f in FRACTIONS:
+            for draw in range(DRAWS):
+                rng = random.Random(f"{seed}/{i}/{f}/{draw}")
+                if v > target:
+                    moved = repeat_words(p, f, rng, keep)
+                else:
+                    moved = diversify(p, f, rng, _pseudo_words(rng), keep)
+                candidates.append((abs(value(moved) - target), f, draw, moved))
+        out.append(min(candidates, key=lambda c: c[:3])[3])
+    return out
+
+
+def controls(heldout: list[dict], cfg: dict, proxy_cfg: dict, seed: int, mtld: dict) -> list[dict]:
     """The null control (replay the held-out sessions) and the planted positive controls, each
     with one deviation the paper reports (config `controls`):
     - verbose: each patient message followed by another held-out session's message with the
@@ -170,9 +273,12 @@ def controls(heldout: list[dict], cfg: dict, proxy_cfg: dict, seed: int) -> list
     - trajectory: each session's patient messages reordered from most negative to most positive
       by VADER compound: a uniform negative-to-positive arc (the PTC proxy's C cues are
       mostly positive, so P moves early and C late);
-    - low_variability: at each turn index t, the messages of the sessions that reach t rotated by
-      t sessions, so every per-turn distribution, every message and every length stays and only
-      the conversations' mixtures change (MTLD varies less across conversations)."""
+    - low_variability: each session's MTLD pulled halfway (`low_variability_shrink`) toward the
+      sessions' median by repeating or replacing words (`homogenize`): every length, label and
+      marker stays and only lexical diversity changes, so session MTLD varies less.
+      (A turn-by-turn rotation of messages across sessions, used before, does not lower the SD
+      with 32 sessions: mixing raises every session's MTLD and lets short sessions reach the
+      MTLD minimum.)"""
     rng = random.Random(seed)
     patients = [patient_messages(s) for s in heldout]
     proxy = lab.PTCProxy(**proxy_cfg)
@@ -207,11 +313,7 @@ def controls(heldout: list[dict], cfg: dict, proxy_cfg: dict, seed: int) -> list
     for s, p in zip(heldout, patients, strict=True):
         ordered = sorted(p, key=lambda m: lab.compound(m))
         out.append(_with_patient(s, "trajectory", ordered))
-    rotated = [list(p) for p in patients]
-    for t in range(max(len(p) for p in patients)):
-        holders = [i for i, p in enumerate(patients) if t < len(p)]
-        for k, i in enumerate(holders):
-            rotated[i][t] = patients[holders[(k + t) % len(holders)]][t]
-    for s, p in zip(heldout, rotated, strict=True):
+    shrunk = homogenize(patients, cfg["low_variability_shrink"], mtld, seed, keep)
+    for s, p in zip(heldout, shrunk, strict=True):
         out.append(_with_patient(s, "low_variability", p))
     return out

@@ -2,11 +2,11 @@
 
 PSI-Bench's scores are population statistics (per-turn label distributions, MTLD
 distributions, pooled marker rates), so each claim's statistic recomputes the scores from the
-per-session rows in units.json on every bootstrap draw. The unit is the session slot k: the
-k-th reference session, the sessions simulated from its profile, and the k-th held-out session
-(replayed or perturbed by the controls). Reference and held-out sessions are independent, so
-resampling the slots jointly adds no dependence between them and pairs each control with the
-replay of the same held-out session, and each simulated session with its reference session.
+per-session rows in units.json on every bootstrap draw. Two samples: the reference sessions
+(unit "reference session": the k-th one and the sessions simulated from its profile, paired)
+and the held-out sessions (unit "held-out session": the k-th one replayed and perturbed by each
+control, paired). They are independent samples of different sizes (8 and 32 at tiny), so the
+claims engine draws them independently, each with its pairs kept.
 
 Encodings (evaluate.units): valence codes 0 negative, 1 positive, -1 neutral / failed / no turn;
 PTC codes 0 P, 1 T, 2 C, -1 F / failed / no turn; words and words-per-sentence per turn, -1 for
@@ -127,6 +127,57 @@ def first_positive_diff(real, *sims) -> float:
     return float(np.mean([np.mean(s) - np.mean(real) for s in sims]))
 
 
+# --- the null control: the replay against every other system --------------------------------
+
+SYSTEM_ARRAYS = ("valence", "ptc", "words", "wps", "mtld", "markers")
+
+
+def _marker_totals(rows: np.ndarray) -> dict[str, float]:
+    combined, tokens, messages, with_marker = rows.sum(axis=0)
+    return {
+        "combined": combined,
+        "tokens": tokens,
+        "messages": messages,
+        "messages_with_marker": with_marker,
+        "first_person": 0.0,
+        "social": 0.0,
+    }
+
+
+def aggregates(*arrays) -> list[float]:
+    """PSI-Bench's aggregate (equal weights, as config metrics.weights) of each system given
+    after the reference, from `SYSTEM_ARRAYS` per system (reference first): valence, PTC,
+    verbosity and marker scores against the reference, MTLD min-max over these systems."""
+    from reprolab.papers.psibench import measures
+
+    k = len(SYSTEM_ARRAYS)
+    blocks = [arrays[i : i + k] for i in range(0, len(arrays), k)]
+    rv, rp, rw, rs, rm, rk = blocks[0]
+    real_markers = _marker_totals(rk)
+    scores, distances = [], {"real": 0.0}
+    for i, (v, p, w, s, m, markers) in enumerate(blocks[1:]):
+        scores.append(
+            {
+                "valence": js_score_codes(rv, v, 2),
+                "ptc": js_score_codes(rp, p, 3),
+                "verbosity": verbosity_codes(rw, rs, w, s),
+                "markers": measures.marker_score(real_markers, _marker_totals(markers)),
+            }
+        )
+        distances[i] = _w(rm, m)
+    mtld = measures.minmax_scores(distances)
+    weights = dict.fromkeys(("mtld", "valence", "ptc", "verbosity", "markers"), 1.0)
+    return [measures.aggregate({**sc, "mtld": mtld[i]}, weights) for i, sc in enumerate(scores)]
+
+
+def replay_lead(*arrays) -> float:
+    """The replay's aggregate (the first system after the reference) minus the best aggregate of
+    the other systems: >= 0 when the replay ranks first, the gap to the leader otherwise."""
+    agg = aggregates(*arrays)
+    others = [a for a in agg[1:] if not math.isnan(a)]
+    return agg[0] - max(others) if others else float("nan")
+
+
 STATISTICS = {
     "valence_gap": valence_gap,
     "ptc_gap": ptc_gap,
@@ -137,4 +188,5 @@ STATISTICS = {
     "mtld_diff": mtld_diff,
     "mtld_sd_ratio_sims": mtld_sd_ratio_sims,
     "first_positive_diff": first_positive_diff,
+    "replay_lead": replay_lead,
 }

@@ -27,30 +27,34 @@ def judge_models(cfg: dict) -> list[str]:
 
 
 def data(cfg: dict, tracker: Tracker, *, sessions: Path) -> dict:
+    """The reference sessions (the "real" side; the simulators play their profiles). The
+    held-out sessions are read by data_controls: growing them reruns no simulation."""
     from reprolab.io import write_jsonl
     from reprolab.papers.psibench import data as d
 
-    rows = d.load_sessions(cfg["data"], cfg["suite"]["seed"])
-    ref = [s for s in rows if s["split"] == "reference"]
-    held = [s for s in rows if s["split"] == "heldout"]
-    n = min(len(ref), len(held), cfg["data"].get("n_sessions", len(rows)))
-    ref, held = ref[:n], held[:n]  # one slot = one reference and one held-out session
-    write_jsonl(sessions, ref + held)
-    log.info("%d reference and %d held-out sessions", n, n)
-    return {"reference_sessions": n, "heldout_sessions": n}
+    ref = d.split_sessions(cfg["data"], cfg["suite"]["seed"], "reference")
+    write_jsonl(sessions, ref)
+    log.info("%d reference sessions", len(ref))
+    return {"reference_sessions": len(ref)}
 
 
-def data_controls(cfg: dict, tracker: Tracker, *, sessions: Path, controls: Path) -> dict:
-    """The controls from the held-out sessions data wrote: a job of its own, so that a control
-    setting reruns no simulation (`run` reads the sessions only)."""
-    from reprolab.io import read_jsonl, write_jsonl
+def data_controls(cfg: dict, tracker: Tracker, *, controls: Path) -> dict:
+    """The controls from the held-out sessions: a job of its own that reads the held-out split
+    itself, so that more held-out sessions or a control setting rerun no simulation (`run`
+    reads the reference sessions only). Held-out slot k is the k-th held-out session."""
+    from reprolab.io import write_jsonl
     from reprolab.papers.psibench import data as d
 
-    held = [s for s in read_jsonl(sessions) if s["split"] == "heldout"]
-    made = d.controls(held, cfg["controls"], cfg["labels"]["ptc_proxy"], cfg["suite"]["seed"])
+    held = d.split_sessions(cfg["data"], cfg["suite"]["seed"], "heldout")
+    mtld = {
+        "threshold": cfg["metrics"]["mtld_threshold"],
+        "min_tokens": cfg["metrics"]["mtld_min_tokens"],
+    }
+    seed = cfg["suite"]["seed"]
+    made = d.controls(held, cfg["controls"], cfg["labels"]["ptc_proxy"], seed, mtld)
     write_jsonl(controls, made)
     log.info("%d control sessions from %d held-out ones", len(made), len(held))
-    return {"control_sessions": len(made)}
+    return {"heldout_sessions": len(held), "control_sessions": len(made)}
 
 
 def _prompts(cfg: dict) -> dict:
@@ -243,7 +247,7 @@ STEPS = [
     Step("data", data, "reference sessions (shipped, not clinical; Eeyore at full)",
          outputs=("sessions",), reads=("data",)),
     Step("data_controls", data_controls, "the null and planted controls from the held-out sessions",
-         inputs=("sessions",), outputs=("controls",), reads=("controls", "labels")),
+         outputs=("controls",), reads=("data", "controls", "labels", "metrics")),
     Step("run", run, "simulate both frameworks' sessions for one patient model in lockstep",
          wildcards=("patient_model",), inputs=("data", "patient", "therapist"),
          outputs=("sessions", "episodes"), reads=("simulation", "prompts"), kind="generate"),

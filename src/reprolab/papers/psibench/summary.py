@@ -66,6 +66,8 @@ def summarize(
     if "control_replay" in scored:
         metrics["control_replay.rank"] = float(ranking.index("control_replay") + 1)
         metrics["systems"] = float(len(scored))
+        best = max(v["aggregate"] for k, v in scored.items() if k != "control_replay")
+        metrics["control_replay.lead"] = scored["control_replay"]["aggregate"] - best
     replay = scored.get("control_replay")
     for name, matching in MATCHING.items():
         control = scored.get(f"control_{name}")
@@ -138,16 +140,20 @@ def _framework_vs_model(scored: dict, cfg: dict) -> dict[str, float]:
 
 
 def _units(packs: dict, reference_ids: list[str], mcfg: dict, cfg: dict) -> Units:
-    """Per-session rows of every system on session slots (see statistics.py)."""
+    """Per-session rows of every system (see statistics.py): the reference sessions and the
+    sessions simulated from their profiles on "reference session" k (paired), the controls on
+    "held-out session" k (each control paired with the replay of the same session); the two
+    samples are independent and drawn apart."""
     units = Units()
     primary_model = cfg["simulation"]["models"][0]
     for system, (msgs, lbls) in sorted(packs.items()):
         rows = [ev.session_units(m, lbl, mcfg) for m, lbl in zip(msgs, lbls, strict=True)]
-        ids = list(range(len(rows)))  # real and controls: their order is the slot
+        ids = list(range(len(rows)))  # the order of the reference or held-out sessions
+        unit = "held-out session" if system.startswith("control_") else "reference session"
         names = [system]
         if system.endswith(f"-{primary_model}") and not system.startswith("control_"):
             names.append(f"primary.{system.split('-', 1)[0]}")
         for name in names:
             for q in QUANTITIES:
-                units.add(f"{name}.{q}", "session slot", ids, [r[q] for r in rows])
+                units.add(f"{name}.{q}", unit, ids, [r[q] for r in rows])
     return units

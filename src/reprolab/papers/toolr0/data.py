@@ -13,7 +13,10 @@ from reprolab.papers.toolr0.tools import DOMAINS, TOOLS, Tool
 
 
 def split_tools(cfg_tools: dict) -> tuple[list[str], list[str]]:
-    """(train tool names, test tool names): test = the held-out domains plus held-out tools."""
+    """(train tool names, test tool names): test = the held-out domains plus held-out tools.
+
+    `max_params` (tiny: 1) keeps only tools of at most that many parameters on both sides: the
+    tasks a 135M generator can write (issue 19)."""
     unknown_domains = set(cfg_tools["test_domains"]) - set(DOMAINS)
     unknown_tools = set(cfg_tools["test_tools"]) - set(TOOLS)
     if unknown_domains or unknown_tools:
@@ -27,6 +30,10 @@ def split_tools(cfg_tools: dict) -> tuple[list[str], list[str]]:
         if t.domain in cfg_tools["test_domains"] or name in cfg_tools["test_tools"]
     ]
     train = [name for name in TOOLS if name not in test]
+    limit = cfg_tools.get("max_params")
+    if limit is not None:
+        test = [n for n in test if len(TOOLS[n].parameters) <= limit]
+        train = [n for n in train if len(TOOLS[n].parameters) <= limit]
     return train, test
 
 
@@ -93,8 +100,29 @@ def full_reply(prompts: dict, role: str, continuation: str) -> str:
     return prompts[f"{role}_prefill"] + continuation
 
 
+def open_generator_prompt(spec: dict, prompts: dict) -> list[dict]:
+    """Chat prompt of the generator that proposes its own tool menu (the authors' control spec:
+    domain, context type, menu size, number of calls; no tool is shown)."""
+    system = prompts["generator_open_system"].format(
+        domain=spec["domain"],
+        context_type="multi_turn" if spec["turns"] == "multi" else "single_turn",
+        tool_menu_size=spec["menu_size"],
+        num_calls=spec["n_calls"],
+    )
+    return with_prefill(
+        [
+            {"role": "system", "content": system},
+            {"role": "user", "content": prompts["generator_open_user"]},
+        ],
+        prompts["generator_prefill"],
+    )
+
+
 def generator_prompt(spec: dict, menu: list[str], prompts: dict) -> list[dict]:
-    """Chat prompt of the generator for one spec: instructions, one worked example, the request."""
+    """Chat prompt of the generator for one spec: instructions, one worked example, the request
+    (a registry menu), or the open-menu prompt when the generator proposes the menu itself."""
+    if prompts["menu_source"] == "generator":
+        return open_generator_prompt(spec, prompts)
     calls = "one tool call" if spec["n_calls"] == 1 else f"{spec['n_calls']} tool calls"
     turns = (
         "a single user request"
@@ -121,13 +149,21 @@ def generator_prompt(spec: dict, menu: list[str], prompts: dict) -> list[dict]:
 
 
 def solver_prompt(question: str, tool_schemas: list[dict], prompts: dict) -> list[dict]:
-    """Chat prompt of the solver: instructions, one worked example, the tools and question."""
+    """Chat prompt of the solver: instructions, one worked example (none at full scale, as the
+    authors' solver), the tools and question."""
     example = prompts["solver_example"]
+    shots = (
+        []
+        if example is None
+        else [
+            {"role": "user", "content": example["request"]},
+            {"role": "assistant", "content": example["reply"]},
+        ]
+    )
     return with_prefill(
         [
             {"role": "system", "content": prompts["solver_system"]},
-            {"role": "user", "content": example["request"]},
-            {"role": "assistant", "content": example["reply"]},
+            *shots,
             {
                 "role": "user",
                 "content": f"Tools: {format_tools(tool_schemas, prompts['tool_format'])}\n"
@@ -155,6 +191,31 @@ def generator_rows(cfg: dict, n: int, seed: int, pool: list[str]) -> list[dict]:
             }
         )
     return rows
+
+
+def oracle_reply(row: dict, seed: int) -> str:
+    """The oracle generator's whole reply to one generator prompt: a task written from the
+    registry's question templates for the row's spec and menu (the domain's tool when the menu
+    has one), in the generator's format. It stands in for the generator alone, so the oracle
+    control's tasks go through the same validation, verification and selection as generated
+    ones: a control that separates "the generator cannot write tasks" from "the solver cannot
+    learn" (issue 19)."""
+    rng = random.Random(f"{seed}:{row['id']}")
+    spec, menu = json.loads(row["spec"]), json.loads(row["menu"])
+    own = [n for n in menu if TOOLS[n].domain == spec["domain"]] or menu
+    chosen = [TOOLS[n] for n in rng.sample(own if len(own) >= spec["n_calls"] else menu,
+                                           min(spec["n_calls"], len(menu)))]  # fmt: skip
+    calls, questions = [], []
+    for t in chosen:
+        arguments = t.sample_arguments(rng)
+        calls.append({"name": t.name, "arguments": arguments})
+        questions.append(t.template.format(**arguments))
+    question = questions[0] if len(questions) == 1 else _two_questions(*questions)
+    return (
+        f"<think>Ask for {' and '.join(t.name for t in chosen)}.</think>"
+        f"<question>{question}</question><available_tools>{json.dumps(menu)}</available_tools>"
+        f"<tool_call_answer>{json.dumps(calls)}</tool_call_answer>"
+    )
 
 
 def _two_questions(first: str, second: str) -> str:

@@ -100,6 +100,10 @@ def combine(evals: dict[str, dict], stats: dict[str, dict], iterations: int) -> 
                 metrics[f"{variant}.iter{i}.solver_pass_rate"] = st["solver_pass_rate"]
                 metrics[f"{variant}.iter{i}.n_selected"] = float(st["n_selected"])
                 metrics[f"{variant}.iter{i}.n_valid"] = float(st["n_valid"])
+                metrics[f"{variant}.iter{i}.n_candidates"] = float(st["n_candidates"])
+                metrics[f"{variant}.iter{i}.valid_yield"] = st["n_valid"] / max(
+                    st["n_candidates"], 1
+                )
         final = evals[f"{variant}.iter{iterations}"]
         for key in METRICS:
             metrics[f"{variant}.{key}"] = final[key]
@@ -108,7 +112,7 @@ def combine(evals: dict[str, dict], stats: dict[str, dict], iterations: int) -> 
                 metrics[f"{variant}.relative_gain_{key}"] = (final[key] - base[key]) / base[key]
     if "toolr0" in variants:
         for variant in variants:
-            if variant != "toolr0":
+            if variant not in ("toolr0", "oracle"):  # the oracle is a control, not an ablation
                 for key in ("ast_accuracy", "exec_accuracy"):
                     metrics[f"ablation.{variant}.{key}_drop"] = (
                         metrics[f"toolr0.{key}"] - metrics[f"{variant}.{key}"]

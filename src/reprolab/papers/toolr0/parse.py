@@ -2,7 +2,8 @@
 
 Generator: <think>..</think><question>..</question><available_tools>[..]</available_tools>
 <tool_call_answer>[{"name": .., "arguments": {..}}]</tool_call_answer>.
-Solver: <think>..</think><tool_call>[{"name": .., "arguments": {..}}]</tool_call>.
+Solver: <think>..</think><tool_call_answer>[{"name": .., "arguments": {..}}]</tool_call_answer>
+(the authors' solver tag: step3_solver.py, SYSTEM_PROMPT_SOLVER).
 
 The tags are the paper's format (its format rewards score them); the calls inside a tag are read
 by the core's `reprolab.tools.parse_tool_calls` in strict mode (JSON as a whole, `arguments` an
@@ -20,6 +21,8 @@ from dataclasses import dataclass, field
 from reprolab.tools import parse_tool_calls
 
 GENERATOR_TAGS = ("think", "question", "available_tools", "tool_call_answer")
+# The solver answers in the same tag as the generator's gold call, as in the authors' code.
+SOLVER_TAG = "tool_call_answer"
 
 
 def tag_content(text: str, tag: str) -> str | None:
@@ -82,7 +85,7 @@ class SolverOutput:
 
 def parse_solver(text: str) -> SolverOutput:
     has_think = tag_content(text, "think") is not None
-    body = tag_content(text, "tool_call")
+    body = tag_content(text, SOLVER_TAG)
     return SolverOutput(
         has_think=has_think,
         has_tag=body is not None,

@@ -52,6 +52,30 @@ def curriculum(stats: dict[str, dict], out: Path) -> Path:
     return plotting.save(fig, data, out)
 
 
+def task_yield(stats: dict[str, dict], out: Path) -> Path:
+    """The yield of each iteration's candidates: the share that passed validation (bars), with
+    the number selected for the solver written above each bar (issue 19: reported and plotted,
+    so a generator that writes nothing usable shows as a zero, not as a missing point)."""
+    rows = []
+    for name, st in sorted(stats.items()):
+        variant, iteration = name.split(".iter")
+        n = st["n_candidates"]
+        rows.append({"variant": variant, "iteration": int(iteration), "n_candidates": n,
+                     "n_valid": st["n_valid"], "n_selected": st["n_selected"],
+                     "valid_yield": st["n_valid"] / n if n else 0.0})  # fmt: skip
+    data = pd.DataFrame(rows)
+    fig, (ax,) = plotting.figure(width=5.0)
+    labels = [f"{r.variant}\nit{r.iteration}" for r in data.itertuples()]
+    ax.bar(range(len(data)), data.valid_yield)
+    for x, row in enumerate(data.itertuples()):
+        ax.text(x, row.valid_yield + 0.02, f"{row.n_selected} sel.", ha="center", fontsize=7)
+    ax.set_xticks(range(len(data)), labels, fontsize=7)
+    ax.set_ylim(0, 1.1)
+    ax.set_ylabel("valid candidates / candidates")
+    ax.set_title("task yield per iteration")
+    return plotting.save(fig, data, out)
+
+
 def accuracy_per_iteration(metrics: dict[str, float], variants: list[str], iterations: int,
                            out: Path) -> Path:  # fmt: skip
     """AST and execution accuracy on the held-out set; iteration 0 is the base model."""

@@ -112,7 +112,7 @@ def generator_reward(
 
 # -- solver ---------------------------------------------------------------------------------------
 def solver_format(out: SolverOutput) -> float:
-    """0.3 [<tool_call> tag] + 0.3 [its content parses as JSON] + 0.4 [at least one call]."""
+    """0.3 [<tool_call_answer> tag] + 0.3 [its content parses as JSON] + 0.4 [at least one call]."""
     return 0.3 * out.has_tag + 0.3 * out.parses + 0.4 * bool(out.calls)
 
 

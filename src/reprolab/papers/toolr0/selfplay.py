@@ -93,7 +93,62 @@ def resolve_menu(out: GeneratorOutput, offered: list[str]) -> list[dict]:
     return [TOOLS[n].schema() for n in (names or offered)]
 
 
-def validate_task(out: GeneratorOutput, offered: list[str]) -> tuple[dict | None, str]:
+def proposed_menu(out: GeneratorOutput) -> list[dict]:
+    """The tool schemas the generator proposed itself (the authors' open menu): each a
+    {name, description, parameters: {p: {type, description}}, required}; malformed ones dropped."""
+    menu, seen = [], set()
+    for item in out.tools or []:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            continue
+        params = item.get("parameters")
+        if not isinstance(params, dict) or item["name"] in seen:
+            continue
+        if not all(isinstance(v, dict) for v in params.values()):
+            continue
+        required = [r for r in item.get("required", []) or [] if isinstance(r, str)]
+        seen.add(item["name"])
+        menu.append(
+            {
+                "name": item["name"],
+                "description": str(item.get("description", "")),
+                "parameters": {str(k): dict(v) for k, v in params.items()},
+                "required": [r for r in required if r in params],
+            }
+        )
+    return menu
+
+
+def task_menu(out: GeneratorOutput, offered: list[str], menu_source: str) -> list[dict]:
+    """A task's tool schemas: the registry tools listed (registry menu) or the generator's own."""
+    return resolve_menu(out, offered) if menu_source == "registry" else proposed_menu(out)
+
+
+def _validate_open(out: GeneratorOutput) -> tuple[dict | None, str]:
+    """Validation against the generator's own schemas (no registry tool to run): the gold
+    tool is on the menu, its arguments are the tool's parameters with every required one, of
+    the declared JSON types, and grounded in the question."""
+    menu = {t["name"]: t for t in proposed_menu(out)}
+    if not menu:
+        return None, "json"
+    for call in out.calls:
+        tool = menu.get(call["name"])
+        if tool is None:
+            return None, "tool_not_in_menu"
+        args, params = set(call["arguments"]), set(tool["parameters"])
+        if not args <= params or not set(tool["required"]) <= args:
+            return None, "arguments"
+        for param, value in call["arguments"].items():
+            check = _JSON_TYPES.get(tool["parameters"][param].get("type"))
+            if check is not None and not check(value):
+                return None, "types"
+            if not grounded(value, out.question):
+                return None, "grounding"
+    return {"question": out.question.strip(), "tools": list(menu.values()), "gold": out.calls}, "ok"
+
+
+def validate_task(
+    out: GeneratorOutput, offered: list[str], menu_source: str = "registry"
+) -> tuple[dict | None, str]:
     """Schema validation of a generated task: (task, "ok") or (None, the first failure)."""
     if not out.tags_ok:
         return None, "tags"
@@ -101,6 +156,8 @@ def validate_task(out: GeneratorOutput, offered: list[str]) -> tuple[dict | None
         return None, "placeholder"
     if not out.tools_json_ok or not out.calls:
         return None, "json"
+    if menu_source == "generator":
+        return _validate_open(out)
     menu = resolve_menu(out, offered)
     listed = {s["name"] for s in menu}
     for call in out.calls:
@@ -154,11 +211,8 @@ def rule_judge(task: dict | None, gold_executes: bool) -> int:
     )
 
 
-JUDGE_PROMPT = (
-    "Rate this tool-calling task from 1 (unusable) to 5 (clear, solvable, every argument given "
-    "in the question). Reply with one digit.\nQuestion: {question}\nAnswer: {gold}"
-)
 SCORES = ("1", "2", "3", "4", "5")
+LEVEL_WORD = re.compile(r"\b(easy|medium|hard)\b", re.IGNORECASE)
 
 
 def read_score(text: str, answers) -> tuple[str | None, str]:
@@ -170,10 +224,45 @@ def read_score(text: str, answers) -> tuple[str | None, str]:
     return match.group(), "strict" if text.strip() == match.group() else "recovered"
 
 
-def judge_prompt(task: dict, order: tuple) -> list[dict]:
-    """The judge's one-turn prompt (the scale is not shown as options, so order is unused)."""
-    content = JUDGE_PROMPT.format(question=task["question"], gold=json.dumps(task["gold"]))
-    return [{"role": "user", "content": content}]
+def read_level(text: str, answers) -> tuple[str | None, str]:
+    """The difficulty judge's reading: the first easy/medium/hard word of the reply (the
+    authors' parse_difficulty_token); a reply without one is a judge failure."""
+    match = LEVEL_WORD.search(text)
+    if not match:
+        return None, "no_label"
+    word = match.group(1).lower()
+    return word, "strict" if text.strip().lower() == word else "recovered"
+
+
+def judge_prompt(prompts: dict) -> Callable[[dict, tuple], list[dict]]:
+    """The solver-as-judge rating prompt (the authors' rubric at full scale), for the core
+    `Judge` (the scale is not shown as options, so order is unused)."""
+
+    def render(task: dict, order: tuple) -> list[dict]:
+        user = prompts["judge_user"].format(
+            question=task["question"],
+            tools=json.dumps(task["tools"]),
+            answer=json.dumps(task["gold"]),
+        )
+        return [{"role": "system", "content": prompts["judge_system"]},
+                {"role": "user", "content": user}]  # fmt: skip
+
+    return render
+
+
+def difficulty_prompt(prompts: dict) -> Callable[[dict, tuple], list[dict]]:
+    """The solver-as-judge difficulty prompt (the authors' step2_select_curriculum.py at full)."""
+
+    def render(task: dict, order: tuple) -> list[dict]:
+        user = prompts["difficulty_user"].format(
+            question=task["question"],
+            tools_json=json.dumps(task["tools"], ensure_ascii=False),
+            calls_json=json.dumps(task["gold"], ensure_ascii=False),
+        )
+        return [{"role": "system", "content": prompts["difficulty_system"]},
+                {"role": "user", "content": user}]  # fmt: skip
+
+    return render
 
 
 class Solver:
@@ -203,9 +292,10 @@ class Solver:
         return [parsed[i * k : (i + 1) * k] for i in range(len(tasks))]
 
     def judge(self, tasks: list[dict], max_new_tokens: int) -> list[int]:
-        """The solver's own 1-5 score of each task (the paper's judge), through the core
-        `Judge` (parsed generation, one order). A reply with no score is counted and logged as
-        a judge failure and scores 1, the bottom of the scale."""
+        """The solver's own 1-5 score of each task (the paper's judge, the authors' rubric at
+        full scale), through the core `Judge` (parsed generation, one order). A reply with no
+        score is counted and logged as a judge failure and scores selfplay.judge_failure_score
+        (3, the authors' default)."""
         if not tasks:
             return []
         judge = Judge(
@@ -216,11 +306,30 @@ class Solver:
             params=SamplingParams(max_new_tokens=max_new_tokens),
             parser=read_score,
         )
-        verdicts = judge.judge(tasks, judge_prompt)
+        verdicts = judge.judge(tasks, judge_prompt(self.cfg["prompts"]))
         report = judge.report()
         if report.failures:
             log.info("judge: %s", report.as_metrics())
-        return [int(v.label) if v.label is not None else 1 for v in verdicts]
+        failed = self.cfg["selfplay"]["judge_failure_score"]
+        return [int(v.label) if v.label is not None else failed for v in verdicts]
+
+    def label_difficulty(self, tasks: list[dict], max_new_tokens: int) -> tuple[list[str], int]:
+        """(easy/medium/hard per task, judge failures): the solver labels each verified task
+        greedily, as the authors' curriculum selection does; a reply that names no level is
+        counted and labelled medium (the authors' default)."""
+        if not tasks:
+            return [], 0
+        judge = Judge(
+            self.backend,
+            ("easy", "medium", "hard"),
+            scoring="parsed",
+            balance=False,
+            params=SamplingParams(max_new_tokens=max_new_tokens),
+            parser=read_level,
+        )
+        verdicts = judge.judge(tasks, difficulty_prompt(self.cfg["prompts"]))
+        failures = sum(v.label is None for v in verdicts)
+        return [v.label or "medium" for v in verdicts], failures
 
 
 def _completion_text(completion) -> str:
@@ -236,11 +345,11 @@ def curriculum_scores(
     """(p, s) for each generated task: K solver samples at T=0.7 and the judge score."""
     play = cfg["selfplay"]
     tasks, index = [], []
+    source = cfg["prompts"]["menu_source"]
     for i, (out, menu) in enumerate(zip(outs, menus, strict=True)):
         if out.question and out.calls:
-            tasks.append(
-                {"question": out.question, "tools": resolve_menu(out, menu), "gold": out.calls}
-            )
+            tools = task_menu(out, menu, source)
+            tasks.append({"question": out.question, "tools": tools, "gold": out.calls})
             index.append(i)
     scores = [(0.0, 1)] * len(outs)
     if not tasks:

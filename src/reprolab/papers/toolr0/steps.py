@@ -15,9 +15,11 @@ from reprolab.tracking import Tracker
 
 log = logging.getLogger(__name__)
 
-FIGURES = ["curriculum", "accuracy_per_iteration"]
+FIGURES = ["curriculum", "accuracy_per_iteration", "task_yield"]
 # The variant whose generator never trains (it keeps the base model).
 FROZEN = "frozen_gen"
+# The control with no generator: its tasks come from the registry's templates.
+ORACLE = "oracle"
 
 
 def variants(cfg: dict) -> list[str]:
@@ -40,8 +42,9 @@ def solver_path(out: str, base: str, variant: str, i: int) -> str:
 
 
 def generator_path(out: str, base: str, variant: str, i: int) -> str:
-    """The generator that writes iteration i's tasks; the frozen ablation keeps the base."""
-    return base if variant == FROZEN else f"{out}/models/{variant}/generator_{i}"
+    """The generator that writes iteration i's tasks; the frozen ablation keeps the base (the
+    oracle control reads no generator: the base stands in as the step's input, unused)."""
+    return base if variant in (FROZEN, ORACLE) else f"{out}/models/{variant}/generator_{i}"
 
 
 def generator_init(out: str, base: str, variant: str, i: int) -> str:
@@ -141,8 +144,9 @@ def train_generator(
     checkpoints: Path,
 ) -> dict:
     from reprolab.papers.toolr0.train import train_generator as run
+    from reprolab.papers.toolr0.upstream import resolve
 
-    summary = run(cfg, variant, iteration, model, solver, out, checkpoints, tracker)
+    summary = run(resolve(cfg), variant, iteration, model, solver, out, checkpoints, tracker)
     return _trained(summary)
 
 
@@ -159,8 +163,9 @@ def generate(
 ) -> dict:
     from reprolab.io import write_json, write_jsonl
     from reprolab.papers.toolr0.tasks import build_tasks
+    from reprolab.papers.toolr0.upstream import resolve
 
-    selected, counts = build_tasks(cfg, iteration, str(generator), str(solver))
+    selected, counts = build_tasks(resolve(cfg), iteration, str(generator), str(solver), variant)
     write_jsonl(tasks, selected)
     write_json(stats, counts)
     return {k: float(v) for k, v in counts.items() if isinstance(v, int | float)}
@@ -179,9 +184,10 @@ def train_solver(
 ) -> dict:
     from reprolab.io import read_jsonl
     from reprolab.papers.toolr0.train import train_solver as run
+    from reprolab.papers.toolr0.upstream import resolve
 
     rows = read_jsonl(tasks)
-    summary = run(cfg, rows, model, out, checkpoints, iteration, tracker)
+    summary = run(resolve(cfg), rows, model, out, checkpoints, iteration, tracker)
     return {**_trained(summary), "n_tasks": len(rows)}
 
 
@@ -191,8 +197,9 @@ def score(
     """AST and execution accuracy of one arm on the held-out set."""
     from reprolab.io import read_jsonl, write_json, write_jsonl
     from reprolab.papers.toolr0.evaluate import evaluate_model
+    from reprolab.papers.toolr0.upstream import resolve
 
-    summary, replies = evaluate_model(model, read_jsonl(data), cfg)
+    summary, replies = evaluate_model(model, read_jsonl(data), resolve(cfg))
     write_jsonl(predictions, replies)
     write_json(out, summary)
     log.info("%s: AST %.3f, execution %.3f", arm, summary["ast_accuracy"],
@@ -228,6 +235,7 @@ def plot(
     counts = {arm_of(p): read_json(p) for p in stats}
     return [
         draw.curriculum(counts, figures / "curriculum.png"),
+        draw.task_yield(counts, figures / "task_yield.png"),
         draw.accuracy_per_iteration(
             read_json(metrics),
             cfg["selfplay"]["variants"],

@@ -14,7 +14,8 @@ from reprolab.papers.toolr0.selfplay import generator_reward_funcs, solver_rewar
 from reprolab.training.trainers import train
 
 log = logging.getLogger(__name__)
-VARIANTS = ("toolr0", "shared", "no_rdiff", "frozen_gen")
+VARIANTS = ("toolr0", "shared", "no_rdiff", "frozen_gen", "oracle")
+TRAINED_GENERATORS = ("toolr0", "shared", "no_rdiff")
 
 
 def _trainer_args(section: dict) -> dict:
@@ -32,8 +33,8 @@ def train_generator(
     tracker=None,
 ) -> dict:
     """One iteration of generator GRPO: r_format + r_valid + r_curr, p from solver_model."""
-    if variant not in VARIANTS or variant == "frozen_gen":
-        raise ValueError(f"variant '{variant}': the generator trains in {VARIANTS[:3]}")
+    if variant not in TRAINED_GENERATORS:
+        raise ValueError(f"variant '{variant}': the generator trains in {TRAINED_GENERATORS}")
     seed = cfg["suite"]["seed"]
     train_pool, _ = split_tools(cfg["tools"])
     rows = generator_rows(cfg, cfg["generator"]["n_prompts"], seed * 1000 + iteration, train_pool)
