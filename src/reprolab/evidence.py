@@ -113,8 +113,9 @@ class Units:
 def pool_seeds(per_seed: dict[int, Units]) -> Units:
     """One Units over several seeds of a paper: ids become '<seed>/<id>', so a unit stays paired
     with itself within a seed and the seeds' units are resampled together. A sample that only
-    some seeds record (an arm a paper runs on its first seed only) pools over those seeds; it
-    then shares no ids with the others, so the engine compares it unpaired."""
+    some seeds record (an arm a paper runs on its first seed only) pools over the seeds that
+    record it; its id set then differs from an every-seed sample's (a subset of it), so the
+    engine compares the two unpaired."""
     if len(per_seed) == 1:
         return next(iter(per_seed.values()))
     pooled = Units()

@@ -285,7 +285,7 @@ def test_units_round_trip_and_seed_pooling(tmp_path):
 
 def test_a_sample_of_some_seeds_pools_over_those_seeds_only():
     """An arm run on the first seed only keeps its units (not dropped for the other seeds'
-    lack of it) and, sharing no ids with an every-seed sample, is compared unpaired."""
+    lack of it) and, its id set differing from an every-seed sample's, is compared unpaired."""
     per_seed = {}
     for seed in (0, 1):
         units = Units()
