@@ -282,3 +282,18 @@ def test_grid_points_and_seeded_arms_by_name():
     assert optimizer_of(cfg, "grpo_sgd_momentum")[2] == cfg["grpo"]["arms"]["sgd_momentum"]
     assert "grpo_sgd_momentum" in arms(cfg, first_seed=True)
     assert arms(cfg, first_seed=False) == ["grpo_adamw", "grpo_sgd", "sft_adamw", "sft_sgd"]
+
+
+def test_skipped_arms_run_nowhere_and_the_base_is_scored_only_on_trained_tasks():
+    from reprolab.papers.sgd_rlvr.steps import seed_arms
+
+    arms_cfg = {"sgd": {}, "adamw": {}}
+    cfg = {"grpo": {"arms": arms_cfg}, "sft": {"arms": arms_cfg}, "first_seed_only": ["sft_sgd"]}
+    assert seed_arms(cfg, "", scored=True) == [
+        "base", "base_sft", "grpo_sgd", "grpo_adamw", "sft_sgd", "sft_adamw"
+    ]  # fmt: skip
+    assert seed_arms(cfg, "seeds/1") == ["grpo_sgd", "grpo_adamw", "sft_adamw"]
+    rl_only = {**cfg, "skip_arms": ["sft_sgd", "sft_adamw"]}
+    assert seed_arms(rl_only, "", scored=True) == ["base", "grpo_sgd", "grpo_adamw"]
+    sft_only = {**cfg, "skip_arms": ["grpo_sgd", "grpo_adamw"]}
+    assert seed_arms(sft_only, "seeds/1", scored=True) == ["base_sft", "sft_adamw"]

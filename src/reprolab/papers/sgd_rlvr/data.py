@@ -35,7 +35,7 @@ def arithmetic_problems(cfg: dict, seed: int) -> list[dict]:
     rng = random.Random(seed)
     low, high, n_operands = cfg["min_operand"], cfg["max_operand"], cfg["n_operands"]
     space = (high - low + 1) ** n_operands * len(cfg["operations"]) ** (n_operands - 1)
-    wanted = cfg["n_train"] + cfg["n_test"] + cfg.get("n_val", 0)
+    wanted = cfg["n_train"] + cfg["n_test"] + cfg["n_val"]  # callers zero the sets they skip
     if wanted > space:
         raise ValueError(
             f"data: n_train + n_test + n_val = {wanted} exceeds the {space} distinct problems of "

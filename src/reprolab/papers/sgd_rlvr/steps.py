@@ -20,11 +20,13 @@ GRID_ARM = re.compile(r"^(?P<arm>(grpo|sft)_[a-z0-9_]+?)_lr(?P<index>[0-9]+)$")
 
 
 def arms(cfg: dict, first_seed: bool = True) -> list[str]:
-    """The trained arms (grpo_<optimizer>, sft_<optimizer>) of one seed, in config order: every
-    arm on the first seed, the others leave out `first_seed_only` (the ablations at tiny)."""
+    """The trained arms (grpo_<optimizer>, sft_<optimizer>) of one seed, in config order, but
+    `skip_arms` (smoke: all but the two its sanity checks read): every arm on the first seed,
+    the others leave out `first_seed_only` (the ablations at tiny)."""
     every = [f"grpo_{arm}" for arm in cfg["grpo"]["arms"]] + [
         f"sft_{arm}" for arm in cfg["sft"]["arms"]
     ]
+    every = [arm for arm in every if arm not in cfg.get("skip_arms", [])]
     if first_seed:
         return every
     return [arm for arm in every if arm not in cfg.get("first_seed_only", [])]
@@ -32,9 +34,14 @@ def arms(cfg: dict, first_seed: bool = True) -> list[str]:
 
 def seed_arms(cfg: dict, seed_dir: str, scored: bool = False) -> list[str]:
     """The arms one seed trains (`seed_dir` '' is the first seed's), or scores: the base model
-    on both tasks ('base', 'base_sft') and the trained arms."""
+    on each task an arm trains on ('base' the RL task, 'base_sft' the SFT task) and the trained
+    arms."""
     trained = arms(cfg, first_seed=seed_dir == "")
-    return ["base", "base_sft", *trained] if scored else trained
+    if not scored:
+        return trained
+    tasks = {("base" if arm.startswith("grpo_") else "base_sft") for arm in trained}
+    bases = [base for base in ("base", "base_sft") if base in tasks]
+    return [*bases, *trained]
 
 
 def task_file(out: str, seed_dir: str, arm: str, split: str) -> str:
