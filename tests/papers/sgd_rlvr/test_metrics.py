@@ -274,7 +274,7 @@ def test_grid_points_and_seeded_arms_by_name():
     from reprolab.papers.sgd_rlvr.steps import arms, grid_arms, optimizer_of
 
     cfg = load_config("sgd_rlvr", "tiny")
-    assert grid_arms(cfg) == ["grpo_sgd_lr1", "grpo_adamw_lr1", "sft_sgd_lr1", "sft_adamw_lr1"]
+    assert grid_arms(cfg) == ["grpo_sgd_lr1", "grpo_adamw_lr1", "sft_sgd_lr1"]
     kind, name, optimizer = optimizer_of(cfg, "grpo_sgd_lr1")
     assert (kind, name) == ("grpo", "sgd")
     assert optimizer["lr"] == pytest.approx(3 * cfg["grpo"]["arms"]["sgd"]["lr"])

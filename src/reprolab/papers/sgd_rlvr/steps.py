@@ -196,8 +196,8 @@ def score(
     scored = ev.accuracy(model, read_jsonl(data), settings, cfg["suite"]["seed"])
     write_jsonl(predictions, scored.pop("predictions"))
     if not is_base(arm):
-        # The update's rank where the paper measures it (RL); sparsity for every arm.
-        scored.update(ev.weight_update(base, model, settings, ranks=arm.startswith("grpo_")))
+        # The update's rank where the rank claim reads it (evaluate.rank_arms); sparsity for all.
+        scored.update(ev.weight_update(base, model, settings, ranks=arm in settings["rank_arms"]))
         summary = read_json(model / "train_summary.json")
         scored["optimizer_state_bytes"] = summary["optimizer_state_bytes"]
         scored["optimizer_state_per_parameter_byte"] = (
