@@ -112,6 +112,10 @@ def planted(
         units.add(
             f"{name}.correct", "item", ids, rng.permutation(np.r_[np.ones(k), np.zeros(n - k)])
         )
+    for kind in ("grpo", "sft"):  # as evaluate.evidence: SGD again where an ablation ran
+        if any(f"{kind}_{a}" in (ablations or {}) for a in ("sgd_momentum", "rmsprop")):
+            sgd = units.samples[f"{kind}_sgd.correct"]
+            units.add(f"{kind}_sgd.correct_where_ablated", "item", list(sgd.ids), list(sgd.values))
     adamw, sgd = fractions
     units.add("grpo_adamw.updated_fraction_bf16", "seed", [seed], [adamw])
     units.add("grpo_sgd.updated_fraction_bf16", "seed", [seed], [sgd])
@@ -217,15 +221,18 @@ def test_momentum_and_adaptivity_claims_on_planted_ablations():
     assert "adaptivity to help in SFT" in v["adaptivity_matters_less_in_rl"]["why"]
 
 
-def test_first_seed_ablations_pool_with_every_seed_arms_unpaired():
-    """Tiny's design: the ablations on seed 0 only, SGD on three seeds; the claim still reads
-    them (pool_seeds keeps a sample of some seeds), unpaired."""
+def test_first_seed_ablations_are_compared_with_sgd_on_their_own_seed():
+    """Tiny's design: the ablations on seed 0 only, SGD on three seeds. The claim reads SGD on
+    seed 0 (correct_where_ablated), paired on items within each task: seeds 1 and 2, planted
+    with a much stronger RL SGD (0.9), must not enter the ablation's gain."""
     ablations = {"grpo_sgd_momentum": 0.5, "sft_sgd_momentum": 0.8}
     per_seed = {0: planted(600, 0.5, 0.5, 0.8, 0.4, 0, ablations=ablations)}
-    per_seed |= {s: planted(600, 0.5, 0.5, 0.8, 0.4, s) for s in (1, 2)}
+    per_seed |= {s: planted(600, 0.5, 0.9, 0.8, 0.4, s) for s in (1, 2)}
     pooled = pool_seeds(per_seed)
+    assert len(pooled.samples["grpo_sgd.correct_where_ablated"].ids) == 600
     v = verdicts(pooled, metrics_of(per_seed[0]))["momentum_matters_less_in_rl"]
-    assert v["method"].startswith("independent bootstrap")
+    assert "paired within each, drawn independently" in v["method"]
+    # RL gain 0.5 - 0.5 on seed 0, SFT gain 0.8 - 0.4: -0.4 (pooled SGD would give -0.67).
     assert v["estimate"] == pytest.approx(-0.4) and v["verdict"] == REPRODUCED
 
 

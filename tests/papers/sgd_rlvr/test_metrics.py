@@ -297,3 +297,13 @@ def test_skipped_arms_run_nowhere_and_the_base_is_scored_only_on_trained_tasks()
     assert seed_arms(rl_only, "", scored=True) == ["base", "grpo_sgd", "grpo_adamw"]
     sft_only = {**cfg, "skip_arms": ["grpo_sgd", "grpo_adamw"]}
     assert seed_arms(sft_only, "seeds/1", scored=True) == ["base_sft", "sft_adamw"]
+
+
+def test_sgd_is_recorded_again_only_where_an_ablation_of_its_kind_ran():
+    rows = [{"id": 0, "correct": True}, {"id": 1, "correct": False}]
+    preds = {"grpo_sgd": rows, "grpo_rmsprop": rows[::-1], "sft_sgd": rows}
+    units = ev.evidence({}, preds, seed=0)
+    where = units.samples["grpo_sgd.correct_where_ablated"]
+    assert where.ids == units.samples["grpo_sgd.correct"].ids and where.values == (1.0, 0.0)
+    assert "sft_sgd.correct_where_ablated" not in units.samples  # no SFT ablation ran
+    assert "grpo_sgd.correct_where_ablated" not in ev.evidence({}, {"grpo_sgd": rows}, 0).samples

@@ -290,6 +290,13 @@ def evidence(evals: dict[str, dict], predictions: dict[str, list[dict]], seed: i
                 f"its evaluation {evals[arm]['accuracy']}"
             )
         units.add(f"{arm}.correct", "item", [r["id"] for r in rows], correct)
+    # Plain SGD's items again where an ablation of its kind ran on this seed (every seed at full,
+    # the first at tiny): what the ablation claims compare with, on the ablation's own seeds.
+    for kind in ("grpo", "sft"):
+        ablated = any(f"{kind}_{a}" in predictions for a in ("sgd_momentum", "rmsprop"))
+        if ablated and f"{kind}_sgd" in predictions:
+            sgd = units.samples[f"{kind}_sgd.correct"]
+            units.add(f"{kind}_sgd.correct_where_ablated", "item", list(sgd.ids), list(sgd.values))
     for arm, result in sorted(evals.items()):
         for quantity in RUN_QUANTITIES:
             if quantity in result:
