@@ -112,14 +112,18 @@ class Units:
 
 def pool_seeds(per_seed: dict[int, Units]) -> Units:
     """One Units over several seeds of a paper: ids become '<seed>/<id>', so a unit stays paired
-    with itself within a seed and the seeds' units are resampled together."""
+    with itself within a seed and the seeds' units are resampled together. A sample that only
+    some seeds record (an arm a paper runs on its first seed only) pools over the seeds that
+    record it; its id set then differs from an every-seed sample's (a subset of it), so the
+    engine compares the two unpaired."""
     if len(per_seed) == 1:
         return next(iter(per_seed.values()))
     pooled = Units()
-    names = [set(u.samples) for u in per_seed.values()]
-    common = set.intersection(*names)
-    for name in sorted(common):
-        parts = [(seed, u.samples[name]) for seed, u in sorted(per_seed.items())]
+    names = set().union(*(u.samples for u in per_seed.values()))
+    for name in sorted(names):
+        parts = [
+            (seed, u.samples[name]) for seed, u in sorted(per_seed.items()) if name in u.samples
+        ]
         units = {s.unit for _, s in parts}
         if len(units) > 1:
             raise ValueError(f"units: sample '{name}' has different units across seeds: {units}")

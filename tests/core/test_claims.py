@@ -14,6 +14,7 @@ from reprolab.claims import (
     CardError,
     Settings,
     check_claims,
+    estimate,
     near_threshold_without_reason,
     validate_card,
 )
@@ -280,6 +281,25 @@ def test_units_round_trip_and_seed_pooling(tmp_path):
     assert pooled.samples["acc"].values == (1.0, 0.0, 1.0, 1.0)
     with pytest.raises(ValueError, match="repeats"):
         Units().add("acc", "item", ["q1", "q1"], [1, 0])
+
+
+def test_a_sample_of_some_seeds_pools_over_those_seeds_only():
+    """An arm run on the first seed only keeps its units (not dropped for the other seeds'
+    lack of it) and, its id set differing from an every-seed sample's, is compared unpaired."""
+    per_seed = {}
+    for seed in (0, 1):
+        units = Units()
+        units.add("every", "item", ["q1", "q2"], [1, seed])
+        if seed == 0:
+            units.add("first_only", "item", ["q1", "q2"], [0, 0])
+        per_seed[seed] = units
+    pooled = pool_seeds(per_seed)
+    assert pooled.samples["every"].ids == ("0/q1", "0/q2", "1/q1", "1/q2")
+    assert pooled.samples["first_only"].ids == ("0/q1", "0/q2")
+    assert pooled.samples["first_only"].values == (0.0, 0.0)
+    claim = {**direction_claim(), "estimate": {"stat": "diff", "of": ["every", "first_only"]}}
+    result = estimate(claim, pooled, {}, Settings(resamples=200))
+    assert result["method"].startswith("independent bootstrap")
 
 
 def test_too_few_units_is_inconclusive_however_large_the_effect():

@@ -16,6 +16,9 @@ from tests.conftest import REPO
 # reads, a key path only the evaluation set depends on, a key path both depend on)
 SPLITS = [
     ("sgd_rlvr", "data", "data_test", ("data", "n_test"), ("data", "n_train")),
+    ("sgd_rlvr", "data", "data_val", ("data", "n_val"), ("data", "n_train")),
+    # The validation size never rescores the test set; the test size moves the validation set.
+    ("sgd_rlvr", "data_test", "data_val", ("data", "n_val"), ("data", "n_test")),
     ("dialdefer", "data_train", "data", None, ("data", "n_eval_per_domain")),
     ("psibench", "data", "data_controls", ("controls", "diverse_fraction"), ("data", "n_sessions")),
 ]

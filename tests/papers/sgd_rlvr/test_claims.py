@@ -87,23 +87,35 @@ def test_gap_difference_by_hand():
     assert paper_statistics("sgd_rlvr")["gap_difference"] is gap_difference
 
 
-def planted(n, rl_adamw, rl_sgd, sft_adamw, sft_sgd, seed=0, fractions=(0.02, 1e-4)):
-    """Units of one run: per-item correctness of the four arms at the given rates (exact
-    counts, shuffled), the run's bf16 updated fractions, the authors' update rank (AdamW 90%,
-    SGD 25%) and the energy-rank fractions."""
+def planted(
+    n, rl_adamw, rl_sgd, sft_adamw, sft_sgd, seed=0, fractions=(0.02, 1e-4), ablations=None
+):
+    """Units of one run: per-item correctness of the four arms (and any `ablations`, arm ->
+    rate) at the given rates (exact counts, shuffled), the base model at 0.3, the run's bf16
+    updated fractions, the authors' update rank (AdamW 90%, SGD 25%) and the energy-rank
+    fractions."""
     rng = np.random.default_rng(seed)
     units = Units()
-    ids = [str(i) for i in range(n)]
     for name, rate in [
+        ("base", 0.3),
+        ("base_sft", 0.1),
         ("grpo_adamw", rl_adamw),
         ("grpo_sgd", rl_sgd),
         ("sft_adamw", sft_adamw),
         ("sft_sgd", sft_sgd),
+        *(ablations or {}).items(),
     ]:
         k = round(rate * n)
+        # The SFT task's items are its own (ids 's<n>'), as at tiny.
+        prefix = "s" if name.startswith("sft_") or name == "base_sft" else ""
+        ids = [f"{prefix}{i}" for i in range(n)]
         units.add(
             f"{name}.correct", "item", ids, rng.permutation(np.r_[np.ones(k), np.zeros(n - k)])
         )
+    for kind in ("grpo", "sft"):  # as evaluate.evidence: SGD again where an ablation ran
+        if any(f"{kind}_{a}" in (ablations or {}) for a in ("sgd_momentum", "rmsprop")):
+            sgd = units.samples[f"{kind}_sgd.correct"]
+            units.add(f"{kind}_sgd.correct_where_ablated", "item", list(sgd.ids), list(sgd.values))
     adamw, sgd = fractions
     units.add("grpo_adamw.updated_fraction_bf16", "seed", [seed], [adamw])
     units.add("grpo_sgd.updated_fraction_bf16", "seed", [seed], [sgd])
@@ -114,15 +126,24 @@ def planted(n, rl_adamw, rl_sgd, sft_adamw, sft_sgd, seed=0, fractions=(0.02, 1e
     return units
 
 
-def metrics_of(units, base=0.3):
+def metrics_of(units, base=0.3, selected=1.0):
     acc = {
         k.removesuffix(".correct"): units.samples[k].array().mean()
         for k in units.samples
         if k.endswith(".correct")
     }
+    gaps = {
+        f"sft_accuracy_gap_{arm}_minus_sgd": acc[f"sft_{arm}"] - acc["sft_sgd"]
+        for arm in ("adamw", "sgd_momentum", "rmsprop")
+        if f"sft_{arm}" in acc
+    }
     return {
         "base.accuracy": base,
-        "sft_accuracy_gap_adamw_minus_sgd": acc["sft_adamw"] - acc["sft_sgd"],
+        **gaps,
+        **{
+            f"grid.{arm}.config_is_selected": selected
+            for arm in ("grpo_sgd", "grpo_adamw", "sft_sgd", "sft_adamw")
+        },
         "grpo_sgd.optimizer_state_per_parameter_byte": 0.0,
         "grpo_adamw.optimizer_state_per_parameter_byte": 2.0,
     }
@@ -137,11 +158,82 @@ def test_identical_rl_arms_match_and_an_sgd_deficit_is_contradicted():
     same = planted(4000, 0.5, 0.5, 0.8, 0.4)
     adamw = same.samples["grpo_adamw.correct"]
     same.samples["grpo_sgd.correct"] = replace(adamw, name="grpo_sgd.correct")
-    v = verdicts(same, metrics_of(same))["sgd_matches_adamw_in_rl"]
-    assert v["verdict"] == REPRODUCED and v["estimate"] == 0.0
-    assert (v["margin"]["value"], v["margin"]["source"]) == (0.014, "paper")
+    v = verdicts(same, metrics_of(same))
+    assert v["sgd_matches_adamw_in_rl"]["verdict"] == REPRODUCED
+    assert v["sgd_matches_adamw_in_rl"]["estimate"] == 0.0
+    assert v["sgd_matches_adamw_in_rl"]["test"] == "equivalence"
+    margin = v["sgd_matches_adamw_in_rl"]["margin"]
+    assert (margin["value"], margin["source"]) == (0.014, "paper")
+    assert v["sgd_not_worse_than_adamw_in_rl"]["verdict"] == REPRODUCED
     worse = planted(4000, 0.6, 0.5, 0.8, 0.4)  # SGD 10 pp below AdamW
-    assert verdicts(worse, metrics_of(worse))["sgd_matches_adamw_in_rl"]["verdict"] == CONTRADICTED
+    v = verdicts(worse, metrics_of(worse))
+    assert v["sgd_matches_adamw_in_rl"]["verdict"] == CONTRADICTED
+    assert v["sgd_not_worse_than_adamw_in_rl"]["verdict"] == CONTRADICTED
+    # SGD 10 pp above AdamW: not equivalent (outside the margin), but not worse.
+    better = planted(4000, 0.5, 0.6, 0.8, 0.4)
+    v = verdicts(better, metrics_of(better))
+    assert v["sgd_matches_adamw_in_rl"]["verdict"] == CONTRADICTED
+    assert v["sgd_not_worse_than_adamw_in_rl"]["verdict"] == REPRODUCED
+
+
+def test_accuracy_claims_need_the_validation_grids_learning_rates():
+    same = planted(4000, 0.5, 0.5, 0.8, 0.4)
+    v = verdicts(same, metrics_of(same, selected=0.0))
+    for cid in (
+        "sgd_matches_adamw_in_rl",
+        "sgd_not_worse_than_adamw_in_rl",
+        "optimizer_matters_less_in_rl",
+    ):
+        assert v[cid]["verdict"] == NOT_TESTABLE and "validation grid" in v[cid]["why"]
+
+
+def test_rl_learning_over_the_base_model_is_read_on_paired_items():
+    units = planted(2000, 0.6, 0.6, 0.8, 0.4)  # base 0.3
+    v = verdicts(units, metrics_of(units))["grpo_sgd_learns"]
+    assert v["verdict"] == REPRODUCED and v["estimate"] == pytest.approx(0.3)
+    flat = planted(2000, 0.3, 0.3, 0.8, 0.4)
+    v = verdicts(flat, metrics_of(flat))["grpo_sgd_learns"]
+    assert v["verdict"] == INCONCLUSIVE
+    # SFT AdamW 0.8 against the base model's 0.1 on the SFT task's own items, paired.
+    v = verdicts(units, metrics_of(units))["sft_teaches_the_task"]
+    assert v["verdict"] == REPRODUCED and v["estimate"] == pytest.approx(0.7)
+    assert v["method"].startswith("paired bootstrap")
+    # The RL-vs-SFT contrast at tiny: each task's pair paired on its own items, the two tasks'
+    # items resampled independently (the engine groups samples by unit and ids).
+    v = verdicts(units, metrics_of(units))["optimizer_matters_less_in_rl"]
+    assert "paired within each, drawn independently" in v["method"]
+
+
+def test_momentum_and_adaptivity_claims_on_planted_ablations():
+    """Momentum: +30 pp in SFT, nothing in RL (reproduced); adaptivity: +20 pp in RL, nothing
+    in SFT, so its precondition (a gain in SFT) fails."""
+    ablations = {
+        "grpo_sgd_momentum": 0.5,
+        "sft_sgd_momentum": 0.7,
+        "grpo_rmsprop": 0.7,
+        "sft_rmsprop": 0.4,
+    }
+    units = planted(2000, 0.5, 0.5, 0.8, 0.4, ablations=ablations)
+    v = verdicts(units, metrics_of(units))
+    assert v["momentum_matters_less_in_rl"]["verdict"] == REPRODUCED
+    assert v["momentum_matters_less_in_rl"]["estimate"] == pytest.approx(-0.3)
+    assert v["adaptivity_matters_less_in_rl"]["verdict"] == NOT_TESTABLE
+    assert "adaptivity to help in SFT" in v["adaptivity_matters_less_in_rl"]["why"]
+
+
+def test_first_seed_ablations_are_compared_with_sgd_on_their_own_seed():
+    """Tiny's design: the ablations on seed 0 only, SGD on three seeds. The claim reads SGD on
+    seed 0 (correct_where_ablated), paired on items within each task: seeds 1 and 2, planted
+    with a much stronger RL SGD (0.9), must not enter the ablation's gain."""
+    ablations = {"grpo_sgd_momentum": 0.5, "sft_sgd_momentum": 0.8}
+    per_seed = {0: planted(600, 0.5, 0.5, 0.8, 0.4, 0, ablations=ablations)}
+    per_seed |= {s: planted(600, 0.5, 0.9, 0.8, 0.4, s) for s in (1, 2)}
+    pooled = pool_seeds(per_seed)
+    assert len(pooled.samples["grpo_sgd.correct_where_ablated"].ids) == 600
+    v = verdicts(pooled, metrics_of(per_seed[0]))["momentum_matters_less_in_rl"]
+    assert "paired within each, drawn independently" in v["method"]
+    # RL gain 0.5 - 0.5 on seed 0, SFT gain 0.8 - 0.4: -0.4 (pooled SGD would give -0.67).
+    assert v["estimate"] == pytest.approx(-0.4) and v["verdict"] == REPRODUCED
 
 
 def test_matches_needs_the_base_model_in_the_band():

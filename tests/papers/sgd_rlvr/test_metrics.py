@@ -188,6 +188,10 @@ def test_authors_rank_counts_a_tied_output_embedding_once(tmp_path):
     # The energy rank is kept beside it, over the layers' matrices only: layer 0's update has
     # rank 3 (its 99%-energy rank is 1 to 3), layer 1's none, so at most (3/8 + 0) / 2.
     assert 1 / 16 <= result["effective_rank_fraction"] <= 3 / 16
+    # Without ranks (SFT arms at tiny): the same sparsity, no SVD-based keys.
+    sparse_only = ev.weight_update(tmp_path / "base", tmp_path / "tuned", settings, ranks=False)
+    assert sparse_only["updated_fraction_bf16"] == result["updated_fraction_bf16"]
+    assert not {"update_rank_pct", "effective_rank_mean"} & set(sparse_only)
 
 
 def test_authors_rank_refuses_tensors_beyond_two_dimensions():
@@ -223,3 +227,83 @@ def test_summarize_derives_the_paper_comparisons():
     assert metrics["sft_accuracy_gap_adamw_minus_sgd"] == pytest.approx(0.5)
     assert metrics["effective_rank_gap_adamw_minus_sgd"] == 5
     assert metrics["update_rank_gap_adamw_minus_sgd"] == 75.0  # percentage points
+    # Each optimizer feature over plain SGD, where the arm ran.
+    evals["sft_sgd_momentum"] = {"accuracy": 0.4}
+    metrics = ev.summarize(evals)
+    assert metrics["sft_accuracy_gap_sgd_momentum_minus_sgd"] == pytest.approx(0.3)
+    assert "grpo_accuracy_gap_sgd_momentum_minus_sgd" not in metrics
+
+
+def grid_results(sgd_x1, sgd_x3, adamw_x1, adamw_x3):
+    return {
+        "grpo_sgd": {"accuracy": sgd_x1, "lr": 0.01},
+        "grpo_sgd_lr1": {"accuracy": sgd_x3, "lr": 0.03},
+        "grpo_adamw": {"accuracy": adamw_x1, "lr": 5e-6},
+        "grpo_adamw_lr1": {"accuracy": adamw_x3, "lr": 1.5e-5},
+    }
+
+
+GRID = {"factors": [1, 3], "arms": ["grpo_sgd", "grpo_adamw"]}
+
+
+def test_grid_picks_the_best_validation_accuracy_and_ties_keep_the_config():
+    chosen = ev.select_learning_rates(grid_results(0.5, 0.6, 0.4, 0.4), GRID)
+    assert chosen["grpo_sgd"]["selected_lr"] == 0.03
+    assert chosen["grpo_sgd"]["config_is_selected"] is False
+    assert chosen["grpo_adamw"]["selected_lr"] == 5e-6  # a tie keeps the configured rate
+    assert chosen["grpo_adamw"]["config_is_selected"] is True
+    flat = ev.grid_metrics(chosen)
+    assert flat["grid.grpo_sgd.x3.val_accuracy"] == 0.6
+    assert flat["grid.grpo_sgd.x1.val_accuracy"] == 0.5
+    assert flat["grid.grpo_sgd.selected_factor"] == 3.0
+    assert flat["grid.grpo_sgd.config_is_selected"] == 0.0
+    assert flat["grid.grpo_adamw.config_is_selected"] == 1.0
+
+
+def test_grid_needs_every_point_and_the_configured_rate():
+    results = grid_results(0.5, 0.6, 0.4, 0.4)
+    del results["grpo_adamw_lr1"]
+    with pytest.raises(ValueError, match="grpo_adamw_lr1"):
+        ev.select_learning_rates(results, GRID)
+    with pytest.raises(ValueError, match="must hold 1"):
+        ev.select_learning_rates(grid_results(0.5, 0.6, 0.4, 0.4), dict(GRID, factors=[3]))
+
+
+def test_grid_points_and_seeded_arms_by_name():
+    from reprolab.config import load_config
+    from reprolab.papers.sgd_rlvr.steps import arms, grid_arms, optimizer_of
+
+    cfg = load_config("sgd_rlvr", "tiny")
+    assert grid_arms(cfg) == ["grpo_sgd_lr1", "grpo_adamw_lr1", "sft_sgd_lr1"]
+    kind, name, optimizer = optimizer_of(cfg, "grpo_sgd_lr1")
+    assert (kind, name) == ("grpo", "sgd")
+    assert optimizer["lr"] == pytest.approx(3 * cfg["grpo"]["arms"]["sgd"]["lr"])
+    assert optimizer_of(cfg, "sft_sgd_lr1")[2]["lr"] == 0.3  # no float residue
+    assert optimizer_of(cfg, "grpo_sgd_momentum")[2] == cfg["grpo"]["arms"]["sgd_momentum"]
+    assert "grpo_sgd_momentum" in arms(cfg, first_seed=True)
+    assert arms(cfg, first_seed=False) == ["grpo_adamw", "grpo_sgd", "sft_adamw", "sft_sgd"]
+
+
+def test_skipped_arms_run_nowhere_and_the_base_is_scored_only_on_trained_tasks():
+    from reprolab.papers.sgd_rlvr.steps import seed_arms
+
+    arms_cfg = {"sgd": {}, "adamw": {}}
+    cfg = {"grpo": {"arms": arms_cfg}, "sft": {"arms": arms_cfg}, "first_seed_only": ["sft_sgd"]}
+    assert seed_arms(cfg, "", scored=True) == [
+        "base", "base_sft", "grpo_sgd", "grpo_adamw", "sft_sgd", "sft_adamw"
+    ]  # fmt: skip
+    assert seed_arms(cfg, "seeds/1") == ["grpo_sgd", "grpo_adamw", "sft_adamw"]
+    rl_only = {**cfg, "skip_arms": ["sft_sgd", "sft_adamw"]}
+    assert seed_arms(rl_only, "", scored=True) == ["base", "grpo_sgd", "grpo_adamw"]
+    sft_only = {**cfg, "skip_arms": ["grpo_sgd", "grpo_adamw"]}
+    assert seed_arms(sft_only, "seeds/1", scored=True) == ["base_sft", "sft_adamw"]
+
+
+def test_sgd_is_recorded_again_only_where_an_ablation_of_its_kind_ran():
+    rows = [{"id": 0, "correct": True}, {"id": 1, "correct": False}]
+    preds = {"grpo_sgd": rows, "grpo_rmsprop": rows[::-1], "sft_sgd": rows}
+    units = ev.evidence({}, preds, seed=0)
+    where = units.samples["grpo_sgd.correct_where_ablated"]
+    assert where.ids == units.samples["grpo_sgd.correct"].ids and where.values == (1.0, 0.0)
+    assert "sft_sgd.correct_where_ablated" not in units.samples  # no SFT ablation ran
+    assert "grpo_sgd.correct_where_ablated" not in ev.evidence({}, {"grpo_sgd": rows}, 0).samples

@@ -153,9 +153,12 @@ def update_rank(base: dict[str, torch.Tensor], tuned: dict[str, torch.Tensor]) -
     return {"update_rank_pct": 100.0 * sum(fractions) / len(fractions), "per_tensor": per_tensor}
 
 
-def weight_update(base_dir: Path, tuned_dir: Path, settings: dict) -> dict:
-    """Sparsity (overall and per layer), the authors' update rank and the energy rank."""
+def weight_update(base_dir: Path, tuned_dir: Path, settings: dict, ranks: bool = True) -> dict:
+    """Sparsity (overall and per layer) and, with `ranks`, the authors' update rank and the
+    energy rank (their SVDs cost ~45 CPU-s an arm at SmolLM2's shapes: RL arms only at tiny)."""
     base, tuned = load_weights(base_dir), load_weights(tuned_dir)
+    if not ranks:
+        return update_sparsity(base, tuned, settings["atol"])
     authors = update_rank(base, tuned)
     energy = energy_ranks(base, tuned, settings["rank_energy"])
     return {
@@ -205,9 +208,13 @@ def summarize(evals: dict[str, dict]) -> dict[str, float]:
         floor = 1.0 / metrics["grpo_sgd.parameters"]
         metrics["updated_fraction_ratio_adamw_over_sgd"] = adamw / max(sgd, floor)
     for kind in ("grpo", "sft"):
-        a, s = get(f"{kind}_adamw.accuracy"), get(f"{kind}_sgd.accuracy")
-        if a is not None and s is not None:
-            metrics[f"{kind}_accuracy_gap_adamw_minus_sgd"] = a - s
+        # What each optimizer feature adds over plain SGD: all of Adam, momentum alone,
+        # adaptivity alone (Adam with beta1 = 0, the "rmsprop" arm).
+        s = get(f"{kind}_sgd.accuracy")
+        for arm in ("adamw", "sgd_momentum", "rmsprop"):
+            a = get(f"{kind}_{arm}.accuracy")
+            if a is not None and s is not None:
+                metrics[f"{kind}_accuracy_gap_{arm}_minus_sgd"] = a - s
     ua, us = get("grpo_adamw.update_rank_pct"), get("grpo_sgd.update_rank_pct")
     if ua is not None and us is not None:
         metrics["update_rank_gap_adamw_minus_sgd"] = ua - us  # percentage points
@@ -215,6 +222,44 @@ def summarize(evals: dict[str, dict]) -> dict[str, float]:
     if ra is not None and rs is not None:
         metrics["effective_rank_gap_adamw_minus_sgd"] = ra - rs
     return metrics
+
+
+def select_learning_rates(results: dict[str, dict], grid: dict) -> dict[str, dict]:
+    """Each tuned arm's learning rate from the grid: the highest validation accuracy, ties
+    kept at the configured rate (factor 1), so the config stands unless validation prefers
+    another point. `results`: validation results by arm or grid point ('<arm>_lr<k>')."""
+    factors = grid["factors"]
+    if 1 not in factors:
+        raise ValueError(f"grid.factors {factors}: must hold 1, the configured learning rate")
+    chosen = {}
+    for arm in grid["arms"]:
+        points = []
+        for k, factor in enumerate(factors):
+            name = arm if factor == 1 else f"{arm}_lr{k}"
+            if name not in results:
+                raise ValueError(f"grid: no validation result for {name}")
+            points.append((factor, results[name]["lr"], results[name]["accuracy"]))
+        best = max(acc for _, _, acc in points)
+        factor, lr, _ = next(p for p in sorted(points, key=lambda p: p[0] != 1) if p[2] == best)
+        chosen[arm] = {
+            "points": [{"factor": f, "lr": r, "val_accuracy": a} for f, r, a in points],
+            "selected_factor": factor,
+            "selected_lr": lr,
+            "config_is_selected": factor == 1,
+        }
+    return chosen
+
+
+def grid_metrics(chosen: dict[str, dict]) -> dict[str, float]:
+    """Flat metrics of the grid: each point's validation accuracy, the chosen factor, and
+    whether the configured rate is the choice (1 or 0; the accuracy claims require it)."""
+    flat: dict[str, float] = {}
+    for arm, c in chosen.items():
+        for point in c["points"]:
+            flat[f"grid.{arm}.x{point['factor']:g}.val_accuracy"] = float(point["val_accuracy"])
+        flat[f"grid.{arm}.selected_factor"] = float(c["selected_factor"])
+        flat[f"grid.{arm}.config_is_selected"] = float(c["config_is_selected"])
+    return flat
 
 
 # What one training run measured about its own update: the unit is the run (its seed).
@@ -245,6 +290,13 @@ def evidence(evals: dict[str, dict], predictions: dict[str, list[dict]], seed: i
                 f"its evaluation {evals[arm]['accuracy']}"
             )
         units.add(f"{arm}.correct", "item", [r["id"] for r in rows], correct)
+    # Plain SGD's items again where an ablation of its kind ran on this seed (every seed at full,
+    # the first at tiny): what the ablation claims compare with, on the ablation's own seeds.
+    for kind in ("grpo", "sft"):
+        ablated = any(f"{kind}_{a}" in predictions for a in ("sgd_momentum", "rmsprop"))
+        if ablated and f"{kind}_sgd" in predictions:
+            sgd = units.samples[f"{kind}_sgd.correct"]
+            units.add(f"{kind}_sgd.correct_where_ablated", "item", list(sgd.ids), list(sgd.values))
     for arm, result in sorted(evals.items()):
         for quantity in RUN_QUANTITIES:
             if quantity in result:

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from reprolab import plotting
+from reprolab.papers.sgd_rlvr.data import task_of
 
 
 def training_curves(logs: dict[str, list[dict]], out: Path) -> Path:
@@ -29,7 +30,7 @@ def training_curves(logs: dict[str, list[dict]], out: Path) -> Path:
     panels = [
         ("reward", "GRPO reward (train rollouts)", "grpo_"),
         ("rollout_accuracy", "GRPO rollout accuracy", "grpo_"),
-        ("loss", "SFT control: training loss", "sft_"),
+        ("loss", "SFT: training loss", "sft_"),
     ]
     for ax, (column, title, prefix) in zip(axes, panels, strict=True):
         for arm, group in data[data.arm.str.startswith(prefix)].groupby("arm"):
@@ -53,10 +54,10 @@ def final_accuracy(evals: dict[str, dict], out: Path) -> Path:
     )
     fig, (ax,) = plotting.figure(width=6.5)
     err = np.vstack([data.accuracy - data.ci_low, data.ci_high - data.accuracy])
-    colors = ["0.6" if a == "base" else ("C0" if a.startswith("grpo") else "C1") for a in arms]
+    colors = [("0.6" if a.startswith("base") else "C0") if task_of(a) == "" else "C1" for a in arms]
     ax.bar(arms, data.accuracy, yerr=err, capsize=4, color=colors)
     ax.set_ylabel("held-out accuracy (greedy pass@1)")
-    ax.set_title("Final accuracy with 95% bootstrap CI (blue: GRPO, orange: SFT)")
+    ax.set_title("Final accuracy with 95% bootstrap CI (blue: RL task, orange: SFT task)")
     ax.tick_params(axis="x", rotation=30)
     return plotting.save(fig, data, out)
 
