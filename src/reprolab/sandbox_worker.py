@@ -133,16 +133,28 @@ def _in_own_pid_namespace() -> bool:
         return False
 
 
-def _kill_strays() -> int:
-    """Kill every process of this PID namespace but its init (bwrap, pid 1) and the server.
-    Only ever called inside the sandbox's own PID namespace (never in weak isolation)."""
-    killed = 0
-    me = os.getpid()
+def _strays() -> list[int]:
+    """The live processes of this PID namespace but its init (bwrap, pid 1) and the server."""
+    me, alive = os.getpid(), []
     for entry in os.listdir("/proc"):
         if entry.isdigit() and int(entry) not in (1, me):
+            with contextlib.suppress(OSError), open(f"/proc/{entry}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] != "Z":  # a zombie is dead
+                    alive.append(int(entry))
+    return alive
+
+
+def _kill_strays(grace_seconds: float = 2.0) -> int:
+    """Kill every process of this PID namespace but its init and the server, and wait until
+    they are gone: SIGKILL is delivered asynchronously, and the next call must start alone.
+    Only ever called inside the sandbox's own PID namespace (never in weak isolation)."""
+    killed, deadline = 0, time.monotonic() + grace_seconds
+    while (alive := _strays()) and time.monotonic() < deadline:
+        for pid in alive:
             with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.kill(int(entry), signal.SIGKILL)
+                os.kill(pid, signal.SIGKILL)
                 killed += 1
+        time.sleep(0.01)
     return killed
 
 
