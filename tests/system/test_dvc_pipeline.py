@@ -127,9 +127,9 @@ def test_changing_one_papers_parameter_reruns_that_paper(dvc_suite):
     repo, env = dvc_suite.repo, dvc_suite.env
     paper_config = repo / "config" / "papers" / "sgd_rlvr.yaml"
     text = paper_config.read_text()
-    old = "data: {n_train: 16, n_test: 8,"
+    old = "  data:\n    n_train: 16\n    n_test: 8\n"
     assert text.count(old) == 1, "the smoke data block of sgd_rlvr changed; update this test"
-    paper_config.write_text(text.replace(old, "data: {n_train: 16, n_test: 6,"))
+    paper_config.write_text(text.replace(old, "  data:\n    n_train: 16\n    n_test: 6\n"))
 
     status = run(["dvc", "status"], repo, env)
     assert "paper@sgd_rlvr" in status and "config/papers/sgd_rlvr.yaml" in status

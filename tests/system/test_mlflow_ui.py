@@ -77,7 +77,7 @@ def test_every_arm_reports_the_same_metric_names(dvc_suite, mlflow_server):
     _, _, children = suite_runs(mlflow_server.url)
     scored = [c for c in children if c.data.tags["rule"].startswith("score:")]
     trained = [c for c in scored if c.data.tags["rule"] != "score:base"]
-    assert len(trained) >= 6
+    assert len(trained) >= 2  # smoke trains the two RL arms (SGD, AdamW); tiny trains them all
     for run in scored:
         assert {"accuracy", "accuracy_ci_low", "accuracy_ci_high"} <= set(run.data.metrics)
     names = {frozenset(run.data.metrics) for run in trained}

@@ -53,20 +53,27 @@ def test_another_suite_seed_reuses_the_base_models(smoke_run):
 def test_steps_run_by_hand_outside_snakemake(tmp_path, monkeypatch):
     monkeypatch.chdir(REPO)
     train, test = tmp_path / "train.jsonl", tmp_path / "test.jsonl"
-    assert main(["sgd_rlvr", "data", "--scale", "smoke", "--train", str(train)]) == 0
-    assert main(["sgd_rlvr", "data-test", "--scale", "smoke", "--test", str(test)]) == 0
+    split = ["--split", "train"]  # the RL task's split (sft_train: the SFT control's)
+    assert main(["sgd_rlvr", "data", "--scale", "smoke", *split, "--train", str(train)]) == 0
+    assert main(["sgd_rlvr", "data-test", "--scale", "smoke", *split, "--test", str(test)]) == 0
     assert len(train.read_text().splitlines()) == 16
     assert len(test.read_text().splitlines()) == 8
     assert main(["prepare-model", "no-such-model", "--out", str(tmp_path / "m")]) == 2
     # Another seed by hand, as the workflow runs a paper's further seeds: other items.
     seeded = tmp_path / "train-seed1.jsonl"
     assert (
-        main(["sgd_rlvr", "data", "--scale", "smoke", "--seed", "1", "--train", str(seeded)]) == 0
+        main(
+            ["sgd_rlvr", "data", "--scale", "smoke", "--seed", "1", *split, "--train", str(seeded)]
+        )
+        == 0
     )
     assert seeded.read_text() != train.read_text()
     inline = '{"suite": {"paper": "sgd_rlvr"}}'
     assert (
-        main(["sgd_rlvr", "data", "--config", inline, "--seed", "1", "--train", str(seeded)]) == 2
+        main(
+            ["sgd_rlvr", "data", "--config", inline, "--seed", "1", *split, "--train", str(seeded)]
+        )
+        == 2
     )
 
 
