@@ -146,6 +146,23 @@ def ci_low(correct_by_item: list[float], seed: int = 42, draws: int = 2000) -> f
     return means[int(0.025 * draws)]
 
 
+def against(raw: list[float], shift: list[float]) -> tuple[dict, list[bool], list[bool], list]:
+    """Accuracy when item i's true statement (raw[i]) and false one (raw[n + i]) are read
+    against shift[i]: a yes above it, a no below. Also each statement's rightness and each
+    item's mean of the two."""
+    n = len(shift)
+    true_right = [raw[i] - shift[i] > 0 for i in range(n)]
+    false_right = [raw[n + i] - shift[i] < 0 for i in range(n)]
+    per_item = [(t + f) / 2 for t, f in zip(true_right, false_right, strict=True)]
+    summary = {
+        "acc": round(sum(per_item) / n, 3),
+        "acc_ci_low": round(ci_low(per_item), 3),
+        "acc_true": round(sum(true_right) / n, 3),
+        "acc_false": round(sum(false_right) / n, 3),
+    }
+    return summary, true_right, false_right, per_item
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--per-domain", type=int, default=12)
@@ -173,6 +190,14 @@ def main() -> None:
         {"domains": domains, "n_eval_per_domain": args.per_domain, "n_train_per_domain": 0},
         args.seed,
     )
+    # A domain prior from other items (seed + 1, true and false statements alike): the mean
+    # log-odds of the domain's statements subtracted, so a domain-wide lean cancels.
+    others, _ = generate(
+        {"domains": domains, "n_eval_per_domain": args.per_domain, "n_train_per_domain": 0},
+        args.seed + 1,
+    )
+    other_rows = [(it["question"], it["true_answer"]) for it in others]
+    other_rows += [(it["question"], it["false_answer"]) for it in others]
     backend = get_backend("transformers", args.model, batch_size=32, dtype=args.dtype)
     report = {}
     for name in args.formats.split(","):
@@ -185,18 +210,13 @@ def main() -> None:
         n = len(items)
         out = {"seconds": round(time.time() - start, 1), "prior_log_odds": round(prior, 3)}
         for kind, shift in (("raw", 0.0), ("calibrated", prior)):
-            true_right = [raw[i] - shift > 0 for i in range(n)]
-            false_right = [raw[n + i] - shift < 0 for i in range(n)]
-            per_item = [(t + f) / 2 for t, f in zip(true_right, false_right, strict=True)]
+            summary, true_right, false_right, per_item = against(raw, [shift] * n)
             by_domain = {}
             for d in domains:
                 idx = [i for i, it in enumerate(items) if it["domain"] == d]
                 by_domain[d] = round(sum(per_item[i] for i in idx) / len(idx), 2)
             out[kind] = {
-                "acc": round(sum(per_item) / n, 3),
-                "acc_ci_low": round(ci_low(per_item), 3),
-                "acc_true": round(sum(true_right) / n, 3),
-                "acc_false": round(sum(false_right) / n, 3),
+                **summary,
                 "both_right": sum(t and f for t, f in zip(true_right, false_right, strict=True)),
                 "mean_p_yes": round(
                     sum(1 / (1 + math.exp(-(x - shift))) for x in raw) / len(raw), 3
@@ -215,23 +235,7 @@ def main() -> None:
             )
             for d in domains
         }
-        true_right = [raw[i] - qprior[i] > 0 for i in range(n)]
-        false_right = [raw[n + i] - qprior[i] < 0 for i in range(n)]
-        per_item = [(t + f) / 2 for t, f in zip(true_right, false_right, strict=True)]
-        out["question_prior"] = {
-            "acc": round(sum(per_item) / n, 3),
-            "acc_ci_low": round(ci_low(per_item), 3),
-            "acc_true": round(sum(true_right) / n, 3),
-            "acc_false": round(sum(false_right) / n, 3),
-        }
-        # A domain prior from other items (seed + 1, true and false statements alike): the mean
-        # log-odds of the domain's statements subtracted, so a domain-wide lean cancels.
-        others, _ = generate(
-            {"domains": domains, "n_eval_per_domain": args.per_domain, "n_train_per_domain": 0},
-            args.seed + 1,
-        )
-        other_rows = [(it["question"], it["true_answer"]) for it in others]
-        other_rows += [(it["question"], it["false_answer"]) for it in others]
+        out["question_prior"] = against(raw, qprior)[0]
         other_raw = log_odds(backend, fmt, other_rows)
         m = len(others)
         centre = {
@@ -239,15 +243,7 @@ def main() -> None:
             / (2 * sum(it["domain"] == d for it in others))
             for d in domains
         }
-        true_right = [raw[i] - centre[items[i]["domain"]] > 0 for i in range(n)]
-        false_right = [raw[n + i] - centre[items[i]["domain"]] < 0 for i in range(n)]
-        per_item = [(t + f) / 2 for t, f in zip(true_right, false_right, strict=True)]
-        out["domain_prior"] = {
-            "acc": round(sum(per_item) / n, 3),
-            "acc_ci_low": round(ci_low(per_item), 3),
-            "acc_true": round(sum(true_right) / n, 3),
-            "acc_false": round(sum(false_right) / n, 3),
-        }
+        out["domain_prior"] = against(raw, [centre[it["domain"]] for it in items])[0]
         report[name] = out
         print(name, json.dumps(out), flush=True)
     if args.out:
