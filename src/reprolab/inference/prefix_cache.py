@@ -10,7 +10,7 @@ attention mask marks both paddings, so positions (the mask's cumulative sum) sta
 when the keys were computed. Only full-attention decoders qualify (no sliding windows).
 
 Kept rows are evicted least recently used first beyond `max_tokens`; a row whose whole token
-list a longer row of the same conversation now extends is dropped at once.
+list a newly kept row extends is dropped at once.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ class Prepared:
     input_ids: torch.Tensor
     attention_mask: torch.Tensor
     past_key_values: object | None
-    reused: list[int]  # per row, the tokens taken from the cache
 
 
 class PrefixCache:
@@ -71,9 +70,8 @@ class PrefixCache:
         self.rows.move_to_end(best)
         return best, length
 
-    def prepare(self, rows: list[list[int]], pad: int, device) -> tuple[Prepared, list]:
-        """Inputs for generate over rows, reusing kept prefixes; also each row's match (the kept
-        row's key or None, and the tokens reused)."""
+    def prepare(self, rows: list[list[int]], pad: int, device) -> Prepared:
+        """Inputs for generate over rows, reusing kept prefixes."""
         matches = [self.longest_prefix(r) for r in rows]
         cached = max(length for _, length in matches)
         fresh = max(len(r) - length for r, (_, length) in zip(rows, matches, strict=True))
@@ -100,16 +98,14 @@ class PrefixCache:
             for (k_all, v_all), (k, v) in zip(layers, kept, strict=True):
                 k_all[i, :, cached - length :] = k[:, :length]
                 v_all[i, :, cached - length :] = v[:, :length]
-        reused = [length for _, length in matches]
-        self.reused_tokens += sum(reused)
-        self.read_tokens += sum(len(r) - n for r, n in zip(rows, reused, strict=True))
+        self.reused_tokens += sum(length for _, length in matches)
+        self.read_tokens += sum(len(r) - n for r, (_, n) in zip(rows, matches, strict=True))
         past = None
         if layers is not None:
             from transformers import DynamicCache
 
             past = DynamicCache(ddp_cache_data=layers)
-        prepared = Prepared(ids.to(device), mask.to(device), past, reused)
-        return prepared, matches
+        return Prepared(ids.to(device), mask.to(device), past)
 
     def past_for(self, ids: list[int]) -> tuple[object | None, int]:
         """For one unpadded row: a cache holding the longest kept prefix of ids, and its
@@ -125,33 +121,34 @@ class PrefixCache:
         return DynamicCache(ddp_cache_data=layers), length
 
     def keep_row(self, ids: list[int], past) -> None:
-        """Keep a single unpadded row's keys and values (past holds exactly ids' positions);
-        a kept row that ids extend is dropped, as the new row holds all of it."""
-        target = np.asarray(ids)
+        """Keep a single unpadded row's keys and values (past holds exactly ids' positions)."""
+        kv = [(layer.keys[0].clone(), layer.values[0].clone()) for layer in past.layers]
+        self._add(np.asarray(ids), kv)
+        self._evict()
+
+    def _add(self, tokens: np.ndarray, kv: list[tuple[torch.Tensor, torch.Tensor]]) -> None:
+        """Keep a row; a kept row whose whole token list the new one extends is dropped, as the
+        new row answers every lookup it would (its conversation has moved on)."""
         for key in [
             k
             for k, row in self.rows.items()
-            if len(row.tokens) <= len(target)
-            and np.array_equal(row.tokens, target[: len(row.tokens)])
+            if len(row.tokens) <= len(tokens)
+            and np.array_equal(row.tokens, tokens[: len(row.tokens)])
         ]:
             del self.rows[key]
-        kv = [(layer.keys[0].clone(), layer.values[0].clone()) for layer in past.layers]
-        self.rows[self._next_key] = Row(target, kv)
+        self.rows[self._next_key] = Row(tokens, kv)
         self._next_key += 1
-        self._evict()
 
     def _evict(self) -> None:
         while self.rows and self.kept_tokens > self.max_tokens:
             self.rows.popitem(last=False)
 
-    def keep(self, sequences, mask, past, stops: set[int], matched: list[tuple]) -> None:
+    def keep(self, sequences, mask, past, stops: set[int]) -> None:
         """Keep every row's keys and values after a generate call.
 
         sequences: generate's output ids (input width + new tokens); mask: the input's
         attention mask; past: the returned cache, which holds every position but the last
-        generated one. A row keeps its real tokens up to its first stop token; the row it
-        extended whole (matched[i]: its key and the length reused) is dropped, as the new row
-        holds all of it.
+        generated one. A row keeps its real tokens up to its first stop token.
         """
         width = past.layers[0].keys.shape[2]
         new = sequences.shape[1] - mask.shape[1]
@@ -168,11 +165,7 @@ class PrefixCache:
                 (layer.keys[i][:, index].clone(), layer.values[i][:, index].clone())
                 for layer in past.layers
             ]
-            old, length = matched[i]
-            if old in self.rows and len(self.rows[old].tokens) == length:
-                del self.rows[old]
-            self.rows[self._next_key] = Row(tokens[positions].numpy(), kv)
-            self._next_key += 1
+            self._add(tokens[positions].numpy(), kv)
         self._evict()
 
 

@@ -78,7 +78,7 @@ class TransformersBackend(InferenceBackend):
             torch.manual_seed(params.seed + number)
             if self.prefix_cache is not None:
                 rows = [self._ids(prompts[i]) for i in batch]
-                prepared, matches = self.prefix_cache.prepare(
+                prepared = self.prefix_cache.prepare(
                     rows, self.tokenizer.pad_token_id, self.model.device
                 )
                 enc = {
@@ -107,7 +107,6 @@ class TransformersBackend(InferenceBackend):
                     enc["attention_mask"],
                     generated.past_key_values,
                     stop_token_ids(self.model, self.tokenizer),
-                    matches,
                 )
                 generated = generated.sequences
             texts = self.tokenizer.batch_decode(
@@ -238,11 +237,11 @@ class TransformersBackend(InferenceBackend):
                 continue
             context = self._ids(prompt)
             cont_ids = [self._ids(c) for c in members]
-            past, start = None, 0
+            past, cached = None, 0
             if self.prefix_cache is not None:  # an agent's next step shares its prompt's start
-                past, start = self.prefix_cache.past_for(context)
+                past, cached = self.prefix_cache.past_for(context)
             out = self.model(
-                input_ids=torch.tensor([context[start:]], device=self.model.device),
+                input_ids=torch.tensor([context[cached:]], device=self.model.device),
                 past_key_values=past,
                 use_cache=True,
                 logits_to_keep=1,  # only the next token's distribution is needed
