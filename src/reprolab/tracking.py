@@ -458,6 +458,9 @@ def sync_spool(folder: Path | None = None) -> dict[str, int]:
                         tracker._create_run, op["experiment"], op["name"], tags
                     )
                     uris[op["run"]] = op["uri"]
+                    # Only a start changes them: written before the op counts as done.
+                    mapping_path.write_text(json.dumps(mapping))
+                    uris_path.write_text(json.dumps(uris))
                 elif op["op"] == "params":
                     items = [Param(k, v) for k, v in op["params"].items()]
                     tracker._call(client.log_batch, run, params=items)
@@ -476,8 +479,6 @@ def sync_spool(folder: Path | None = None) -> dict[str, int]:
                 elif op["op"] == "delete":
                     tracker._call(client.delete_run, run)
                 done_path.write_text(str(index + 1))
-                mapping_path.write_text(json.dumps(mapping))
-                uris_path.write_text(json.dumps(uris))
                 replayed += 1
         except Exception as err:
             if not _unreachable(err):
@@ -506,11 +507,13 @@ def _running_only(mapping: dict[str, str], uris: dict[str, str]) -> dict[str, st
     """
     from mlflow import MlflowClient
 
-    kept = {}
+    kept, clients = {}, {}
     for local, server in mapping.items():
         uri = uris.get(local)
         try:
-            status = MlflowClient(uri).get_run(server).info.status if uri else "RUNNING"
+            if uri and uri not in clients:
+                clients[uri] = MlflowClient(uri)
+            status = clients[uri].get_run(server).info.status if uri else "RUNNING"
         except Exception:  # an unreachable store or a deleted run: keep, decide next time
             status = "RUNNING"
         if status == "RUNNING":
