@@ -9,18 +9,12 @@ import json
 from reprolab import upstream as core
 
 
-def constant(repo: str, commit: str, path: str, name: str, base: str | None = None) -> str:
-    """The module-level constant `name` of `path` at `commit`."""
-    where = core.label(repo, commit, path)
-    return core.constant(core.read(repo, commit, path, base), name, where)
-
-
 def prompts(up: dict) -> dict[str, str]:
-    """The prompts a config's `upstream` block names (role -> text), from one prompts file."""
-    return {
-        role: constant(up["repo"], up["commit"], up["path"], name, up.get("base"))
-        for role, name in up["prompts"].items()
-    }
+    """The prompts a config's `upstream` block names (role -> text), from one prompts file,
+    each a module-level constant of it (the file is read once)."""
+    where = core.label(up["repo"], up["commit"], up["path"])
+    text = core.read(up["repo"], up["commit"], up["path"], up.get("base"))
+    return {role: core.constant(text, name, where) for role, name in up["prompts"].items()}
 
 
 def profiles(spec: dict) -> list[dict]:
