@@ -4,8 +4,6 @@ rewards, and RAG, must not reach zero."""
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pytest
 
@@ -13,18 +11,7 @@ from reprolab.config import load_config
 from reprolab.papers.vars import harness as hz
 from reprolab.papers.vars.agent import Projection
 from reprolab.papers.vars.run import run_setting
-
-
-class HashEmbedder:
-    """A deterministic unit vector per text (no model): distinct texts, distinct directions."""
-
-    def encode(self, texts):
-        rows = []
-        for t in texts:
-            seed = int.from_bytes(hashlib.sha256(t.encode()).digest()[:8], "little")
-            v = np.random.default_rng(seed).normal(size=32)
-            rows.append(v / np.linalg.norm(v))
-        return np.asarray(rows)
+from tests.papers.vars.hash_embedder import HashEmbedder
 
 
 @pytest.fixture(scope="module")

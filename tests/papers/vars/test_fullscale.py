@@ -5,7 +5,6 @@ scripted model, all stepped in lockstep by the same run as the real thing."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 
@@ -21,6 +20,7 @@ from reprolab.papers.vars import harness as hz
 from reprolab.papers.vars import upstream
 from reprolab.papers.vars.agent import Projection
 from reprolab.papers.vars.simulator import UserSim
+from tests.papers.vars.hash_embedder import HashEmbedder
 
 REPO, COMMIT = "stand-in/multisessioncollab", "0" * 40
 PROMPTS = '''
@@ -143,16 +143,6 @@ def test_judge_verdicts_count_violations_and_failures_never_default():
     violated = sim.violations(ep, verdicts)
     assert violated == [prefs[1], hz.library()[0]]
     assert ep.record == {"compliance_judged": 3, "compliance_failures": 1}
-
-
-class HashEmbedder:
-    def encode(self, texts):
-        rows = []
-        for t in texts:
-            seed = int.from_bytes(hashlib.sha256(t.encode()).digest()[:8], "little")
-            v = np.random.default_rng(seed).normal(size=32)
-            rows.append(v / np.linalg.norm(v))
-        return np.asarray(rows)
 
 
 def _value(text: str) -> str:
