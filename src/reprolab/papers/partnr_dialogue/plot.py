@@ -56,7 +56,8 @@ def conflicts_success(summary: dict, out: Path) -> Path:
         for k, cond in enumerate(("silent", "dialogue")):
             part = data[data.condition == cond].set_index("arm").reindex(arms)
             ax.bar(x + (k - 0.5) * 0.4, part[key], 0.4, label=cond)
-        ax.set_xticks(x, [a.replace("-", "-\n", 1) for a in arms], fontsize=8)
+        # Six arms with long names: slanted, so that neighbours do not overlap.
+        ax.set_xticks(x, arms, fontsize=8, rotation=30, ha="right")
         ax.set_ylim(0, 1.05)
         ax.set_title(title)
         ax.legend(fontsize=8)
