@@ -9,6 +9,12 @@ ACQSYNTH_CFG = PAPER_CONFIG["acqsynth"]
 ACQSYNTH_ACQ = acqsynth_acquisitions(ACQSYNTH_CFG)
 ACQSYNTH_STUDENTS = acqsynth_students(ACQSYNTH_CFG)
 ACQSYNTH_GENERATOR = W.model(ACQSYNTH_CFG["generator"]["model"])
+# GRPO and the untrained baseline start from the format warm-start where one is configured.
+ACQSYNTH_GENERATOR_START = (
+    f"{ACQSYNTH_OUT}/models/generator_format"
+    if ACQSYNTH_CFG["generator"]["warm_start"]
+    else ACQSYNTH_GENERATOR
+)
 ACQSYNTH_STUDENT = W.model(ACQSYNTH_CFG["student"]["model"])
 ACQSYNTH_SCORED = [
     f"{ACQSYNTH_OUT}/eval/{student}/{name}"
@@ -58,10 +64,32 @@ rule acqsynth_data_test:
         W.shell("acqsynth", "data_test")
 
 
-rule acqsynth_train_generator:
+rule acqsynth_train_format:
     input:
         seeds=rules.acqsynth_data.output.seeds,
         model=ACQSYNTH_GENERATOR,
+    output:
+        out=directory(f"{ACQSYNTH_OUT}/models/generator_format"),
+    log:
+        W.log("acqsynth", "train_format"),
+    benchmark:
+        W.benchmark("acqsynth", "train_format")
+    conda:
+        CONDA_ENV
+    threads: W.threads("acqsynth", "train_format")
+    resources:
+        **W.resources("acqsynth", "train_format"),
+    params:
+        cfg=W.cfg("acqsynth", "train_format"),
+        checkpoints=f"{ACQSYNTH_OUT}/checkpoints/generator_format",
+    shell:
+        W.shell("acqsynth", "train_format")
+
+
+rule acqsynth_train_generator:
+    input:
+        seeds=rules.acqsynth_data.output.seeds,
+        model=ACQSYNTH_GENERATOR_START,
         student=ACQSYNTH_STUDENT,
     output:
         out=directory(f"{ACQSYNTH_OUT}/models/generator/{{acquisition}}"),
@@ -88,7 +116,7 @@ rule acqsynth_train_generator:
 rule acqsynth_generate:
     input:
         generator=lambda wc: (
-            ACQSYNTH_GENERATOR
+            ACQSYNTH_GENERATOR_START.replace("{seed}", wc.seed)
             if wc.source == "untrained"
             else f"{ACQSYNTH_OUT.replace('{seed}', wc.seed)}/models/generator/{wc.source}"
         ),

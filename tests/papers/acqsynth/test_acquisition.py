@@ -88,8 +88,22 @@ def test_answer_variance_counts_planted_clusters():
     three = np.vstack([rng.normal(c, 0.01, size=(2, 3)) for c in centres])
     assert acq.answer_variance(three, 2, 1) == pytest.approx(3 / 6)
     same = np.tile([1.0, 2.0, 3.0], (4, 1)) + rng.normal(0, 1e-3, size=(4, 3))
-    # One group only: HDBSCAN's default (allow_single_cluster=False) calls it noise, so a
-    # student that always says the same thing scores 0, the lowest variance.
-    assert acq.answer_variance(same, 2, 1) == 0.0
+    # One group only: HDBSCAN's default (allow_single_cluster=False) calls it noise, one label
+    # (the authors count the noise label), so a student that always says the same thing scores
+    # 1/k, the lowest variance.
+    assert acq.answer_variance(same, 2, 1) == pytest.approx(1 / 4)
     two_and_noise = np.vstack([three[:4], [[-50.0, 3.0, 7.0]]])
-    assert acq.answer_variance(two_and_noise, 2, 1) == pytest.approx(2 / 5)
+    assert acq.answer_variance(two_and_noise, 2, 1) == pytest.approx(3 / 5)
+
+
+def test_centroid_distance_is_one_minus_the_nearest_centroid_cosine():
+    centroids = np.array([[2.0, 0.0], [0.0, 1.0]])
+    assert acq.centroid_distance(np.array([3.0, 0.0]), centroids) == pytest.approx(0.0)
+    # 45 degrees from both centroids: 1 - cos(45) = 1 - 1/sqrt(2).
+    assert acq.centroid_distance(np.array([1.0, 1.0]), centroids) == pytest.approx(
+        1 - 1 / np.sqrt(2)
+    )
+    # Opposite to every centroid: 1 - (-1/sqrt(2)) clipped at nothing (< 2).
+    assert acq.centroid_distance(np.array([-1.0, -1.0]), centroids) == pytest.approx(
+        1 + 1 / np.sqrt(2)
+    )

@@ -42,14 +42,15 @@ def test_null_selection_shuffles_the_values_and_random_is_seeded():
     assert a == sets.select("pool_random", files, CFG, 3) and len(a) == 2
 
 
-def test_planted_set_is_the_target_familys_test_items():
+def test_planted_set_is_every_test_item_of_the_target_family():
     test = [
         {"id": "f0", "family": "mcq"},
         {"id": "t0", "family": "math"},
         {"id": "t1", "family": "math"},
+        {"id": "t2", "family": "math"},
     ]
     got = sets.select("pool_planted", {"data/test.jsonl": test}, CFG, 0)
-    assert [r["id"] for r in got] == ["t0", "t1"]
+    assert [r["id"] for r in got] == ["t0", "t1", "t2"]  # all three, though N is 2
 
 
 def test_per_set_pools_the_acquisition_students_item_by_item():

@@ -75,3 +75,50 @@ def test_code_answers_are_checked_in_the_sandbox():
         assert not tasks.is_correct(
             item, "Answer: import os\ndef f(x): return x + 2\nos.system('x')", box
         )
+
+
+def test_final_answer_is_what_the_familys_checker_reads():
+    assert tasks.final_answer("math", "4 * 5 = 20 marbles in all") == "20"
+    assert tasks.final_answer("math", "3 + 2 = 5.\nAnswer: 5 apples") == "5"
+    assert tasks.final_answer("math", "I do not know") is None
+    assert tasks.final_answer("mcq", "Iron's symbol is Fe.\nAnswer: C") == "C"
+    assert tasks.final_answer("code", "Sure:\ndef f(x):\n    return x + 1") == (
+        "def f(x):\n    return x + 1"
+    )
+
+
+class _Reply:
+    def __init__(self, text: str):
+        self.text = text
+
+
+class _Labeler:
+    """Four sampled replies an item: three agree on 20 in different words, one says 7."""
+
+    def sample(self, conversations, params, n):
+        texts = ["4 x 5 = 20.", "So 20 marbles.\nAnswer: 20", "Answer: 7", "20 in all"]
+        return [[_Reply(t) for t in texts[:n]] for _ in conversations]
+
+
+class _Embedder:
+    """Answers as one-hot vectors of their text: equal answers coincide, others orthogonal."""
+
+    def encode(self, texts):
+        import numpy as np
+
+        vocab = sorted(set(texts))
+        return np.array([[float(t == v) for v in vocab] for t in texts])
+
+
+def test_pseudo_label_clusters_final_answers_not_whole_replies():
+    from reprolab.papers.acqsynth import generator
+
+    items = [{"question": "Each box holds 5 marbles. How many marbles are in 4 boxes?",
+              "reasoning": "", "answer": "21", "family": "math"}]  # fmt: skip
+    settings = {"max_new_tokens": 8, "temperature": 0.8, "k": 4, "threshold": 0.35}
+    generator.pseudo_label(_Labeler(), _Embedder(), items, settings, {"math": "Solve."}, 0)
+    item = items[0]
+    # Whole replies differ in wording; their final answers (20, 20, 7, 20) form a cluster of 3.
+    assert item["answer"] == "20" and item["label_support"] == 3
+    assert item["generator_answer"] == "21"
+    assert item["reasoning"] == "4 x 5 = 20."  # the medoid's text (no 'Answer:' in it)

@@ -33,11 +33,23 @@ def kmeans_centroids(embeddings: np.ndarray, k: int, seed: int) -> np.ndarray:
     return KMeans(n_clusters=k, n_init=4, random_state=seed).fit(embeddings).cluster_centers_
 
 
-def proximity(embedding: np.ndarray, centroids: np.ndarray) -> float:
-    """Largest cosine of the question to a centroid, clipped to [0, 2]."""
+def nearest_cosine(embedding: np.ndarray, centroids: np.ndarray) -> float:
+    """Largest cosine of the question to a centroid."""
     c = centroids / np.linalg.norm(centroids, axis=1, keepdims=True).clip(min=1e-12)
     e = embedding / max(float(np.linalg.norm(embedding)), 1e-12)
-    return clip(float((c @ e).max()))
+    return float((c @ e).max())
+
+
+def proximity(embedding: np.ndarray, centroids: np.ndarray) -> float:
+    """Largest cosine of the question to a centroid, clipped to [0, 2]."""
+    return clip(nearest_cosine(embedding, centroids))
+
+
+def centroid_distance(embedding: np.ndarray, centroids: np.ndarray) -> float:
+    """Diversity as the authors' service computes it (services/service_utils.py at 8b0e39a):
+    1 minus the largest cosine of the question to a centroid of the seed questions, clipped to
+    [0, 2]. The note's streaming facility location is `Diversity` (config diversity.kind)."""
+    return clip(1.0 - nearest_cosine(embedding, centroids))
 
 
 def global_norm(parameters) -> float:
@@ -92,9 +104,9 @@ class Diversity:
 def answer_variance(
     embeddings: np.ndarray, min_cluster_size: int = 2, min_samples: int = 1
 ) -> float:
-    """Number of HDBSCAN clusters among the student's k sampled answers, over k. Noise points are
-    no cluster, and with sklearn's default (allow_single_cluster=False) k answers that all agree
-    are noise: 0, the lowest variance."""
+    """Number of distinct HDBSCAN labels among the student's k sampled answers, over k, noise
+    (-1) counted as one label as in the authors' code (len(set(labels)) / 16). With sklearn's
+    default (allow_single_cluster=False) k answers that all agree are noise: 1/k, the lowest."""
     from sklearn.cluster import HDBSCAN
 
     k = len(embeddings)
@@ -105,7 +117,7 @@ def answer_variance(
         .fit(np.asarray(embeddings, dtype=np.float64))
         .labels_
     )
-    return len({int(x) for x in labels if x >= 0}) / k
+    return len({int(x) for x in labels}) / k
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

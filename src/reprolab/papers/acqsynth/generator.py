@@ -15,15 +15,33 @@ log = logging.getLogger(__name__)
 
 
 def prompt(seed_item: dict, text: dict, prefill: str = "") -> list[dict]:
-    """The generator's conversation for one seed example; with a prefill (smoke, tiny) the reply
-    starts with it and the model continues."""
-    conv = [
-        {"role": "system", "content": text["system"]},
-        {"role": "user", "content": text["user"].format(example=fmt.render_item(seed_item))},
-    ]
+    """The generator's conversation for one seed example: the user text's fields are the
+    rendered `example` (the project's prompt) or the item's question, reasoning and answer (the
+    authors' builders); with a prefill (smoke) the reply starts with it and the model continues."""
+    fields = {k: seed_item.get(k, "") for k in ("question", "reasoning", "answer")}
+    user = text["user"].format(example=fmt.render_item(seed_item), **fields)
+    conv = [{"role": "system", "content": text["system"]}] if text.get("system") else []
+    conv.append({"role": "user", "content": user})
     if prefill:
         conv.append({"role": "assistant", "content": prefill})
     return conv
+
+
+def warm_rows(seeds: list[dict], text: dict, seed: int) -> list[dict]:
+    """SFT rows of the format warm-start: seed i's prompt, answered with seed j != i in the tag
+    format (j from a seeded derangement, so no row copies its own example)."""
+    order = list(range(len(seeds)))
+    rng = random.Random(f"{seed}/warm")
+    if len(order) > 1:
+        while any(i == j for i, j in enumerate(order)):
+            rng.shuffle(order)
+    return [
+        {
+            "prompt": prompt(s, text),
+            "completion": [{"role": "assistant", "content": fmt.render_item(seeds[j])}],
+        }
+        for s, j in zip(seeds, order, strict=True)
+    ]
 
 
 def _text(completion) -> str:
@@ -114,21 +132,23 @@ def pseudo_label(
     backend, embedder, items: list[dict], settings: dict, system: dict, seed: int
 ) -> None:
     """Each item's label: the answer model's k sampled replies (temperature `temperature`), their
-    final answers embedded, clustered (cosine distance `threshold`, average linkage), the medoid
-    of the largest cluster; its reasoning becomes the item's reasoning. In place."""
+    final answers (tasks.final_answer: what the family's checker reads) embedded, clustered
+    (cosine distance `threshold`, average linkage), the medoid of the largest cluster; the
+    medoid reply's text before its answer becomes the item's reasoning. In place."""
     from reprolab.inference import SamplingParams
-    from reprolab.papers.acqsynth import labels, student
+    from reprolab.papers.acqsynth import labels, student, tasks
 
     params = SamplingParams(settings["max_new_tokens"], settings["temperature"], 1.0, seed)
     replies = backend.sample(
         [student.conversation(i, system) for i in items], params, n=settings["k"]
     )
     for item, completions in zip(items, replies, strict=True):
-        parts = [student.split_reply(c.text) for c in completions]
-        answers = [a or "(empty)" for _, a in parts]
+        texts = [c.text for c in completions]
+        answers = [tasks.final_answer(item["family"], t) or "(none)" for t in texts]
         chosen = labels.cluster_label(answers, embedder.encode(answers), settings["threshold"])
         item["generator_answer"] = item["answer"]
         item["answer"] = chosen["label"]
-        item["reasoning"] = parts[chosen["index"]][0]
+        reasoning, _ = student.split_reply(texts[chosen["index"]])
+        item["reasoning"] = reasoning or texts[chosen["index"]].strip()
         item["label_support"] = chosen["support"]
         item["label_clusters"] = chosen["clusters"]

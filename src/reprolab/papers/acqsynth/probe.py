@@ -117,7 +117,10 @@ class Probe:
         if name == "gradient":
             return self.grad_norms(items)
         if name == "diversity":
-            return [self.diversity.offer(row) for row in self._questions(items)]
+            q = self._questions(items)
+            if s["diversity"]["kind"] == "centroid_distance":
+                return [acq.centroid_distance(row, self.centroids) for row in q]
+            return [self.diversity.offer(row) for row in q]
         if name == "variance":
             v = s["variance"]
             params = SamplingParams(v["max_new_tokens"], v["temperature"], 1.0, self.seed)

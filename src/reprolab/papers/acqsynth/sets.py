@@ -7,7 +7,8 @@ filtered_<acq>  the N of the untrained generator's pool with the highest <acq> (
 random          N seed examples drawn at random (the seed split itself)
 pool_<acq>      positive control: the N procedural pool items with the highest <acq>
 pool_random     the control's baseline: N pool items at random
-pool_planted    planted effect: the test items themselves with their gold answers
+pool_planted    planted effect: the target family's test items themselves with their gold
+                answers, all of them (not N: the effect then reaches every scored item)
 pool_null       null control: pool items ranked by <control.null_acquisition> after its
                 values were shuffled across items (a random selection in disguise)
 """
@@ -63,8 +64,7 @@ def select(name: str, files: dict[str, list[dict]], cfg: dict, seed: int) -> lis
         return rng.sample(rows, min(n, len(rows)))
     if name == "pool_planted":
         family = cfg["data"]["family"]
-        rows = [r for r in files["data/test.jsonl"] if r["family"] == family]
-        return rows[:n]
+        return [r for r in files["data/test.jsonl"] if r["family"] == family]
     if name.startswith("filtered_"):
         pool, scores = files["synth/untrained.jsonl"], files["acq/untrained.jsonl"]
         acq = name.removeprefix("filtered_")

@@ -115,6 +115,53 @@ def data_test(cfg: dict, tracker: Tracker, *, test: Path) -> dict:
 # --- the generator ------------------------------------------------------------------------
 
 
+def generator_text(cfg: dict) -> dict[str, str]:
+    """The generator's prompt texts: the authors' builder for the target family, read at the
+    pinned commit, where `prompts.upstream` is set (full); the project's otherwise."""
+    up = cfg["prompts"].get("upstream")
+    if not up:
+        return cfg["prompts"]["generator"]
+    from reprolab.papers.acqsynth import upstream
+
+    family = cfg["data"]["family"]
+    templates = upstream.generator_templates(up)
+    if family not in templates:
+        raise ValueError(
+            f"acqsynth prompts.upstream.builders names no builder for the family '{family}'"
+        )
+    return {"system": "", "user": templates[family]}
+
+
+def warm_section(cfg: dict, wildcards: dict[str, str]) -> dict:
+    """What the format warm-start reads (none of the GRPO or acquisition settings)."""
+    gen = cfg["generator"]
+    return {
+        "generator": {"model": gen["model"], "warm_start": gen["warm_start"]},
+        "prompts": cfg["prompts"],
+        "data": train_data(cfg, wildcards)["data"],
+    }
+
+
+def train_format(
+    cfg: dict, tracker: Tracker, *, seeds: Path, model: Path, out: Path, checkpoints: Path
+) -> dict:
+    """SFT of the generator on its own task, written by the seeds: each train seed's prompt
+    answered with another seed item in the tag format (a seeded derangement), so that a small
+    generator writes parseable items before GRPO (tiny; the paper's 3B generator needs none)."""
+    from reprolab.io import read_jsonl
+    from reprolab.papers.acqsynth import generator as g
+    from reprolab.training.trainers import train
+
+    warm = cfg["generator"]["warm_start"]
+    train_rows = [r for r in read_jsonl(seeds) if r["split"] == "train"]
+    rows = g.warm_rows(train_rows, generator_text(cfg), cfg["suite"]["seed"])
+    summary = train(
+        "sft", model, rows, out, checkpoints, trainer_args=warm["trainer"],
+        optimizer=warm["optimizer"], seed=cfg["suite"]["seed"], tracker=tracker,
+    )  # fmt: skip
+    return {"examples": float(len(rows)), "steps": float(summary["steps"])}
+
+
 def one_acquisition(cfg: dict, wildcards: dict[str, str]) -> dict:
     """What one generator run reads: the generator section without the list of functions (a
     function added or dropped reruns no other function's run)."""
@@ -146,7 +193,7 @@ def train_generator(
     from reprolab.training.trainers import train
 
     gen = cfg["generator"]
-    text = cfg["prompts"]["generator"]
+    text = generator_text(cfg)
     train_rows = [r for r in read_jsonl(seeds) if r["split"] == "train"]
     rows = [{"prompt": g.prompt(r, text, gen.get("prefill", ""))} for r in train_rows]
     rewards.unlink(missing_ok=True)
@@ -200,7 +247,7 @@ def generate(
     train_rows = [r for r in read_jsonl(seeds) if r["split"] == "train"]
     n = cfg["student"]["n_train"] * (syn["oversample"] if source == "untrained" else 1)
     backend = get_backend(syn["backend"], str(generator), **syn.get("backend_options", {}))
-    settings = {**syn, "text": cfg["prompts"]["generator"], "prefill": cfg["generator"]["prefill"]}
+    settings = {**syn, "text": generator_text(cfg), "prefill": cfg["generator"]["prefill"]}
     items, made = g.synthesize(backend, train_rows, n, settings, seed)
     del backend
     if items:
@@ -410,6 +457,9 @@ STEPS = [
          outputs=("seeds", "pool"), reads=("data",), sections=train_data),
     Step("data_test", data_test, "test items: the target family and the forgetting family",
          outputs=("test",), reads=("data",)),
+    Step("train_format", train_format, "SFT of the generator on the tag format (tiny, smoke)",
+         inputs=("seeds", "model"), outputs=("out",), params=("checkpoints",),
+         reads=("generator", "prompts", "data"), sections=warm_section, kind="train"),
     Step("train_generator", train_generator, "GRPO of the generator with one acquisition reward",
          wildcards=("acquisition",), inputs=("seeds", "model", "student"),
          outputs=("out", "rewards"), params=("checkpoints",),

@@ -222,6 +222,18 @@ def gold(item: dict) -> str | list[str] | None:
     return code_tests(item["question"])
 
 
+def final_answer(family: str, reply: str) -> str | None:
+    """A reply's final answer as its family's checker reads it (the last integer, the option
+    letter, the code), None when there is none: what pseudo-labelling clusters, as the authors
+    cluster extracted answers rather than whole replies."""
+    if family == "math":
+        return number_in(reply)
+    if family == "mcq":
+        return letter_in(reply)
+    code = code_in(reply).strip()
+    return code or None
+
+
 def is_correct(item: dict, reply_answer: str, sandbox=None) -> bool:
     """Whether an answer is right for an item with a known gold answer (its `answer` for seed
     items, the checker's for generated ones)."""
