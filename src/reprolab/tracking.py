@@ -443,14 +443,16 @@ def sync_spool(folder: Path | None = None) -> dict[str, int]:
     mapping = json.loads(mapping_path.read_text()) if mapping_path.exists() else {}
     uris = json.loads(uris_path.read_text()) if uris_path.exists() else {}
     replayed, left = 0, 0
+    stores: dict[str, tuple[Tracker, MlflowClient]] = {}  # one pair a store, not one an op
     for path in sorted(folder.glob("*.jsonl")):
         done_path = path.with_suffix(".done")
         done = int(done_path.read_text()) if done_path.exists() else 0
         ops = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
         try:
             for index, op in enumerate(ops[done:], start=done):
-                tracker = Tracker(op["uri"])
-                client = MlflowClient(op["uri"])
+                if op["uri"] not in stores:
+                    stores[op["uri"]] = (Tracker(op["uri"]), MlflowClient(op["uri"]))
+                tracker, client = stores[op["uri"]]
                 run = mapping.get(op["run"], op["run"])
                 if op["op"] == "start":
                     tags = {k: mapping.get(v, v) for k, v in op["tags"].items()}
