@@ -122,3 +122,46 @@ def test_pseudo_label_clusters_final_answers_not_whole_replies():
     assert item["answer"] == "20" and item["label_support"] == 3
     assert item["generator_answer"] == "21"
     assert item["reasoning"] == "4 x 5 = 20."  # the medoid's text (no 'Answer:' in it)
+
+
+def test_worked_answers_come_from_the_solver_in_the_seed_items_shape():
+    q = "Each box holds 6 shells. How many shells are in 7 boxes?"
+    assert tasks.worked({"family": "math", "question": q}) == {
+        "reasoning": "6 x 7 = 42.", "answer": "42"}  # fmt: skip
+    rng = __import__("random").Random(3)
+    mcq = tasks.mcq_item(rng, tasks.elements())
+    assert tasks.worked(mcq) == {"reasoning": mcq["reasoning"], "answer": mcq["answer"]}
+    assert tasks.worked({"family": "math", "question": "What is love?"}) is None
+    code = "Write a Python function f(x) that returns x plus 3."
+    assert tasks.worked({"family": "code", "question": code}) is None  # tests, no answer
+
+
+class _Generator:
+    """Replies in turn: a checkable item, an unparseable text, an uncheckable item."""
+
+    def __init__(self):
+        from reprolab.papers.acqsynth import fmt
+
+        self.replies = [
+            fmt.render_item({"question": "Ana has 3 apples. Ana buys 2 more. How many apples "
+                             "does Ana have now?", "reasoning": "3 + 2 = 5.", "answer": "5"}),
+            "no tags here",
+            fmt.render_item({"question": "Why is the sky blue?", "reasoning": "-", "answer": "air"}),
+        ]  # fmt: skip
+
+    def generate(self, conversations, params):
+        return [self.replies[k % 3] for k in range(len(conversations))]
+
+
+def test_synthesis_counts_every_parse_and_keeps_only_what_passes():
+    from reprolab.papers.acqsynth import generator
+
+    seeds = [{"id": "s0", "family": "math", "question": "Q", "reasoning": "R", "answer": "1"}]
+    settings = {"max_batches": 2, "batch": 3, "max_new_tokens": 8, "temperature": 0.8,
+                "text": {"system": "", "user": "{example}"}}  # fmt: skip
+    keep = lambda item: tasks.gold(item) is not None  # noqa: E731
+    items, made = generator.synthesize(_Generator(), seeds, 5, settings, 0, keep)
+    assert made == {"sampled": 6, "parseable": 4, "parse_rate": 4 / 6, "kept": 2}
+    assert [i["id"] for i in items] == ["syn0", "syn1"] and all(tasks.gold(i) for i in items)
+    items, made = generator.synthesize(_Generator(), seeds, 3, settings, 0)
+    assert made["kept"] == 3 and made["sampled"] == 6  # the uncheckable item kept too

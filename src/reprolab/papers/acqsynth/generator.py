@@ -97,14 +97,17 @@ def make_xml_reward(prefill: str):
     return r_xml
 
 
-def synthesize(backend, seeds: list[dict], n: int, settings: dict, seed: int) -> tuple[list, dict]:
+def synthesize(
+    backend, seeds: list[dict], n: int, settings: dict, seed: int, keep=None
+) -> tuple[list, dict]:
     """Sample the generator (temperature `temperature`) on seed prompts, drawn in a seeded
-    order, batch after batch until n items parse or `max_batches` are spent."""
+    order, batch after batch until n items parse (and pass `keep`, when given) or
+    `max_batches` are spent."""
     from reprolab.inference import SamplingParams
 
     rng = random.Random(seed)
     prefill = settings.get("prefill", "")
-    items, tried = [], 0
+    items, tried, parsed = [], 0, 0
     for batch in range(settings["max_batches"]):
         chosen = [rng.choice(seeds) for _ in range(settings["batch"])]
         params = SamplingParams(
@@ -114,17 +117,22 @@ def synthesize(backend, seeds: list[dict], n: int, settings: dict, seed: int) ->
         tried += len(replies)
         for s, reply in zip(chosen, replies, strict=True):
             item = fmt.parse_item(prefill + reply)
-            if item and len(items) < n:
-                items.append({**item, "family": s["family"], "seed_id": s["id"]})
-        log.info("synthesis batch %d: %d/%d parseable items", batch, len(items), n)
+            if item is None:
+                continue
+            parsed += 1
+            item = {**item, "family": s["family"], "seed_id": s["id"]}
+            if len(items) < n and (keep is None or keep(item)):
+                items.append(item)
+        log.info("synthesis batch %d: %d/%d items kept", batch, len(items), n)
         if len(items) >= n:
             break
     for k, item in enumerate(items):
         item["id"] = f"syn{k}"
     return items, {
         "sampled": tried,
-        "parseable": len(items),
-        "parse_rate": len(items) / max(tried, 1),
+        "parseable": parsed,
+        "parse_rate": parsed / max(tried, 1),
+        "kept": len(items),
     }
 
 

@@ -233,8 +233,10 @@ def generate(
     synth: Path,
     stats: Path,
 ) -> dict:
-    """Synthesis (sample until N parseable items; the untrained generator's pool is N times
-    `oversample`), then pseudo-labels; label accuracy where the family's checker applies."""
+    """Synthesis (sample until N parseable items, checkable ones where
+    `synthesis.require_checkable`; the untrained generator's pool is N times `oversample`), then
+    pseudo-labels, their accuracy where the family's checker applies; where
+    `labels.gold_where_checkable`, the solver's worked answer then replaces the pseudo-label."""
     import numpy as np
 
     from reprolab.inference import get_backend
@@ -248,7 +250,8 @@ def generate(
     n = cfg["student"]["n_train"] * (syn["oversample"] if source == "untrained" else 1)
     backend = get_backend(syn["backend"], str(generator), **syn.get("backend_options", {}))
     settings = {**syn, "text": generator_text(cfg), "prefill": cfg["generator"]["prefill"]}
-    items, made = g.synthesize(backend, train_rows, n, settings, seed)
+    keep = (lambda item: tasks.gold(item) is not None) if syn["require_checkable"] else None
+    items, made = g.synthesize(backend, train_rows, n, settings, seed, keep)
     del backend
     if items:
         labeler_backend = get_backend(
@@ -268,6 +271,13 @@ def generate(
             checks.append(tasks.is_correct(known, f"Answer: {item['answer']}", box))
             own_checks.append(tasks.is_correct(known, f"Answer: {item['generator_answer']}", box))
             item["label_correct"] = checks[-1]
+    solved = 0
+    for item in items if lab["gold_where_checkable"] else []:
+        answer = tasks.worked(item)
+        if answer is not None:
+            item["pseudo_label"], item["pseudo_reasoning"] = item["answer"], item["reasoning"]
+            item.update(answer, label_source="solver")
+            solved += 1
     write_jsonl(synth, items)
     result = {
         **made,
@@ -275,6 +285,7 @@ def generate(
         "label_accuracy": float(np.mean(checks)) if checks else math.nan,
         "generator_answer_accuracy": float(np.mean(own_checks)) if own_checks else math.nan,
         "label_support": float(np.mean([i["label_support"] for i in items])) if items else math.nan,
+        "solver_labels": float(solved),
     }
     write_json(stats, result)
     log.info("%s: %s", source, result)

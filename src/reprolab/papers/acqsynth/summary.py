@@ -95,10 +95,11 @@ def summarize(
         source = Path(path).name.removesuffix(".stats.json")
         for key, value in read_json(path).items():
             metrics[f"synth.{source}.{key}"] = float(value)
-        metrics[f"synth.{source}.complete"] = float(read_json(path)["parseable"] >= n_train)
-    parseable = [metrics[f"synth.{a}.parseable"] for a in cfg["generator"]["acquisitions"]]
-    metrics["synth.gen_min_parseable"] = float(min(parseable)) if parseable else 0.0
-    metrics["synth.gen_all_complete"] = float(bool(parseable) and min(parseable) >= n_train)
+        made = read_json(path)
+        metrics[f"synth.{source}.complete"] = float(made["kept"] >= n_train)
+    kept = [metrics[f"synth.{a}.kept"] for a in cfg["generator"]["acquisitions"]]
+    metrics["synth.gen_min_kept"] = float(min(kept)) if kept else 0.0
+    metrics["synth.gen_all_complete"] = float(bool(kept) and min(kept) >= n_train)
     metrics["n_train"] = float(n_train)
     label_acc = [
         metrics[k] for k in metrics if k.endswith(".label_accuracy") and not math.isnan(metrics[k])

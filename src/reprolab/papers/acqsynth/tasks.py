@@ -66,13 +66,22 @@ def math_item(rng: random.Random, low: int, high: int) -> dict:
     }
 
 
-def solve_math(question: str) -> str | None:
-    """The answer of a question in one of the templates' shapes, else None."""
-    for _, pattern, f in MATH_TEMPLATES.values():
+def _math_match(question: str) -> tuple[str, int, int] | None:
+    """(template, a, b) of a question in one of the templates' shapes, else None."""
+    for op, (_, pattern, _) in MATH_TEMPLATES.items():
         m = pattern.search(question)
         if m:
-            return str(f(int(m.group(1)), int(m.group(3))))
+            return op, int(m.group(1)), int(m.group(3))
     return None
+
+
+def solve_math(question: str) -> str | None:
+    """The answer of a question in one of the templates' shapes, else None."""
+    found = _math_match(question)
+    if found is None:
+        return None
+    op, a, b = found
+    return str(MATH_TEMPLATES[op][2](a, b))
 
 
 def number_in(text: str) -> str | None:
@@ -220,6 +229,28 @@ def gold(item: dict) -> str | list[str] | None:
     if item["family"] == "mcq":
         return solve_mcq(item["question"])
     return code_tests(item["question"])
+
+
+def worked(item: dict) -> dict | None:
+    """The solver's reasoning and answer for a generated question in a template's shape (math,
+    MCQ), as the seed items carry them; None when the question is not checkable or the family
+    has no solver that writes an answer (code: unit tests only)."""
+    if item["family"] == "math":
+        found = _math_match(item["question"])
+        if found is None:
+            return None
+        op, a, b = found
+        c = MATH_TEMPLATES[op][2](a, b)
+        return {"reasoning": MATH_REASONING[op].format(a=a, b=b, c=c), "answer": str(c)}
+    if item["family"] == "mcq":
+        letter = solve_mcq(item["question"])
+        if letter is None:
+            return None
+        asked = _MCQ.search(item["question"]).group(1).lower()
+        number, symbol, name = next(e for e in elements() if e[2].lower() == asked)
+        reasoning = f"{name} has atomic number {number}; its symbol is {symbol}."
+        return {"reasoning": reasoning, "answer": letter}
+    return None
 
 
 def final_answer(family: str, reply: str) -> str | None:
