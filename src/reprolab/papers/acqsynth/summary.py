@@ -100,6 +100,7 @@ def summarize(
     kept = [metrics[f"synth.{a}.kept"] for a in cfg["generator"]["acquisitions"]]
     metrics["synth.gen_min_kept"] = float(min(kept)) if kept else 0.0
     metrics["synth.gen_all_complete"] = float(bool(kept) and min(kept) >= n_train)
+    metrics.update(_shared_with_untrained(stats, cfg["generator"]["acquisitions"]))
     metrics["n_train"] = float(n_train)
     label_acc = [
         metrics[k] for k in metrics if k.endswith(".label_accuracy") and not math.isnan(metrics[k])
@@ -123,3 +124,24 @@ def summarize(
     metrics["reward.max_acquisition_reward"] = reward_max
     # JSON has no NaN worth keeping: a quantity that could not be measured is left out.
     return Published({k: v for k, v in metrics.items() if not math.isnan(v)}, units)
+
+
+def _shared_with_untrained(stats: list[Path], acquisitions: list[str]) -> dict[str, float]:
+    """Per trained generator, the share of its items whose question the untrained generator
+    also wrote (same seeds, same sampling order): near 1, its RL did not change what it writes
+    and the gen_* comparisons test nothing. Read from the synth files written beside the
+    stats, by the same jobs."""
+    folder = Path(stats[0]).parent if stats else None
+    if folder is None or not (folder / "untrained.jsonl").exists():
+        return {}
+    before = {i["question"] for i in read_jsonl(folder / "untrained.jsonl")}
+    out = {}
+    for acq in acquisitions:
+        items = read_jsonl(folder / f"{acq}.jsonl")
+        out[f"synth.{acq}.shared_with_untrained"] = _mean(
+            [float(i["question"] in before) for i in items]
+        )
+    shares = [v for v in out.values() if not math.isnan(v)]
+    if shares:
+        out["synth.gen_max_shared_with_untrained"] = max(shares)
+    return out

@@ -19,23 +19,29 @@ NAMES = ("Ana", "Ben", "Cleo", "Dev", "Emma", "Femi", "Gus", "Hana", "Ivo", "Jia
 THINGS = ("apples", "pencils", "stickers", "marbles", "books", "coins", "cards", "shells")
 
 # --- math: three templates, each with its own regex ----------------------------------------
+# A regex must match the whole question (names and things repeated where the template repeats
+# them): a question that only starts like a template asks something else ("... gives away 8.
+# How many did she give away?") and is not checkable.
 
-_NUM = r"(\d+)"
-_WORD = r"([A-Za-z]+)"
+_NAME, _THINGS = r"(?P<name>[A-Za-z]+)", r"(?P<things>[A-Za-z]+)"
+_A, _B = r"(?P<a>\d+)", r"(?P<b>\d+)"
 MATH_TEMPLATES = {
     "add": (
         "{name} has {a} {things}. {name} buys {b} more. How many {things} does {name} have now?",
-        re.compile(rf"has {_NUM} {_WORD}\. \w+ buys {_NUM} more\. How many", re.I),
+        re.compile(rf"{_NAME} has {_A} {_THINGS}\. (?P=name) buys {_B} more\. "
+                   rf"How many (?P=things) does (?P=name) have now\?", re.I),  # fmt: skip
         lambda a, b: a + b,
     ),
     "sub": (
         "{name} has {a} {things} and gives away {b}. How many {things} are left?",
-        re.compile(rf"has {_NUM} {_WORD} and gives away {_NUM}\. How many", re.I),
+        re.compile(rf"{_NAME} has {_A} {_THINGS} and gives away {_B}\. "
+                   rf"How many (?P=things) are left\?", re.I),  # fmt: skip
         lambda a, b: a - b,
     ),
     "mul": (
         "Each box holds {a} {things}. How many {things} are in {b} boxes?",
-        re.compile(rf"Each box holds {_NUM} {_WORD}\. How many \w+ are in {_NUM} boxes", re.I),
+        re.compile(rf"Each box holds {_A} {_THINGS}\. How many (?P=things) are in {_B} boxes\?",
+                   re.I),  # fmt: skip
         lambda a, b: a * b,
     ),
 }
@@ -68,10 +74,10 @@ def math_item(rng: random.Random, low: int, high: int) -> dict:
 
 def _math_match(question: str) -> tuple[str, int, int] | None:
     """(template, a, b) of a question in one of the templates' shapes, else None."""
-    for op, (_, pattern, _) in MATH_TEMPLATES.items():
-        m = pattern.search(question)
-        if m:
-            return op, int(m.group(1)), int(m.group(3))
+    for op, (_, pattern, f) in MATH_TEMPLATES.items():
+        m = pattern.fullmatch(question.strip())
+        if m and f(int(m["a"]), int(m["b"])) >= 0:  # "has 3 and gives away 5" is ill-posed
+            return op, int(m["a"]), int(m["b"])
     return None
 
 
@@ -118,12 +124,14 @@ def mcq_item(rng: random.Random, table: list[tuple[int, str, str]]) -> dict:
     }
 
 
-_MCQ = re.compile(r"chemical symbol of ([a-z]+)\?.*?A\) (\w+) B\) (\w+) C\) (\w+) D\) (\w+)", re.I)
+_MCQ = re.compile(
+    r"What is the chemical symbol of ([a-z]+)\? A\) (\w+) B\) (\w+) C\) (\w+) D\) (\w+)", re.I
+)
 
 
 def solve_mcq(question: str, table: list[tuple[int, str, str]] | None = None) -> str | None:
     """The right letter of a question in the template's shape whose element exists, else None."""
-    m = _MCQ.search(question)
+    m = _MCQ.fullmatch(question.strip())
     if not m:
         return None
     by_name = {n.lower(): s for _, s, n in (table or elements())}
@@ -246,7 +254,7 @@ def worked(item: dict) -> dict | None:
         letter = solve_mcq(item["question"])
         if letter is None:
             return None
-        asked = _MCQ.search(item["question"]).group(1).lower()
+        asked = _MCQ.fullmatch(item["question"].strip()).group(1).lower()
         number, symbol, name = next(e for e in elements() if e[2].lower() == asked)
         reasoning = f"{name} has atomic number {number}; its symbol is {symbol}."
         return {"reasoning": reasoning, "answer": letter}
