@@ -30,11 +30,17 @@ def test_math_solver_on_hand_written_questions():
     assert tasks.solve_math("Tom has 9 cards and gives away 4. How many cards are left?") == "5"
     assert tasks.solve_math("Each box holds 6 shells. How many shells are in 7 boxes?") == "42"
     assert tasks.solve_math("What is the meaning of life?") is None
+    # Rewordings that ask the same thing are read.
+    assert tasks.solve_math("Alex has 9 boxes. Alex buys 7 more boxes. How many boxes does Alex "
+                            "have now?") == "16"  # fmt: skip
+    assert tasks.solve_math("Ella has 48 books and gives away 20. How many books does Ella have "
+                            "left?") == "28"  # fmt: skip
+    assert tasks.solve_math("Each box holds 5 cards. How many cards are there in 4 boxes?") == "20"
     # Questions that only start like a template ask something else: not checkable.
     assert tasks.solve_math("Rachel has 17 books and gives away 8. How many books did she give "
                             "away?") is None  # fmt: skip
-    assert tasks.solve_math("Alex has 9 boxes. Alex buys 7 more boxes. How many boxes does Alex "
-                            "have now?") is None  # fmt: skip
+    assert tasks.solve_math("Alex has 9 boxes. Alex buys 7 more cups. How many boxes does Alex "
+                            "have now?") is None  # other things bought  # fmt: skip
     assert tasks.solve_math("Ana has 9 cards. Ben buys 4 more. How many cards does Ana have "
                             "now?") is None  # another name: whose cards?  # fmt: skip
     assert tasks.solve_math("Tom has 3 cards and gives away 5. How many cards are left?") is None

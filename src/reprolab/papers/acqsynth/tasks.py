@@ -21,27 +21,30 @@ THINGS = ("apples", "pencils", "stickers", "marbles", "books", "coins", "cards",
 # --- math: three templates, each with its own regex ----------------------------------------
 # A regex must match the whole question (names and things repeated where the template repeats
 # them): a question that only starts like a template asks something else ("... gives away 8.
-# How many did she give away?") and is not checkable.
+# How many did she give away?") and is not checkable. Each also reads the few rewordings that
+# ask the same thing ("buys 7 more boxes", "does Ella have left?", "are there in 4 boxes?").
 
 _NAME, _THINGS = r"(?P<name>[A-Za-z]+)", r"(?P<things>[A-Za-z]+)"
 _A, _B = r"(?P<a>\d+)", r"(?P<b>\d+)"
 MATH_TEMPLATES = {
     "add": (
         "{name} has {a} {things}. {name} buys {b} more. How many {things} does {name} have now?",
-        re.compile(rf"{_NAME} has {_A} {_THINGS}\. (?P=name) buys {_B} more\. "
-                   rf"How many (?P=things) does (?P=name) have now\?", re.I),  # fmt: skip
+        re.compile(rf"{_NAME} has {_A} {_THINGS}\. (?P=name) buys {_B} more(?: (?P=things))?\. "
+                   rf"How many (?P=things) does (?P=name) have (?:now|in total|altogether)\?",
+                   re.I),  # fmt: skip
         lambda a, b: a + b,
     ),
     "sub": (
         "{name} has {a} {things} and gives away {b}. How many {things} are left?",
-        re.compile(rf"{_NAME} has {_A} {_THINGS} and gives away {_B}\. "
-                   rf"How many (?P=things) are left\?", re.I),  # fmt: skip
+        re.compile(rf"{_NAME} has {_A} {_THINGS} and gives away {_B}(?: (?P=things))?\. "
+                   rf"How many (?P=things) (?:are left|does (?P=name) have (?:left|now))\?",
+                   re.I),  # fmt: skip
         lambda a, b: a - b,
     ),
     "mul": (
         "Each box holds {a} {things}. How many {things} are in {b} boxes?",
-        re.compile(rf"Each box holds {_A} {_THINGS}\. How many (?P=things) are in {_B} boxes\?",
-                   re.I),  # fmt: skip
+        re.compile(rf"Each box holds {_A} {_THINGS}\. "
+                   rf"How many (?P=things) are (?:there )?in {_B} boxes\?", re.I),  # fmt: skip
         lambda a, b: a * b,
     ),
 }
