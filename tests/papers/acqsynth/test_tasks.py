@@ -156,12 +156,12 @@ class _Generator:
     def __init__(self):
         from reprolab.papers.acqsynth import fmt
 
+        add = "Ana has 3 apples. Ana buys 2 more. How many apples does Ana have now?"
         self.replies = [
-            fmt.render_item({"question": "Ana has 3 apples. Ana buys 2 more. How many apples "
-                             "does Ana have now?", "reasoning": "3 + 2 = 5.", "answer": "5"}),
+            fmt.render_item({"question": add, "reasoning": "3 + 2 = 5.", "answer": "5"}),
             "no tags here",
-            fmt.render_item({"question": "Why is the sky blue?", "reasoning": "-", "answer": "air"}),
-        ]  # fmt: skip
+            fmt.render_item({"question": "Why is the sky blue?", "reasoning": "-", "answer": "a"}),
+        ]
 
     def generate(self, conversations, params):
         return [self.replies[k % 3] for k in range(len(conversations))]

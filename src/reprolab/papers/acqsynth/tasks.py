@@ -29,22 +29,29 @@ _A, _B = r"(?P<a>\d+)", r"(?P<b>\d+)"
 MATH_TEMPLATES = {
     "add": (
         "{name} has {a} {things}. {name} buys {b} more. How many {things} does {name} have now?",
-        re.compile(rf"{_NAME} has {_A} {_THINGS}\. (?P=name) buys {_B} more(?: (?P=things))?\. "
-                   rf"How many (?P=things) does (?P=name) have (?:now|in total|altogether)\?",
-                   re.I),  # fmt: skip
+        re.compile(
+            rf"{_NAME} has {_A} {_THINGS}\. (?P=name) buys {_B} more(?: (?P=things))?\. "
+            rf"How many (?P=things) does (?P=name) have (?:now|in total|altogether)\?",
+            re.I,
+        ),
         lambda a, b: a + b,
     ),
     "sub": (
         "{name} has {a} {things} and gives away {b}. How many {things} are left?",
-        re.compile(rf"{_NAME} has {_A} {_THINGS} and gives away {_B}(?: (?P=things))?\. "
-                   rf"How many (?P=things) (?:are left|does (?P=name) have (?:left|now))\?",
-                   re.I),  # fmt: skip
+        re.compile(
+            rf"{_NAME} has {_A} {_THINGS} and gives away {_B}(?: (?P=things))?\. "
+            rf"How many (?P=things) (?:are left|does (?P=name) have (?:left|now))\?",
+            re.I,
+        ),
         lambda a, b: a - b,
     ),
     "mul": (
         "Each box holds {a} {things}. How many {things} are in {b} boxes?",
-        re.compile(rf"Each box holds {_A} {_THINGS}\. "
-                   rf"How many (?P=things) are (?:there )?in {_B} boxes\?", re.I),  # fmt: skip
+        re.compile(
+            rf"Each box holds {_A} {_THINGS}\. "
+            rf"How many (?P=things) are (?:there )?in {_B} boxes\?",
+            re.I,
+        ),
         lambda a, b: a * b,
     ),
 }
