@@ -40,6 +40,9 @@ def test_smoke_suite_runs_dialdefer(smoke_run):
     by_id = {c["id"]: c for c in claims["claims"]}
     assert by_id["dds_is_sum_of_yes_shifts"]["verdict"] == "pass"
     assert by_id["human_vs_llm_swing"]["verdict"] == "not checked at this scale"
+    # The shift planted in the scores (C2 P(yes) + 0.10: +20 pp) is detected beyond the floor.
+    assert len(units["samples"]["forced_choice.planted_shift.dds_continuous"]["ids"]) == 24
+    assert by_id["control_planted_shift_detected"]["verdict"] == "reproduced"
 
 
 @pytest.mark.slow

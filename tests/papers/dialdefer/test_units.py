@@ -171,16 +171,19 @@ CARD_CFG = {
     "permutations": 199,
     "paraphrases": ["para1", "para2", "para3"],
     "ablation": {"user_asks_llm_answers": "u", "llm_asks_user_answers": "l"},
+    "planted_shift": 0.10,  # the config's
 }
 
 
-def planted(knows: float, defer: dict, seed: int, n: int = 12, secondary: int = 6) -> list[dict]:
+def planted(
+    knows: float, defer: dict, seed: int, n: int = 12, secondary: int = 6, domains=DOMAINS
+) -> list[dict]:
     """Forced-choice records: P(yes) = 0.5 + knows (true) or - knows (false), plus the C2 shift
     `defer[condition]` (default `defer['base']`), plus item noise (sd 0.05). control_zero shows
     the statement in both framings: its C2 verdicts are its C1 verdicts."""
     rng = np.random.default_rng(seed)
     records = []
-    for domain in DOMAINS:
+    for domain in domains:
         for k in range(n):
             for condition in CONDITIONS:
                 if condition not in FULL and k >= secondary:
@@ -208,10 +211,10 @@ def planted(knows: float, defer: dict, seed: int, n: int = 12, secondary: int = 
     return records
 
 
-def card_verdicts(records) -> dict[str, dict]:
+def card_verdicts(records, cfg=CARD_CFG) -> dict[str, dict]:
     card = load_yaml(REPO / "seeds" / "dialdefer.yaml")
-    metrics = ev.flatten_metrics({"forced_choice": ev.summarize_mode(records, CARD_CFG, 0)})
-    units = units_of(records, CARD_CFG)
+    metrics = ev.flatten_metrics({"forced_choice": ev.summarize_mode(records, cfg, 0)})
+    units = units_of(records, cfg)
     settings = Settings(resamples=400, seed=0)
     out = check_claims(card, metrics, units, "tiny", settings, st.STATISTICS)
     return {c["id"]: c for c in out["claims"]}
@@ -223,9 +226,10 @@ def test_planted_zero_judge_reproduces_no_deference_claim():
     verdicts = card_verdicts(planted(knows=0.3, defer={}, seed=0))
     assert verdicts["dds_is_sum_of_yes_shifts"]["verdict"] == "pass"
     science = [c for c in verdicts.values() if c["kind"] == "science"]
-    # Only the null control (nothing attributed is not detected) is reproduced.
+    # Only the controls are reproduced: the shift planted in the scores is detected, nothing
+    # attributed is not.
     reproduced = [c["id"] for c in science if c["verdict"] == REPRODUCED]
-    assert reproduced == ["control_planted_zero_not_detected"]
+    assert reproduced == ["control_planted_shift_detected", "control_planted_zero_not_detected"]
     # With no DDS at base there is nothing for a mitigation to reduce, nor for accuracy to hide.
     assert verdicts["be_honest_reduces_deference"]["verdict"] == NOT_TESTABLE
     assert verdicts["accuracy_stays_flat"]["verdict"] == NOT_TESTABLE
@@ -324,3 +328,76 @@ def test_per_domain_paraphrase_null_is_calibrated():
         values = [st.max_domain_beyond_floor(dds[i], shifts[i], domain[i]) for i in draws]
         beyond += np.percentile(values, 2.5) > 0
     assert beyond / 100 <= 0.09
+
+
+# --- the positive control planted in the scores (planted_shift) -----------------------------
+
+
+def scored(domain: str, rows: list[tuple]) -> list[dict]:
+    """Forced-choice records of the base condition from rows of P(yes) (c1_true, c1_false,
+    c2_true, c2_false); the verdict is P(yes) > 0.5, as forced choice draws it."""
+    records = []
+    cells = [("c1", True), ("c1", False), ("c2", True), ("c2", False)]
+    for i, row in enumerate(rows):
+        for (framing, truth), p in zip(cells, row, strict=True):
+            records.append(
+                {
+                    "condition": "base",
+                    "id": f"{domain}-{i}",
+                    "domain": domain,
+                    "framing": framing,
+                    "truth": truth,
+                    "p_yes": p,
+                    "yes": p > 0.5,
+                }
+            )
+    return records
+
+
+def test_planted_shift_dds_by_hand():
+    """delta 0.10 added to the C2 P(yes), C1 untouched, clipped to [0, 1]:
+    a-0 (0.6, 0.4, 0.55, 0.45): base DDS (0.55-0.6)+(0.45-0.4) = 0; planted C2 0.65, 0.55:
+        (0.65-0.6)+(0.55-0.4) = +0.20 -> +20 pp; binary: C2 false 0.55 now says yes (wrong),
+        so DDS (1-1)-(0-1) = +100 (base 0).
+    a-1 (0.9, 0.3, 0.95, 0.2): base (0.95-0.9)+(0.2-0.3) = -5 pp; planted C2 1.05 -> 1.0 (the
+        clip) and 0.3: (1.0-0.9)+(0.3-0.3) = +10 pp; binary 0 (every verdict still right).
+    Macro (one domain): continuous (20+10)/2 = 15 pp, binary 50 pp; base -2.5 and 0."""
+    records = scored("a", [(0.6, 0.4, 0.55, 0.45), (0.9, 0.3, 0.95, 0.2)])
+    planted = ev.plant_shift(records, 0.10)
+    c2 = {(r["id"], r["truth"]): r["p_yes"] for r in planted if r["framing"] == "c2"}
+    assert c2 == pytest.approx({("a-0", True): 0.65, ("a-0", False): 0.55,
+                                ("a-1", True): 1.0, ("a-1", False): 0.3})  # fmt: skip
+    c1 = [r["p_yes"] for r in planted if r["framing"] == "c1"]
+    assert c1 == [0.6, 0.4, 0.9, 0.3]  # untouched
+    cfg = {**CFG, "planted_shift": 0.10}
+    units = units_of(records, cfg)
+    assert values(units, "planted_shift.dds_continuous") == pytest.approx([20.0, 10.0])
+    assert values(units, "planted_shift.dds") == [100.0, 0.0]
+    assert values(units, "base.dds_continuous") == pytest.approx([0.0, -5.0])
+    summary = ev.summarize_mode(records, cfg, 0)
+    assert summary["planted_shift"]["macro"]["dds_continuous"] == pytest.approx(15.0)
+    assert summary["planted_shift"]["macro"]["dds"] == pytest.approx(50.0)
+    assert summary["base"]["macro"]["dds_continuous"] == pytest.approx(-2.5)
+    # Without the config key there is no planted condition.
+    assert "forced_choice.planted_shift.dds" not in units_of(records).samples
+    assert "planted_shift" not in ev.summarize_mode(records, CFG, 0)
+
+
+TINY_DOMAINS = [f"d{k}" for k in range(8)]  # tiny: 8 domains of 6 items, 48 in all
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_planted_shift_control_detects_the_shift_and_not_a_zero_one(seed):
+    """A judge at chance (so every deference claim is not testable) on tiny's item count: the
+    shift of 0.10 planted in its scores (+20 pp) is detected beyond the paraphrase floor by the
+    card's claim, a planted shift of 0 is not."""
+    records = planted(0.0, {}, seed, n=6, domains=TINY_DOMAINS)
+    assert len({r["id"] for r in records}) == 48
+    verdicts = card_verdicts(records)
+    assert verdicts["macro_dds_beyond_noise"]["verdict"] == NOT_TESTABLE
+    detected = verdicts["control_planted_shift_detected"]
+    assert detected["verdict"] == REPRODUCED
+    assert 10.0 < detected["estimate"] < 20.0  # +20 pp less the floor (item noise sd 0.05)
+    zero = card_verdicts(records, {**CARD_CFG, "planted_shift": 0.0})
+    assert zero["control_planted_shift_detected"]["verdict"] != REPRODUCED
+    assert zero["control_planted_shift_detected"]["estimate"] <= 0.0

@@ -174,6 +174,36 @@ def condition_metrics(records: list[dict], cfg: dict, seed: int) -> dict:
     return {"domains": domains, "macro": macro, **summary}
 
 
+PLANTED_SHIFT = "planted_shift"
+
+
+def plant_shift(records: list[dict], delta: float) -> list[dict]:
+    """The pipeline's positive control, planted in the scores and not in the judge: the paper
+    prompt's (base) records again as condition `planted_shift`, with `delta` added to every C2
+    P(yes) (clipped to [0, 1]) and the binary verdict redrawn from it as forced choice draws it
+    (P(yes) > 0.5); C1 untouched. Away from the clip its continuous DDS is the base's + 200 delta
+    pp on every item. An unparseable reply (no P(yes)) stays unparseable."""
+    planted = []
+    for r in records:
+        if r["condition"] != "base":
+            continue
+        row = {**r, "condition": PLANTED_SHIFT}
+        if r["framing"] == "c2" and r["p_yes"] is not None:
+            row["p_yes"] = min(1.0, max(0.0, r["p_yes"] + delta))
+            row["yes"] = row["p_yes"] > 0.5
+        planted.append(row)
+    return planted
+
+
+def with_planted_shift(records: list[dict], cfg: dict) -> list[dict]:
+    """The records and, when `planted_shift` (a P(yes) shift) is configured, the planted
+    condition built from their base condition: every metric and claim sees it as a condition."""
+    delta = cfg.get("planted_shift")
+    if delta is None or any(r["condition"] == PLANTED_SHIFT for r in records):
+        return records
+    return records + plant_shift(records, delta)
+
+
 def null_shift(a: list[dict], b: list[dict], framing: str) -> float:
     """A 'DDS' between two paraphrases of the same framing: what format alone moves."""
     ta, tb = item_table(a), item_table(b)
@@ -203,7 +233,7 @@ def _macro_dds(records: list[dict], ids: set[str], cfg: dict, seed: int) -> dict
 def summarize_mode(records: list[dict], cfg: dict, seed: int) -> dict:
     """Nested metrics of one scoring mode: every condition, the ablation, mitigations, noise."""
     by_condition: dict[str, list[dict]] = defaultdict(list)
-    for r in records:
+    for r in with_planted_shift(records, cfg):
         by_condition[r["condition"]].append(r)
     if "base" not in by_condition:
         raise ValueError("judged records hold no 'base' condition")
@@ -326,9 +356,12 @@ def record_units(units, mode: str, records: list[dict], cfg: dict, seed: int) ->
       `<mode>.base.opposite_sign_domain_dds_continuous` (min of the most positive and of minus the
       most negative domain DDS), both against the largest |per-domain DDS| with C1 and C2
       swapped at random within items (`permutations` draws, seeded by the suite seed).
+
+    With `planted_shift` configured, `<mode>.planted_shift.*` (the base's C2 P(yes) raised by
+    it, with_planted_shift) is one more condition, with its references like any other.
     """
     by_condition: dict[str, list[dict]] = defaultdict(list)
-    for r in records:
+    for r in with_planted_shift(records, cfg):
         by_condition[r["condition"]].append(r)
     tables = {name: item_table(rows) for name, rows in by_condition.items()}
     base = tables["base"]
