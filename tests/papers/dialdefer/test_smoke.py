@@ -40,9 +40,10 @@ def test_smoke_suite_runs_dialdefer(smoke_run):
     by_id = {c["id"]: c for c in claims["claims"]}
     assert by_id["dds_is_sum_of_yes_shifts"]["verdict"] == "pass"
     assert by_id["human_vs_llm_swing"]["verdict"] == "not checked at this scale"
-    # The shift planted in the scores (C2 P(yes) + 0.10: +20 pp) is detected beyond the floor.
+    # The shift planted in the scores (C2 P(yes) + 0.10) is a condition with per-item values;
+    # smoke gives no science verdict (test_contract), tiny judges it.
     assert len(units["samples"]["forced_choice.planted_shift.dds_continuous"]["ids"]) == 24
-    assert by_id["control_planted_shift_detected"]["verdict"] == "reproduced"
+    assert by_id["control_planted_shift_detected"]["verdict"] == "not checked at this scale"
 
 
 @pytest.mark.slow
