@@ -11,12 +11,18 @@ from reprolab.papers.dialdefer import evaluate as ev
 from reprolab.stats import cohens_h, discordant_pairs, mcnemar_exact
 
 
-def table(domain: str, verdicts: list[tuple]) -> list[dict]:
-    """Records from rows (c1_true, c1_false, c2_true, c2_false) of yes (True), no, or None."""
+def verdict(yes: bool | None) -> dict:
+    """A cell given as a verdict: yes (True), no, or None (unparseable)."""
+    return {"yes": yes, "p_yes": None if yes is None else float(yes)}
+
+
+def table(domain: str, rows: list[tuple], cell=verdict) -> list[dict]:
+    """Base-condition records from rows (c1_true, c1_false, c2_true, c2_false) of cells, each
+    turned into its record's yes and p_yes by `cell` (verdicts by default)."""
     records = []
-    for i, row in enumerate(verdicts):
-        cells = [("c1", True), ("c1", False), ("c2", True), ("c2", False)]
-        for (framing, truth), yes in zip(cells, row, strict=True):
+    cells = [("c1", True), ("c1", False), ("c2", True), ("c2", False)]
+    for i, row in enumerate(rows):
+        for (framing, truth), value in zip(cells, row, strict=True):
             records.append(
                 {
                     "condition": "base",
@@ -24,8 +30,7 @@ def table(domain: str, verdicts: list[tuple]) -> list[dict]:
                     "domain": domain,
                     "framing": framing,
                     "truth": truth,
-                    "yes": yes,
-                    "p_yes": None if yes is None else float(yes),
+                    **cell(value),
                 }
             )
     return records

@@ -336,22 +336,7 @@ def test_per_domain_paraphrase_null_is_calibrated():
 def scored(domain: str, rows: list[tuple]) -> list[dict]:
     """Forced-choice records of the base condition from rows of P(yes) (c1_true, c1_false,
     c2_true, c2_false); the verdict is P(yes) > 0.5, as forced choice draws it."""
-    records = []
-    cells = [("c1", True), ("c1", False), ("c2", True), ("c2", False)]
-    for i, row in enumerate(rows):
-        for (framing, truth), p in zip(cells, row, strict=True):
-            records.append(
-                {
-                    "condition": "base",
-                    "id": f"{domain}-{i}",
-                    "domain": domain,
-                    "framing": framing,
-                    "truth": truth,
-                    "p_yes": p,
-                    "yes": p > 0.5,
-                }
-            )
-    return records
+    return table(domain, rows, cell=lambda p: {"p_yes": p, "yes": p > 0.5})
 
 
 def test_planted_shift_dds_by_hand():

@@ -93,9 +93,9 @@ def summarize(
     n_train = cfg["student"]["n_train"]
     for path in stats:
         source = Path(path).name.removesuffix(".stats.json")
-        for key, value in read_json(path).items():
-            metrics[f"synth.{source}.{key}"] = float(value)
         made = read_json(path)
+        for key, value in made.items():
+            metrics[f"synth.{source}.{key}"] = float(value)
         metrics[f"synth.{source}.complete"] = float(made["kept"] >= n_train)
     kept = [metrics[f"synth.{a}.kept"] for a in cfg["generator"]["acquisitions"]]
     metrics["synth.gen_min_kept"] = float(min(kept)) if kept else 0.0

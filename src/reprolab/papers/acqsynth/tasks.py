@@ -117,6 +117,9 @@ def elements() -> list[tuple[int, str, str]]:
     return [(e.number, e.symbol, e.name) for e in periodictable.elements if 1 <= e.number <= 86]
 
 
+MCQ_REASONING = "{name} has atomic number {number}; its symbol is {symbol}."
+
+
 def mcq_item(rng: random.Random, table: list[tuple[int, str, str]]) -> dict:
     """'What is the chemical symbol of <name>?' with four symbols, one right."""
     number, symbol, name = rng.choice(table)
@@ -129,7 +132,7 @@ def mcq_item(rng: random.Random, table: list[tuple[int, str, str]]) -> dict:
         "family": "mcq",
         "template": "symbol",
         "question": f"What is the chemical symbol of {name}? {body}",
-        "reasoning": f"{name} has atomic number {number}; its symbol is {symbol}.",
+        "reasoning": MCQ_REASONING.format(name=name, number=number, symbol=symbol),
         "answer": letter,
     }
 
@@ -139,17 +142,26 @@ _MCQ = re.compile(
 )
 
 
-def solve_mcq(question: str, table: list[tuple[int, str, str]] | None = None) -> str | None:
-    """The right letter of a question in the template's shape whose element exists, else None."""
+def _mcq_match(
+    question: str, table: list[tuple[int, str, str]] | None = None
+) -> tuple[tuple[int, str, str], str] | None:
+    """(element, right letter) of a question in the template's shape whose element exists and
+    whose symbol is one option exactly once, else None."""
     m = _MCQ.fullmatch(question.strip())
     if not m:
         return None
-    by_name = {n.lower(): s for _, s, n in (table or elements())}
-    symbol = by_name.get(m.group(1).lower())
+    asked = m.group(1).lower()
+    element = next((e for e in (table or elements()) if e[2].lower() == asked), None)
     options = [m.group(k) for k in range(2, 6)]
-    if symbol is None or options.count(symbol) != 1:
+    if element is None or options.count(element[1]) != 1:
         return None
-    return LETTERS[options.index(symbol)]
+    return element, LETTERS[options.index(element[1])]
+
+
+def solve_mcq(question: str, table: list[tuple[int, str, str]] | None = None) -> str | None:
+    """The right letter of a question in the template's shape whose element exists, else None."""
+    found = _mcq_match(question, table)
+    return found[1] if found else None
 
 
 def letter_in(text: str) -> str | None:
@@ -261,12 +273,11 @@ def worked(item: dict) -> dict | None:
         c = MATH_TEMPLATES[op][2](a, b)
         return {"reasoning": MATH_REASONING[op].format(a=a, b=b, c=c), "answer": str(c)}
     if item["family"] == "mcq":
-        letter = solve_mcq(item["question"])
-        if letter is None:
+        found = _mcq_match(item["question"])
+        if found is None:
             return None
-        asked = _MCQ.fullmatch(item["question"].strip()).group(1).lower()
-        number, symbol, name = next(e for e in elements() if e[2].lower() == asked)
-        reasoning = f"{name} has atomic number {number}; its symbol is {symbol}."
+        (number, symbol, name), letter = found
+        reasoning = MCQ_REASONING.format(name=name, number=number, symbol=symbol)
         return {"reasoning": reasoning, "answer": letter}
     return None
 
