@@ -121,8 +121,9 @@ def conditions(summary: dict, cfg: dict, out: Path) -> Path:
         ax.legend(fontsize=8)
     ax.axvline(0, color="0.3", lw=0.8)
     mode = shown["mode"].iloc[0] if len(shown) else ""
-    ax.set_xlabel(f"dDDS vs the paper's prompt on the same items (pp, {mode})")
-    # Right-aligned: centred over the axes it ran past the figure's right edge.
+    # Both right-aligned: centred over the axes (long condition labels push it right) they ran
+    # past the figure's right edge.
+    ax.set_xlabel(f"dDDS vs the paper's prompt on the same items (pp, {mode})", loc="right")
     ax.set_title(
         "Speaker labels (blue), mitigations (orange), controls (green), paraphrases (grey)",
         loc="right",
