@@ -1,6 +1,6 @@
 """The whole suite at one scale: each paper's wall and CPU time, against its budget.
 
-    python benchmarks/suite_budget.py                       # every paper at tiny (~2.5-3 h)
+    python benchmarks/suite_budget.py                       # every paper at tiny (about an hour)
     python benchmarks/suite_budget.py --scale smoke         # the smoke workflows (minutes)
     python benchmarks/suite_budget.py --papers gar rein
 
