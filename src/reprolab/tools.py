@@ -96,8 +96,7 @@ def parse_tool_calls(
     for chunk in chunks:
         data = _load(chunk)
         if data is None and not strict:
-            match = re.search(r"[\[{].*[\]}]", chunk, re.DOTALL)
-            data = _load(match.group(0)) if match else None
+            data = _load(_outermost_brackets(chunk) or "")
         if data is None:
             return None
         for item in data if isinstance(data, list) else [data]:
@@ -113,6 +112,18 @@ def parse_tool_calls(
                 return None
             calls.append({"name": item["name"], "arguments": arguments})
     return calls or None
+
+
+def _outermost_brackets(text: str) -> str | None:
+    """From the first '[' or '{' to the last ']' or '}' after it (the JSON a reply wraps in
+    prose). Two scans, not a backtracking regex, which took quadratic time on a reply of many
+    openers and no closer (36 s for 100,000 '[')."""
+    starts = [i for i in (text.find("["), text.find("{")) if i >= 0]
+    if not starts:
+        return None
+    start = min(starts)
+    end = max(text.rfind("]"), text.rfind("}"))
+    return text[start : end + 1] if end > start else None
 
 
 def state_diff(before: Any, after: Any, path: str = "") -> list[dict]:

@@ -146,3 +146,25 @@ def test_strict_parsing_takes_calls_only_as_the_format_says():
         assert parse_tool_calls(lenient_only, strict=True) == strictly
     assert parse_tool_calls('{"name": "f", "arguments": [1]}') is None  # arguments: an object
     assert parse_tool_calls("[" * 100_000) is None  # too deep for json: no call, no crash
+
+
+def test_the_json_in_prose_is_cut_where_the_old_backtracking_regex_cut_it():
+    import re
+
+    from reprolab.tools import _outermost_brackets
+
+    regex = re.compile(r"[\[{].*[\]}]", re.DOTALL)
+    texts = [
+        "no json",
+        "Sure: [1, 2] and {3}",
+        "}{",
+        "] then [",
+        "{",
+        "[]",
+        'a {"name": "f"} b ] c',
+        "x\n[\n{\n}\ny",
+        "{[}",
+    ]
+    for text in texts:
+        match = regex.search(text)
+        assert _outermost_brackets(text) == (match.group(0) if match else None), text
