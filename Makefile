@@ -29,7 +29,7 @@ test: setup
 	ruff format --check src tests benchmarks
 	snakefmt --check Snakefile rules
 	snakemake --lint
-	pytest -q --durations=15 $(PYTEST_ARGS)
+	pytest -q $(PYTEST_ARGS)
 
 lint: setup
 	ruff check --fix src tests benchmarks
