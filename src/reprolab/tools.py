@@ -96,7 +96,8 @@ def parse_tool_calls(
     for chunk in chunks:
         data = _load(chunk)
         if data is None and not strict:
-            data = _load(_outermost_brackets(chunk) or "")
+            span = _outermost(chunk, "[{", "]}")
+            data = _load(span) if span else None
         if data is None:
             return None
         for item in data if isinstance(data, list) else [data]:
@@ -114,16 +115,24 @@ def parse_tool_calls(
     return calls or None
 
 
-def _outermost_brackets(text: str) -> str | None:
-    """From the first '[' or '{' to the last ']' or '}' after it (the JSON a reply wraps in
-    prose). Two scans, not a backtracking regex, which took quadratic time on a reply of many
-    openers and no closer (36 s for 100,000 '[')."""
-    starts = [i for i in (text.find("["), text.find("{")) if i >= 0]
+def _outermost(text: str, openers: str, closers: str) -> str | None:
+    """From the first opener to the last closer after it (the JSON a reply wraps in prose).
+    Two scans, not a backtracking regex, which took quadratic time on a reply of many openers
+    and no closer (36 s for 100,000 '[')."""
+    starts = [i for i in map(text.find, openers) if i >= 0]
     if not starts:
         return None
     start = min(starts)
-    end = max(text.rfind("]"), text.rfind("}"))
+    end = max(map(text.rfind, closers))
     return text[start : end + 1] if end > start else None
+
+
+def json_object(reply: str) -> dict | None:
+    """The outermost {...} of a model reply as a dict (fences and prose around it ignored);
+    None when there is none or it is not JSON."""
+    span = _outermost(reply, "{", "}")
+    data = _load(span) if span else None
+    return data if isinstance(data, dict) else None
 
 
 def state_diff(before: Any, after: Any, path: str = "") -> list[dict]:

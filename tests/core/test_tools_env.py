@@ -148,12 +148,11 @@ def test_strict_parsing_takes_calls_only_as_the_format_says():
     assert parse_tool_calls("[" * 100_000) is None  # too deep for json: no call, no crash
 
 
-def test_the_json_in_prose_is_cut_where_the_old_backtracking_regex_cut_it():
+def test_the_json_in_prose_is_cut_where_the_old_backtracking_regexes_cut_it():
     import re
 
-    from reprolab.tools import _outermost_brackets
+    from reprolab.tools import _outermost
 
-    regex = re.compile(r"[\[{].*[\]}]", re.DOTALL)
     texts = [
         "no json",
         "Sure: [1, 2] and {3}",
@@ -164,7 +163,21 @@ def test_the_json_in_prose_is_cut_where_the_old_backtracking_regex_cut_it():
         'a {"name": "f"} b ] c',
         "x\n[\n{\n}\ny",
         "{[}",
+        "} {a} {",
     ]
-    for text in texts:
-        match = regex.search(text)
-        assert _outermost_brackets(text) == (match.group(0) if match else None), text
+    for pattern, openers, closers in ((r"[\[{].*[\]}]", "[{", "]}"), (r"\{.*\}", "{", "}")):
+        regex = re.compile(pattern, re.DOTALL)
+        for text in texts:
+            match = regex.search(text)
+            expected = match.group(0) if match else None
+            assert _outermost(text, openers, closers) == expected, (pattern, text)
+
+
+def test_json_object_reads_the_outermost_object_of_a_reply():
+    from reprolab.tools import json_object
+
+    assert json_object('Sure!\n```json\n{"a": {"b": 1}}\n```') == {"a": {"b": 1}}
+    assert json_object("[1, 2]") is None  # a list, not an object
+    assert json_object("{not json}") is None
+    assert json_object("no braces") is None
+    assert json_object("{" * 100_000 + "}" * 100_000) is None  # too deep for json: no crash

@@ -12,13 +12,13 @@ transition check against this paper's lifecycle."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 
 from reprolab.episodes import Episode, Request
 from reprolab.inference import SamplingParams
 from reprolab.papers.atod import lifecycle as lc
+from reprolab.tools import json_object
 
 TURN = re.compile(r"(USER|SYSTEM)\s*:\s*(.+?)(?=(?:USER|SYSTEM)\s*:|$)", re.DOTALL | re.IGNORECASE)
 
@@ -83,16 +83,10 @@ def steps_to(before: str, after: str) -> list[str] | None:
 
 
 def read_statuses(reply: str, current: dict[str, str]) -> dict[str, str] | None:
-    """The statuses a status reply names ({goal_id: {"status": s}} or {goal_id: s}, the first
+    """The statuses a status reply names ({goal_id: {"status": s}} or {goal_id: s}, the outermost
     JSON object of the reply); goals it leaves out keep theirs; None when no JSON object."""
-    match = re.search(r"\{.*\}", reply, re.DOTALL)
-    if not match:
-        return None
-    try:
-        data = json.loads(match.group())
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(data, dict):
+    data = json_object(reply)
+    if data is None:
         return None
     out = dict(current)
     for gid in current:

@@ -9,8 +9,9 @@ update_agent_notes_prompt run through the backend. The prompt texts come from up
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
+
+from reprolab.tools import json_object
 
 SOURCE = "multisessioncollab"
 # The accuracy judge's labels: its prompt asks for "accuracy": 1 (correct) or 0.
@@ -68,16 +69,6 @@ def preferences(profile: dict) -> list[Preference]:
 def conversation_string(messages: list[dict]) -> str:
     """A session as the note-rewriting prompt reads it: one 'Role: content' line a message."""
     return "\n".join(f"{m['role'].capitalize()}: {m['content']}" for m in messages)
-
-
-def json_object(reply: str) -> dict | None:
-    """The outermost {...} of a reply as a dict (fences and prose around it ignored)."""
-    m = re.search(r"\{.*\}", reply, re.S)
-    try:
-        data = json.loads(m.group(0)) if m else None
-    except json.JSONDecodeError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 def parse_notes(reply: str) -> str | None:

@@ -10,7 +10,6 @@ LLM user, the success judge of its final draft and Reflection's note rewrite).""
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from reprolab.papers.vars import agent as ag
 from reprolab.papers.vars import benchmark as bm
 from reprolab.papers.vars import harness as hz
 from reprolab.papers.vars.simulator import UserSim
+from reprolab.tools import json_object
 
 PHASES = ("embed", "rerank", "draft", "user", "extract")
 # A stated preference: "When <condition>, <action>." up to the next one or the message's end.
@@ -39,11 +39,7 @@ def rule_extract(message: str) -> list[dict]:
 
 def parse_extraction(reply: str) -> list[dict]:
     """The LLM extractor's {"preferences": [{condition, action, confidence}]} (invalid: [])."""
-    m = re.search(r"\{.*\}", reply, re.S)
-    try:
-        prefs = json.loads(m.group(0))["preferences"] if m else []
-    except (json.JSONDecodeError, KeyError, TypeError):
-        return []
+    prefs = (json_object(reply) or {}).get("preferences")
     out = []
     for p in prefs if isinstance(prefs, list) else []:
         if isinstance(p, dict) and p.get("condition") and p.get("action"):

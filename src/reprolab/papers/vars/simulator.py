@@ -19,12 +19,10 @@ prompt and writes the whole reply)."""
 
 from __future__ import annotations
 
-import json
-import re
-
 from reprolab.episodes import Request
 from reprolab.papers.vars import benchmark as bm
 from reprolab.papers.vars import harness as hz
+from reprolab.tools import json_object
 
 
 class UserSim:
@@ -303,12 +301,8 @@ class UserSim:
 def parse_user(reply: str) -> tuple[str, bool, bool, str | None]:
     """The LLM user's JSON: (response, enforce_preferences, should_terminate, draft_answer);
     a reply that is not JSON is taken as the message itself."""
-    m = re.search(r"\{.*\}", reply, re.S)
-    try:
-        data = json.loads(m.group(0)) if m else None
-    except json.JSONDecodeError:
-        data = None
-    if not isinstance(data, dict):
+    data = json_object(reply)
+    if data is None:
         return reply, False, "TERMINATE" in reply, None
     message = str(data.get("response", ""))
     terminate = bool(data.get("should_terminate")) or "TERMINATE" in message
